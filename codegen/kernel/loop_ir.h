@@ -1,0 +1,130 @@
+// The kernel-level IR: a loop nest over flat buffers with scalar
+// expressions. Every op (and later every fused group) lowers to one Kernel;
+// each backend (codegen/cpu, later codegen/cuda) lowers Kernels.
+//
+// Values are immutable expression trees shared by pointer. Index arithmetic
+// uses i64 expressions; element expressions use the buffer's dtype. f16 and
+// bf16 are storage types: a load of one yields f32 and a store to one rounds
+// from f32 (nearest even), so arithmetic on them is written in f32.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/types.h"
+
+namespace nyx::kernel {
+
+using ir::DType;
+
+struct Expr;
+using ExprRef = std::shared_ptr<const Expr>;
+struct Stmt;
+using StmtRef = std::shared_ptr<const Stmt>;
+
+enum class UnaryFn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Floor, Not };
+enum class BinaryFn { Add, Sub, Mul, Div, Rem, Pow, Max, Min, And, Or };
+enum class CmpFn { Eq, Ne, Lt, Le, Gt, Ge };
+
+// A scalar variable: a loop index (i64) or a local accumulator.
+struct Var {
+  int id = 0;
+  DType type = DType::I64;
+  std::string name; // for printing and debugging only
+};
+
+struct Expr {
+  enum class Kind { IntConst, FloatConst, VarRef, Load, Unary, Binary, Compare,
+                    Select, Cast };
+  Kind kind;
+  DType type; // the result's type (f32 for loads of f16/bf16)
+  int64_t intValue = 0;   // IntConst (also bool: 0/1)
+  double floatValue = 0;  // FloatConst
+  Var var;                // VarRef
+  int buffer = -1;        // Load: index into Kernel::buffers
+  UnaryFn unary{};        // Unary
+  BinaryFn binary{};      // Binary
+  CmpFn cmp{};            // Compare (result type Bool)
+  std::vector<ExprRef> args; // Load: {index}; Unary: {a}; Binary/Compare:
+                             // {a, b}; Select: {cond, a, b}; Cast: {a}
+};
+
+enum class LoopKind {
+  Serial,
+  Parallel, // iterations are independent; the backend may split them
+            // across threads with nyx_parallel_for
+};
+
+struct Stmt {
+  enum class Kind { Block, For, Store, Declare, Assign, If };
+  Kind kind;
+  std::vector<StmtRef> body; // Block: statements; For/If: body (then)
+  std::vector<StmtRef> orElse; // If: else branch
+  Var var;                   // For: loop index; Declare/Assign: the local
+  ExprRef extent;            // For: iterates var = 0 .. extent-1 (i64)
+  LoopKind loopKind = LoopKind::Serial;
+  int buffer = -1;           // Store
+  ExprRef index;             // Store: element index (i64)
+  ExprRef value;             // Store/Declare/Assign: value; If: condition
+};
+
+struct Buffer {
+  std::string name;
+  DType dtype;
+  int64_t numElements = 0;
+  bool isOutput = false; // written by the kernel
+};
+
+// A kernel is a function of its buffers, in order: inputs then outputs.
+struct Kernel {
+  std::string name;
+  std::vector<Buffer> buffers;
+  StmtRef body;
+};
+
+// Builds expressions and statements; hands out fresh variable ids.
+class Builder {
+public:
+  Var newVar(DType type, std::string name);
+
+  // Expressions.
+  static ExprRef i64(int64_t v);
+  static ExprRef constant(DType type, double v); // float or integer type
+  static ExprRef boolean(bool v);
+  static ExprRef ref(const Var &v);
+  // Load from a kernel buffer; `bufferDType` is the buffer's element type.
+  static ExprRef load(int buffer, DType bufferDType, ExprRef index);
+  static ExprRef unary(UnaryFn fn, ExprRef a);
+  static ExprRef binary(BinaryFn fn, ExprRef a, ExprRef b); // same types
+  static ExprRef compare(CmpFn fn, ExprRef a, ExprRef b);
+  static ExprRef select(ExprRef cond, ExprRef a, ExprRef b);
+  static ExprRef cast(DType to, ExprRef a); // float->int saturates, NaN->0
+
+  // Statements.
+  static StmtRef block(std::vector<StmtRef> stmts);
+  static StmtRef loop(const Var &index, ExprRef extent, std::vector<StmtRef> body,
+                      LoopKind kind = LoopKind::Serial);
+  static StmtRef store(int buffer, ExprRef index, ExprRef value);
+  static StmtRef declare(const Var &local, ExprRef init);
+  static StmtRef assign(const Var &local, ExprRef value);
+  static StmtRef ifThen(ExprRef cond, std::vector<StmtRef> then,
+                        std::vector<StmtRef> orElse = {});
+
+private:
+  int nextVar_ = 0;
+};
+
+// Operator sugar for the common index arithmetic.
+ExprRef operator+(ExprRef a, ExprRef b);
+ExprRef operator-(ExprRef a, ExprRef b);
+ExprRef operator*(ExprRef a, ExprRef b);
+
+// The type arithmetic happens in for a stored dtype (f32 for f16/bf16).
+DType computeType(DType storage);
+
+// A readable dump, for `--emit=kernel` and tests.
+std::string print(const Kernel &kernel);
+
+} // namespace nyx::kernel

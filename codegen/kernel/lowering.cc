@@ -1,0 +1,36 @@
+#include "codegen/kernel/lowering.h"
+
+#include <cassert>
+
+namespace nyx::kernel {
+
+void LoweringRegistry::add(std::string_view opName, LowerFn fn) {
+  bool inserted = fns.emplace(std::string(opName), std::move(fn)).second;
+  assert(inserted && "lowering registered twice");
+  (void)inserted;
+}
+
+static const LoweringRegistry &registry() {
+  static const LoweringRegistry r = [] {
+    LoweringRegistry r;
+    registerElementwiseLowerings(r);
+    registerReductionLowerings(r);
+    registerNormalizationLowerings(r);
+    registerLinalgLowerings(r);
+    registerShapeLowerings(r);
+    registerConvLowerings(r);
+    return r;
+  }();
+  return r;
+}
+
+const LowerFn *lookupLowering(std::string_view opName) {
+  auto it = registry().fns.find(opName);
+  return it == registry().fns.end() ? nullptr : &it->second;
+}
+
+bool hasLowering(std::string_view opName) {
+  return lookupLowering(opName) != nullptr;
+}
+
+} // namespace nyx::kernel

@@ -1,0 +1,42 @@
+#include "ir/op_registry.h"
+
+#include <cassert>
+
+namespace nyx::ir {
+
+void OpRegistry::add(OpDef def) {
+  std::string name = def.name;
+  bool inserted = defs.emplace(name, std::move(def)).second;
+  assert(inserted && "op registered twice");
+  (void)inserted;
+}
+
+static const OpRegistry &registry() {
+  static const OpRegistry r = [] {
+    OpRegistry r;
+    registerElementwiseOps(r);
+    registerReductionOps(r);
+    registerNormalizationOps(r);
+    registerLinalgOps(r);
+    registerShapeOps(r);
+    registerConvOps(r);
+    registerStructuralOps(r);
+    return r;
+  }();
+  return r;
+}
+
+const OpDef *lookupOp(std::string_view name) {
+  const auto &defs = registry().defs;
+  auto it = defs.find(name);
+  return it == defs.end() ? nullptr : &it->second;
+}
+
+std::vector<const OpDef *> allOps() {
+  std::vector<const OpDef *> out;
+  for (const auto &[name, def] : registry().defs)
+    out.push_back(&def);
+  return out;
+}
+
+} // namespace nyx::ir

@@ -1,0 +1,15 @@
+import os
+import lit.formats
+
+config.name = "nyx"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".nyx", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nyx_obj_root, "tests", "lit")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.nyx_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%nyxc", os.path.join(config.nyx_tools_dir, "nyxc")))
+config.substitutions.append(("%nyx-opt", os.path.join(config.nyx_tools_dir, "nyx-opt")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

@@ -1,0 +1,2 @@
+// Filled in by the driver work.
+int main() { return 0; }
