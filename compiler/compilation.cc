@@ -1,1 +1,156 @@
-#include "ir/module.h"
+#include "compiler/compilation.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "codegen/codegen.h"
+#include "compiler/output_files.h"
+#include "compiler/weights.h"
+#include "ir/json.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/strings.h"
+
+namespace nyx::compiler {
+
+namespace fs = std::filesystem;
+
+std::string standardPipeline(int optLevel) {
+  // The optimization passes join this list as they land; -O0 keeps the
+  // graph as written apart from what code generation needs.
+  return "verify,shape-infer,inline";
+}
+
+absl::StatusOr<std::unique_ptr<ir::Module>>
+loadModule(const std::string &path) {
+  if (fs::path(path).extension() != ".json")
+    return ir::parseModuleFile(path);
+  std::ifstream in(path);
+  if (!in)
+    return absl::NotFoundError(strCat(path, ": error: cannot read the file"));
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded())
+    return absl::InvalidArgumentError(
+        strCat(path, ": error: not valid JSON"));
+  return ir::moduleFromJson(j, path);
+}
+
+// A C identifier from a module or file name: "my-model.v2" -> "my_model_v2".
+static std::string cIdentifier(std::string_view name) {
+  std::string id;
+  for (char c : name)
+    id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
+    id = "m_" + id;
+  return id;
+}
+
+static std::string defaultOutput(const CompileOptions &o) {
+  if (o.emit != Emit::Obj)
+    return "-";
+  return fs::path(o.input).filename().replace_extension(".o").string();
+}
+
+absl::Status compile(const CompileOptions &o) {
+  auto module = loadModule(o.input);
+  if (!module.ok())
+    return module.status();
+  ir::Module &m = **module;
+
+  passes::Options passOptions{o.entry};
+  auto pipeline = passes::PassManager::parse(
+      o.pipeline.empty() ? standardPipeline(o.optLevel) : o.pipeline);
+  if (!pipeline.ok())
+    return pipeline.status();
+  if (absl::Status s = pipeline->run(m, passOptions, o.instrumentation);
+      !s.ok())
+    return s;
+
+  std::string output = o.output.empty() ? defaultOutput(o) : o.output;
+  OutputFiles files;
+  if (o.emit == Emit::IR) {
+    files.add(output, ir::printModule(m));
+    return files.commit();
+  }
+  if (o.emit == Emit::Json) {
+    files.add(output, ir::moduleToJson(m).dump(2) + "\n");
+    return files.commit();
+  }
+
+  auto entry = o.entry.empty() ? m.entry()
+                               : [&]() -> absl::StatusOr<ir::Function *> {
+    if (ir::Function *f = m.lookupFunction(o.entry))
+      return f;
+    return absl::InvalidArgumentError(
+        strCat("no function @", o.entry, " in ", o.input));
+  }();
+  if (!entry.ok())
+    return entry.status();
+
+  ir::WeightMap weights;
+  if (!o.weightsPath.empty()) {
+    auto loaded = loadWeights(m, o.weightsPath);
+    if (!loaded.ok())
+      return loaded.status();
+    weights = std::move(*loaded);
+  } else if (!m.params.empty() && !o.externalWeights) {
+    return absl::InvalidArgumentError(strCat(
+        o.input, ": error: the model declares ", m.params.size(),
+        " parameters; pass their values with --weights FILE.safetensors, or "
+        "load them at run time with --weights=external"));
+  }
+
+  codegen::Options cg;
+  cg.modelName = cIdentifier(o.modelName.empty() ? m.name : o.modelName);
+  cg.target = o.target;
+  cg.optLevel = o.optLevel;
+  cg.externalWeights = o.externalWeights;
+  auto compiled = codegen::compileModel(m, **entry, weights, cg);
+  if (!compiled.ok())
+    return compiled.status();
+  const codegen::CompiledModel &model = **compiled;
+
+  switch (o.emit) {
+  case Emit::Kernels:
+    files.add(output, model.kernels());
+    return files.commit();
+  case Emit::LLVM:
+    files.add(output, model.llvmIR());
+    return files.commit();
+  case Emit::Asm: {
+    auto text = model.assembly();
+    if (!text.ok())
+      return text.status();
+    files.add(output, *text);
+    return files.commit();
+  }
+  default:
+    break;
+  }
+
+  auto object = model.object();
+  if (!object.ok())
+    return object.status();
+  files.add(output, *object);
+  std::string header =
+      !o.headerPath.empty()
+          ? o.headerPath
+          : (output == "-" ? ""
+                           : fs::path(output).replace_extension(".h").string());
+  if (!header.empty())
+    files.add(header, model.header());
+  if (o.externalWeights && !o.weightsPath.empty()) {
+    auto blob = serializeWeights(m, weights);
+    if (!blob.ok())
+      return blob.status();
+    std::string weightsOut =
+        !o.weightsOut.empty()
+            ? o.weightsOut
+            : fs::path(output).replace_extension(".safetensors").string();
+    files.add(weightsOut, *blob);
+  }
+  return files.commit();
+}
+
+} // namespace nyx::compiler

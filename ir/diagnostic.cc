@@ -4,12 +4,16 @@
 
 namespace nyx::ir {
 
-std::string formatDiagnostic(std::string_view file, Loc loc,
-                             std::string_view message) {
+std::string formatLocation(std::string_view file, Loc loc) {
   std::string where = file.empty() ? "<input>" : std::string(file);
   if (loc.known())
-    absl::StrAppend(&where, ":", loc.line, ":", loc.col);
-  return strCat(where, ": error: ", message);
+    where = strCat(where, ":", loc.line, ":", loc.col);
+  return where;
+}
+
+std::string formatDiagnostic(std::string_view file, Loc loc,
+                             std::string_view message) {
+  return strCat(formatLocation(file, loc), ": error: ", message);
 }
 
 absl::Status errorAt(std::string_view file, Loc loc, std::string_view message) {

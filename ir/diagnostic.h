@@ -9,6 +9,8 @@
 
 namespace nyx::ir {
 
+// "file:line:col" (or just the file when the location is unknown).
+std::string formatLocation(std::string_view file, Loc loc);
 std::string formatDiagnostic(std::string_view file, Loc loc,
                              std::string_view message);
 // An InvalidArgument status whose message is a formatted diagnostic.

@@ -1,2 +1,153 @@
-// Filled in by the driver work.
-int main() { return 0; }
+// nyxc: compiles a Nyx model (.nyx text IR or .json) to an object file and
+// a C header, or prints any intermediate form.
+#include <iostream>
+
+#include "codegen/codegen.h"
+#include "compiler/command_line.h"
+#include "compiler/compilation.h"
+#include "ir/strings.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace nyx;
+using compiler::Emit;
+
+static absl::Status parseEmit(std::string_view v, Emit &emit) {
+  static const std::pair<std::string_view, Emit> kinds[] = {
+      {"ir", Emit::IR},     {"json", Emit::Json}, {"kernel", Emit::Kernels},
+      {"llvm", Emit::LLVM}, {"asm", Emit::Asm},   {"obj", Emit::Obj}};
+  for (auto [name, kind] : kinds)
+    if (name == v) {
+      emit = kind;
+      return absl::OkStatus();
+    }
+  return absl::InvalidArgumentError(strCat(
+      "unknown output kind '", v, "'; expected ir, json, kernel, llvm, asm or obj"));
+}
+
+static void splitNames(std::string_view list,
+                       std::set<std::string, std::less<>> &into) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = std::min(list.find(',', start), list.size());
+    if (end > start)
+      into.emplace(list.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+int main(int argc, char **argv) {
+  compiler::CompileOptions o;
+  bool showHelp = false, showVersion = false;
+  compiler::CommandLine cl;
+  cl.option("o", "<file>", "write the output here ('-' for stdout)",
+            [&](std::string_view v) {
+              o.output = v;
+              return absl::OkStatus();
+            });
+  cl.option("emit", "<kind>",
+            "what to write: obj (default), asm, llvm, kernel, ir, json",
+            [&](std::string_view v) { return parseEmit(v, o.emit); });
+  cl.option("header", "<file>", "write the C header here (default: next to -o)",
+            [&](std::string_view v) {
+              o.headerPath = v;
+              return absl::OkStatus();
+            });
+  cl.option("target", "<name>", "host (default), x86-64-avx2, x86-64-avx512",
+            [&](std::string_view v) {
+              o.target = v;
+              return codegen::checkTarget(v);
+            });
+  for (int level = 0; level <= 3; ++level)
+    cl.flag(strCat("O", level), strCat("optimization level ", level,
+                                       level == 2 ? " (default)" : ""),
+            [&o, level] { o.optLevel = level; });
+  cl.option("weights", "<file>|external|embedded",
+            "safetensors file with the parameters; 'external' loads them at "
+            "run time with <name>_load_weights()",
+            [&](std::string_view v) {
+              if (v == "external")
+                o.externalWeights = true;
+              else if (v == "embedded")
+                o.externalWeights = false;
+              else
+                o.weightsPath = v;
+              return absl::OkStatus();
+            });
+  cl.option("weights-out", "<file>",
+            "with --weights=external: where to write the weights file",
+            [&](std::string_view v) {
+              o.weightsOut = v;
+              return absl::OkStatus();
+            });
+  cl.option("entry", "<function>", "the function to compile (default @main)",
+            [&](std::string_view v) {
+              o.entry = v;
+              return absl::OkStatus();
+            });
+  cl.option("name", "<identifier>",
+            "prefix of the generated symbols (default: the module name)",
+            [&](std::string_view v) {
+              o.modelName = v;
+              return absl::OkStatus();
+            });
+  cl.option("passes", "<a,b,...>", "run this pipeline instead of the standard one",
+            [&](std::string_view v) {
+              o.pipeline = v;
+              return absl::OkStatus();
+            });
+  auto &inst = o.instrumentation;
+  cl.option("print-before", "<pass,...>", "print the IR before these passes",
+            [&](std::string_view v) {
+              splitNames(v, inst.printBefore);
+              return passes::checkPassNames(inst.printBefore);
+            });
+  cl.option("print-after", "<pass,...>", "print the IR after these passes",
+            [&](std::string_view v) {
+              splitNames(v, inst.printAfter);
+              return passes::checkPassNames(inst.printAfter);
+            });
+  cl.flag("print-before-all", "print the IR before every pass",
+          [&] { inst.printBeforeAll = true; });
+  cl.flag("print-after-all", "print the IR after every pass",
+          [&] { inst.printAfterAll = true; });
+  cl.flag("time-passes", "report the time each pass takes",
+          [&] { inst.timePasses = true; });
+  cl.flag("help", "show this help", [&] { showHelp = true; });
+  cl.flag("version", "show the version", [&] { showVersion = true; });
+
+  std::vector<std::string> inputs;
+  if (absl::Status s = cl.parse(argc, argv, inputs); !s.ok()) {
+    std::cerr << "nyxc: error: " << s.message() << "\n";
+    return 1;
+  }
+  if (showHelp) {
+    std::cout << cl.help("nyxc [options] <input.nyx|input.json>",
+                         "Nyx ahead-of-time tensor compiler");
+    return 0;
+  }
+  if (showVersion) {
+    std::cout << "nyxc (Nyx) " << NYX_VERSION << "\n"
+              << "  LLVM version " << LLVM_VERSION_STRING << "\n"
+              << "  Host CPU: " << std::string(llvm::sys::getHostCPUName())
+              << "\n";
+    return 0;
+  }
+  if (inputs.size() != 1) {
+    std::cerr << "nyxc: error: "
+              << (inputs.empty() ? "no input file"
+                                 : "more than one input file")
+              << "; usage: nyxc [options] <input.nyx>\n";
+    return 1;
+  }
+  o.input = inputs[0];
+  if (absl::Status s = compiler::compile(o); !s.ok()) {
+    std::string_view msg = s.message();
+    // Diagnostics already carry "file:line:col: error:"; others get a prefix.
+    if (msg.find(": error: ") == std::string_view::npos)
+      std::cerr << "nyxc: error: ";
+    std::cerr << msg << "\n";
+    return 1;
+  }
+  return 0;
+}

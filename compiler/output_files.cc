@@ -1,0 +1,67 @@
+#include "compiler/output_files.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <unistd.h>
+
+#include "ir/strings.h"
+
+namespace nyx::compiler {
+
+void OutputFiles::add(std::string path, std::string contents) {
+  files_.emplace_back(std::move(path), std::move(contents));
+}
+
+static absl::Status writeWhole(const std::string &path,
+                               const std::string &contents) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    return absl::PermissionDeniedError(std::strerror(errno));
+  size_t written = std::fwrite(contents.data(), 1, contents.size(), f);
+  int err = written == contents.size() ? 0 : errno;
+  if (std::fclose(f) != 0 && !err)
+    err = errno;
+  if (err)
+    return absl::DataLossError(std::strerror(err));
+  return absl::OkStatus();
+}
+
+absl::Status OutputFiles::commit() {
+  std::vector<std::string> temps;
+  auto removeTemps = [&] {
+    for (const std::string &t : temps)
+      std::remove(t.c_str());
+  };
+  for (const auto &[path, contents] : files_) {
+    if (path == "-")
+      continue;
+    std::string temp = strCat(path, ".tmp", ::getpid());
+    if (absl::Status s = writeWhole(temp, contents); !s.ok()) {
+      removeTemps();
+      std::remove(temp.c_str());
+      return absl::PermissionDeniedError(
+          strCat("cannot write '", path, "': ", s.message()));
+    }
+    temps.push_back(temp);
+  }
+  size_t next = 0;
+  for (const auto &[path, contents] : files_) {
+    if (path == "-")
+      continue;
+    if (std::rename(temps[next].c_str(), path.c_str()) != 0) {
+      std::string reason = std::strerror(errno);
+      removeTemps();
+      return absl::PermissionDeniedError(
+          strCat("cannot write '", path, "': ", reason));
+    }
+    temps[next++].clear();
+  }
+  for (const auto &[path, contents] : files_)
+    if (path == "-")
+      std::cout << contents << std::flush;
+  return absl::OkStatus();
+}
+
+} // namespace nyx::compiler
