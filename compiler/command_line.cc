@@ -71,9 +71,9 @@ std::string CommandLine::help(std::string_view usage,
   std::vector<std::pair<std::string, std::string>> rows;
   size_t width = 0;
   for (const Entry &e : entries_) {
-    std::string left = strCat(e.name.size() == 1 ? "-" : "--", e.name);
+    std::string left = strCat(e.name.size() <= 2 ? "-" : "--", e.name);
     if (e.apply)
-      left += (e.name.size() == 1 ? " " : "=") + e.valueName;
+      left += (e.name.size() <= 2 ? " " : "=") + e.valueName;
     width = std::max(width, left.size());
     rows.emplace_back(left, e.help);
   }
