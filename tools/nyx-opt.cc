@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   auto fail = [](const absl::Status &s) {
-    if (s.message().find(": error: ") == std::string_view::npos)
+    if (std::string(s.message()).find(": error: ") == std::string::npos)
       std::cerr << "nyx-opt: error: ";
     std::cerr << s.message() << "\n";
     return 1;

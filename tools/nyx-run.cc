@@ -39,7 +39,7 @@ static absl::Status writeNpy(const std::string &path, const ir::Tensor &t) {
 }
 
 static int fail(const absl::Status &s) {
-  if (s.message().find(": error: ") == std::string_view::npos)
+  if (std::string(s.message()).find(": error: ") == std::string::npos)
     std::cerr << "nyx-run: error: ";
   std::cerr << s.message() << "\n";
   return 1;

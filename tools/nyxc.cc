@@ -6,6 +6,7 @@
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
 #include "ir/strings.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -142,9 +143,9 @@ int main(int argc, char **argv) {
   }
   o.input = inputs[0];
   if (absl::Status s = compiler::compile(o); !s.ok()) {
-    std::string_view msg = s.message();
+    std::string msg(s.message());
     // Diagnostics already carry "file:line:col: error:"; others get a prefix.
-    if (msg.find(": error: ") == std::string_view::npos)
+    if (msg.find(": error: ") == std::string::npos)
       std::cerr << "nyxc: error: ";
     std::cerr << msg << "\n";
     return 1;
