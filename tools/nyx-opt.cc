@@ -4,6 +4,7 @@
 
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
+#include "compiler/pass_flags.h"
 #include "compiler/output_files.h"
 #include "ir/json.h"
 #include "ir/printer.h"
@@ -27,12 +28,7 @@ int main(int argc, char **argv) {
   cl.option("o", "<file>", "write the result here (default: stdout)",
             set(output));
   cl.option("emit", "<ir|json>", "output form (default: ir)", set(emit));
-  cl.flag("print-before-all", "print the IR before every pass",
-          [&] { inst.printBeforeAll = true; });
-  cl.flag("print-after-all", "print the IR after every pass",
-          [&] { inst.printAfterAll = true; });
-  cl.flag("time-passes", "report the time each pass takes",
-          [&] { inst.timePasses = true; });
+  compiler::addPassInstrumentationFlags(cl, inst);
   cl.flag("no-verify", "do not verify the module between passes",
           [&] { inst.verifyEach = false; });
   cl.flag("list-passes", "list the registered passes",

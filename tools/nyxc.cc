@@ -5,6 +5,7 @@
 #include "codegen/codegen.h"
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
+#include "compiler/pass_flags.h"
 #include "ir/strings.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
@@ -24,17 +25,6 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
     }
   return absl::InvalidArgumentError(strCat(
       "unknown output kind '", v, "'; expected ir, json, kernel, llvm, asm or obj"));
-}
-
-static void splitNames(std::string_view list,
-                       std::set<std::string, std::less<>> &into) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = std::min(list.find(',', start), list.size());
-    if (end > start)
-      into.emplace(list.substr(start, end - start));
-    start = end + 1;
-  }
 }
 
 int main(int argc, char **argv) {
@@ -97,23 +87,7 @@ int main(int argc, char **argv) {
               o.pipeline = v;
               return absl::OkStatus();
             });
-  auto &inst = o.instrumentation;
-  cl.option("print-before", "<pass,...>", "print the IR before these passes",
-            [&](std::string_view v) {
-              splitNames(v, inst.printBefore);
-              return passes::checkPassNames(inst.printBefore);
-            });
-  cl.option("print-after", "<pass,...>", "print the IR after these passes",
-            [&](std::string_view v) {
-              splitNames(v, inst.printAfter);
-              return passes::checkPassNames(inst.printAfter);
-            });
-  cl.flag("print-before-all", "print the IR before every pass",
-          [&] { inst.printBeforeAll = true; });
-  cl.flag("print-after-all", "print the IR after every pass",
-          [&] { inst.printAfterAll = true; });
-  cl.flag("time-passes", "report the time each pass takes",
-          [&] { inst.timePasses = true; });
+  compiler::addPassInstrumentationFlags(cl, o.instrumentation);
   cl.flag("help", "show this help", [&] { showHelp = true; });
   cl.flag("version", "show the version", [&] { showVersion = true; });
 
