@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (showHelp) {
-    std::cout << cl.help("nyx-opt [options] <input.nyx|input.json>",
+    std::cout << cl.help("nyx-opt [options] [input.nyx|input.json|-]",
                          "Nyx IR pass runner");
     return 0;
   }
@@ -60,6 +60,8 @@ int main(int argc, char **argv) {
               << "'; expected ir or json\n";
     return 1;
   }
+  if (inputs.empty())
+    inputs.push_back("-"); // read the module from stdin, like mlir-opt
   if (inputs.size() != 1) {
     std::cerr << "nyx-opt: error: expected one input file\n";
     return 1;
