@@ -12,7 +12,7 @@ set -x
 "$build/tools/nyxc" "$here/mlp.nyx" --weights "$here/mlp.safetensors" \
     -o "$work/mlp.o" --header "$work/mlp.h"
 cc -O2 -I "$work" -I "$here/../../runtime/include" "$here/main.c" "$work/mlp.o" \
-    -L "$build/runtime" -lnyxrt -lm -o "$work/mlp"
+    -L "$build/runtime" -lnyxrt -lm ${NYX_E2E_CFLAGS:-} -o "$work/mlp"
 "$work/mlp" --dump-input "$work/input.npy" > /dev/null
 "$build/tools/nyx-run" "$here/mlp.nyx" --weights "$here/mlp.safetensors" \
     "$work/input.npy" -o "$work/reference.npy"
