@@ -100,7 +100,10 @@ public:
   static ExprRef binary(BinaryFn fn, ExprRef a, ExprRef b); // same types
   static ExprRef compare(CmpFn fn, ExprRef a, ExprRef b);
   static ExprRef select(ExprRef cond, ExprRef a, ExprRef b);
-  static ExprRef cast(DType to, ExprRef a); // float->int saturates, NaN->0
+  // float->int saturates, NaN->0; x->bool is x != 0. A cast to f16/bf16
+  // rounds once and yields a value of that storage type, which may be stored
+  // or cast again but not computed with (this keeps f64->f16 single-rounded).
+  static ExprRef cast(DType to, ExprRef a);
 
   // Statements.
   static StmtRef block(std::vector<StmtRef> stmts);

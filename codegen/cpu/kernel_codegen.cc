@@ -1,0 +1,579 @@
+#include "codegen/cpu/kernel_codegen.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "codegen/cpu/float_bits.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+
+namespace nyx::codegen::cpu {
+
+using ir::DType;
+using kernel::BinaryFn;
+using kernel::CmpFn;
+using kernel::Expr;
+using kernel::Stmt;
+using kernel::UnaryFn;
+
+void setTargetAttributes(llvm::Function &fn, const TargetSpec &target) {
+  fn.addFnAttr("target-cpu", target.cpu);
+  if (!target.features.empty())
+    fn.addFnAttr("target-features", target.features);
+  if (target.avx512)
+    fn.addFnAttr("prefer-vector-width", "512");
+}
+
+llvm::Type *storageType(llvm::LLVMContext &ctx, DType t) {
+  switch (t) {
+  case DType::F32:
+    return llvm::Type::getFloatTy(ctx);
+  case DType::F64:
+    return llvm::Type::getDoubleTy(ctx);
+  case DType::F16:
+  case DType::BF16:
+    return llvm::Type::getInt16Ty(ctx);
+  case DType::I8:
+  case DType::Bool:
+    return llvm::Type::getInt8Ty(ctx);
+  case DType::I32:
+    return llvm::Type::getInt32Ty(ctx);
+  case DType::I64:
+    return llvm::Type::getInt64Ty(ctx);
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The LLVM type of an expression value: bool is i1; f16/bf16 (only produced
+// by casts) are i16 bits.
+llvm::Type *valueType(llvm::LLVMContext &ctx, DType t) {
+  if (t == DType::Bool)
+    return llvm::Type::getInt1Ty(ctx);
+  return storageType(ctx, t);
+}
+
+bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
+
+class KernelEmitter {
+public:
+  KernelEmitter(const kernel::Kernel &k, llvm::Function &fn)
+      : kernel_(k), fn_(fn), ctx_(fn.getContext()),
+        entry_(llvm::BasicBlock::Create(ctx_, "entry", &fn)), b_(entry_) {}
+
+  // Makes loop `s` run over [begin, end) instead of [0, extent): the body of
+  // a loop split across threads.
+  void restrictLoop(const Stmt *s, llvm::Value *begin, llvm::Value *end) {
+    restricted_ = s;
+    begin_ = begin;
+    end_ = end;
+  }
+
+  void run() {
+    if (kernel_.body)
+      stmt(*kernel_.body);
+    b_.CreateRetVoid();
+  }
+
+  // Converts `v` of type `from` to `to`, following the loop IR's cast rules.
+  llvm::Value *convert(llvm::Value *v, DType from, DType to) {
+    if (from == to)
+      return v;
+    if (from == DType::F16) {
+      v = halfBitsToFloat(b_, v);
+      from = DType::F32;
+    } else if (from == DType::BF16) {
+      v = bf16BitsToFloat(b_, v);
+      from = DType::F32;
+    }
+    if (from == to)
+      return v;
+    if (isHalfLike(to)) {
+      // Through f32 rounded to odd when the source is wider than f32, so
+      // the value is rounded once.
+      if (from != DType::F32) {
+        if (from != DType::F64)
+          v = convert(v, from, DType::F64);
+        v = doubleToFloatRoundToOdd(b_, v);
+      }
+      return to == DType::F16 ? floatToHalfBits(b_, v) : floatToBf16Bits(b_, v);
+    }
+    llvm::Type *dst = valueType(ctx_, to);
+    if (to == DType::Bool) {
+      if (ir::isFloat(from))
+        return b_.CreateFCmpUNE(v, llvm::ConstantFP::get(v->getType(), 0.0));
+      return b_.CreateICmpNE(v, llvm::ConstantInt::get(v->getType(), 0));
+    }
+    if (from == DType::Bool)
+      return ir::isFloat(to) ? b_.CreateUIToFP(v, dst) : b_.CreateZExt(v, dst);
+    if (ir::isFloat(from) && ir::isFloat(to))
+      return b_.CreateFPCast(v, dst);
+    if (ir::isFloat(from))
+      return b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat,
+                                {dst, v->getType()}, {v});
+    if (ir::isFloat(to))
+      return b_.CreateSIToFP(v, dst);
+    return b_.CreateSExtOrTrunc(v, dst);
+  }
+
+private:
+  // -- Statements ----------------------------------------------------------
+
+  void stmts(const std::vector<kernel::StmtRef> &list) {
+    for (const auto &s : list)
+      stmt(*s);
+  }
+
+  void stmt(const Stmt &s) {
+    // Expression values are shared within one statement only: statements
+    // may store to buffers or assign locals that later expressions read.
+    cache_.clear();
+    switch (s.kind) {
+    case Stmt::Kind::Block:
+      stmts(s.body);
+      return;
+    case Stmt::Kind::For:
+      forLoop(s);
+      return;
+    case Stmt::Kind::Store:
+      store(s);
+      return;
+    case Stmt::Kind::Declare: {
+      llvm::AllocaInst *slot = localSlot(s.var);
+      b_.CreateStore(convert(expr(*s.value), s.value->type, s.var.type), slot);
+      return;
+    }
+    case Stmt::Kind::Assign: {
+      llvm::AllocaInst *slot = localSlot(s.var);
+      b_.CreateStore(convert(expr(*s.value), s.value->type, s.var.type), slot);
+      return;
+    }
+    case Stmt::Kind::If:
+      ifThen(s);
+      return;
+    }
+  }
+
+  llvm::AllocaInst *localSlot(const kernel::Var &v) {
+    auto it = locals_.find(v.id);
+    if (it != locals_.end())
+      return it->second;
+    llvm::IRBuilder<> entryBuilder(entry_, entry_->begin());
+    llvm::AllocaInst *slot =
+        entryBuilder.CreateAlloca(valueType(ctx_, v.type), nullptr, v.name);
+    locals_.emplace(v.id, slot);
+    return slot;
+  }
+
+  void forLoop(const Stmt &s) {
+    llvm::Value *start = b_.getInt64(0);
+    llvm::Value *extent = nullptr;
+    if (&s == restricted_) {
+      start = begin_;
+      extent = end_;
+    } else {
+      extent = convert(expr(*s.extent), s.extent->type, DType::I64);
+    }
+    llvm::BasicBlock *pre = b_.GetInsertBlock();
+    llvm::BasicBlock *header = llvm::BasicBlock::Create(ctx_, "loop", &fn_);
+    llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx_, "loop.exit", &fn_);
+    b_.CreateCondBr(b_.CreateICmpSLT(start, extent), header, exit);
+
+    b_.SetInsertPoint(header);
+    llvm::PHINode *index = b_.CreatePHI(b_.getInt64Ty(), 2, s.var.name);
+    index->addIncoming(start, pre);
+    auto saved = indices_.find(s.var.id);
+    llvm::Value *outer = saved == indices_.end() ? nullptr : saved->second;
+    indices_[s.var.id] = index;
+    stmts(s.body);
+    cache_.clear();
+    llvm::Value *next = b_.CreateAdd(index, b_.getInt64(1), "", /*NUW=*/true,
+                                     /*NSW=*/true);
+    index->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, extent), header, exit);
+    b_.SetInsertPoint(exit);
+    if (outer)
+      indices_[s.var.id] = outer;
+    else
+      indices_.erase(s.var.id);
+  }
+
+  void ifThen(const Stmt &s) {
+    llvm::Value *cond = convert(expr(*s.value), s.value->type, DType::Bool);
+    llvm::BasicBlock *thenBlock = llvm::BasicBlock::Create(ctx_, "then", &fn_);
+    llvm::BasicBlock *elseBlock =
+        s.orElse.empty() ? nullptr
+                         : llvm::BasicBlock::Create(ctx_, "else", &fn_);
+    llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx_, "endif", &fn_);
+    b_.CreateCondBr(cond, thenBlock, elseBlock ? elseBlock : join);
+    b_.SetInsertPoint(thenBlock);
+    stmts(s.body);
+    b_.CreateBr(join);
+    if (elseBlock) {
+      b_.SetInsertPoint(elseBlock);
+      stmts(s.orElse);
+      b_.CreateBr(join);
+    }
+    b_.SetInsertPoint(join);
+    cache_.clear();
+  }
+
+  llvm::Value *elementPointer(int buffer, const Expr &index) {
+    const kernel::Buffer &buf = kernel_.buffers.at(buffer);
+    llvm::Value *i = convert(expr(index), index.type, DType::I64);
+    return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype),
+                                fn_.getArg(buffer), i);
+  }
+
+  void store(const Stmt &s) {
+    const kernel::Buffer &buf = kernel_.buffers.at(s.buffer);
+    llvm::Value *value = expr(*s.value);
+    // Bool storage is a byte; every other storage type is what convert()
+    // produces for the buffer's dtype.
+    value = convert(value, s.value->type, buf.dtype);
+    if (buf.dtype == DType::Bool)
+      value = b_.CreateZExt(value, b_.getInt8Ty());
+    b_.CreateStore(value, elementPointer(s.buffer, *s.index));
+  }
+
+  // -- Expressions ---------------------------------------------------------
+
+  llvm::Value *expr(const Expr &e) {
+    auto it = cache_.find(&e);
+    if (it != cache_.end())
+      return it->second;
+    llvm::Value *v = exprUncached(e);
+    cache_.emplace(&e, v);
+    return v;
+  }
+
+  llvm::Value *exprUncached(const Expr &e) {
+    switch (e.kind) {
+    case Expr::Kind::IntConst:
+      return llvm::ConstantInt::get(valueType(ctx_, e.type), e.intValue,
+                                    /*IsSigned=*/true);
+    case Expr::Kind::FloatConst:
+      return llvm::ConstantFP::get(valueType(ctx_, e.type), e.floatValue);
+    case Expr::Kind::VarRef: {
+      auto idx = indices_.find(e.var.id);
+      if (idx != indices_.end())
+        return idx->second;
+      return b_.CreateLoad(valueType(ctx_, e.var.type), localSlot(e.var),
+                           e.var.name);
+    }
+    case Expr::Kind::Load: {
+      const kernel::Buffer &buf = kernel_.buffers.at(e.buffer);
+      llvm::Value *raw = b_.CreateLoad(storageType(ctx_, buf.dtype),
+                                       elementPointer(e.buffer, *e.args[0]));
+      if (buf.dtype == DType::Bool)
+        return b_.CreateICmpNE(raw, b_.getInt8(0));
+      return convert(raw, buf.dtype, kernel::computeType(buf.dtype));
+    }
+    case Expr::Kind::Unary:
+      return unary(e.unary, expr(*e.args[0]), e.type);
+    case Expr::Kind::Binary:
+      return binary(e.binary, expr(*e.args[0]), expr(*e.args[1]), e.type,
+                    *e.args[1]);
+    case Expr::Kind::Compare:
+      return compare(e.cmp, expr(*e.args[0]), expr(*e.args[1]),
+                     e.args[0]->type);
+    case Expr::Kind::Select:
+      return b_.CreateSelect(
+          convert(expr(*e.args[0]), e.args[0]->type, DType::Bool),
+          expr(*e.args[1]), expr(*e.args[2]));
+    case Expr::Kind::Cast:
+      return convert(expr(*e.args[0]), e.args[0]->type, e.type);
+    }
+    return nullptr;
+  }
+
+  llvm::Value *libmCall(const char *f32Name, const char *f64Name,
+                        llvm::Value *a) {
+    bool isF32 = a->getType()->isFloatTy();
+    llvm::FunctionCallee callee = fn_.getParent()->getOrInsertFunction(
+        isF32 ? f32Name : f64Name, a->getType(), a->getType());
+    if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+      // Like clang's -fno-math-errno: results depend on the argument only,
+      // so calls can be hoisted and merged.
+      f->setDoesNotThrow();
+      f->setDoesNotAccessMemory();
+      f->setWillReturn();
+    }
+    return b_.CreateCall(callee, {a});
+  }
+
+  llvm::Value *unary(UnaryFn fn, llvm::Value *a, DType type) {
+    bool isFp = ir::isFloat(type);
+    switch (fn) {
+    case UnaryFn::Neg:
+      return isFp ? b_.CreateFNeg(a) : b_.CreateNeg(a);
+    case UnaryFn::Abs:
+      if (isFp)
+        return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
+      if (type == DType::Bool)
+        return a;
+      return b_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, a,
+                                      b_.getFalse()); // abs(min) = min
+    case UnaryFn::Exp:
+      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
+    case UnaryFn::Log:
+      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
+    case UnaryFn::Sqrt:
+      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
+    case UnaryFn::Rsqrt:
+      return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
+                           b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a));
+    case UnaryFn::Tanh:
+      return libmCall("tanhf", "tanh", a);
+    case UnaryFn::Erf:
+      return libmCall("erff", "erf", a);
+    case UnaryFn::Floor:
+      return isFp ? b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
+    case UnaryFn::Not:
+      return b_.CreateNot(a);
+    }
+    return nullptr;
+  }
+
+  static bool isConstNotZeroOrMinusOne(const Expr &e) {
+    return e.kind == Expr::Kind::IntConst && e.intValue != 0 &&
+           e.intValue != -1;
+  }
+
+  // Integer division and remainder never trap: x / 0 = 0, x % 0 = 0,
+  // min / -1 = min (wrapping), min % -1 = 0.
+  llvm::Value *safeDivRem(bool isDiv, llvm::Value *a, llvm::Value *d,
+                          const Expr &divisor) {
+    if (isConstNotZeroOrMinusOne(divisor))
+      return isDiv ? b_.CreateSDiv(a, d) : b_.CreateSRem(a, d);
+    llvm::Type *t = a->getType();
+    llvm::Value *zero = llvm::ConstantInt::get(t, 0);
+    llvm::Value *minusOne = llvm::ConstantInt::getSigned(t, -1);
+    llvm::Value *isZero = b_.CreateICmpEQ(d, zero);
+    llvm::Value *isMinusOne = b_.CreateICmpEQ(d, minusOne);
+    llvm::Value *safe = b_.CreateSelect(b_.CreateOr(isZero, isMinusOne),
+                                        llvm::ConstantInt::get(t, 1), d);
+    llvm::Value *q = isDiv ? b_.CreateSDiv(a, safe) : b_.CreateSRem(a, safe);
+    llvm::Value *byMinusOne = isDiv ? b_.CreateNeg(a) : zero;
+    return b_.CreateSelect(isZero, zero,
+                           b_.CreateSelect(isMinusOne, byMinusOne, q));
+  }
+
+  llvm::Value *binary(BinaryFn fn, llvm::Value *a, llvm::Value *c, DType type,
+                      const Expr &rhs) {
+    bool isFp = ir::isFloat(type);
+    switch (fn) {
+    case BinaryFn::Add:
+      return isFp ? b_.CreateFAdd(a, c) : b_.CreateAdd(a, c);
+    case BinaryFn::Sub:
+      return isFp ? b_.CreateFSub(a, c) : b_.CreateSub(a, c);
+    case BinaryFn::Mul:
+      return isFp ? b_.CreateFMul(a, c) : b_.CreateMul(a, c);
+    case BinaryFn::Div:
+      return isFp ? b_.CreateFDiv(a, c) : safeDivRem(true, a, c, rhs);
+    case BinaryFn::Rem:
+      return isFp ? b_.CreateFRem(a, c) : safeDivRem(false, a, c, rhs);
+    case BinaryFn::Pow:
+      return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a, c);
+    case BinaryFn::Max:
+      if (isFp)
+        return b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, c);
+      return b_.CreateBinaryIntrinsic(
+          type == DType::Bool ? llvm::Intrinsic::umax : llvm::Intrinsic::smax,
+          a, c);
+    case BinaryFn::Min:
+      if (isFp)
+        return b_.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, a, c);
+      return b_.CreateBinaryIntrinsic(
+          type == DType::Bool ? llvm::Intrinsic::umin : llvm::Intrinsic::smin,
+          a, c);
+    case BinaryFn::And:
+      return b_.CreateAnd(a, c);
+    case BinaryFn::Or:
+      return b_.CreateOr(a, c);
+    }
+    return nullptr;
+  }
+
+  llvm::Value *compare(CmpFn fn, llvm::Value *a, llvm::Value *c,
+                       DType operandType) {
+    if (ir::isFloat(operandType)) {
+      static const llvm::CmpInst::Predicate preds[] = {
+          llvm::CmpInst::FCMP_OEQ, llvm::CmpInst::FCMP_UNE,
+          llvm::CmpInst::FCMP_OLT, llvm::CmpInst::FCMP_OLE,
+          llvm::CmpInst::FCMP_OGT, llvm::CmpInst::FCMP_OGE};
+      return b_.CreateFCmp(preds[static_cast<int>(fn)], a, c);
+    }
+    // Bools compare unsigned (false < true); integers signed.
+    bool u = operandType == DType::Bool;
+    static const llvm::CmpInst::Predicate signedPreds[] = {
+        llvm::CmpInst::ICMP_EQ,  llvm::CmpInst::ICMP_NE,
+        llvm::CmpInst::ICMP_SLT, llvm::CmpInst::ICMP_SLE,
+        llvm::CmpInst::ICMP_SGT, llvm::CmpInst::ICMP_SGE};
+    static const llvm::CmpInst::Predicate unsignedPreds[] = {
+        llvm::CmpInst::ICMP_EQ,  llvm::CmpInst::ICMP_NE,
+        llvm::CmpInst::ICMP_ULT, llvm::CmpInst::ICMP_ULE,
+        llvm::CmpInst::ICMP_UGT, llvm::CmpInst::ICMP_UGE};
+    return b_.CreateICmp(
+        (u ? unsignedPreds : signedPreds)[static_cast<int>(fn)], a, c);
+  }
+
+  const kernel::Kernel &kernel_;
+  llvm::Function &fn_;
+  llvm::LLVMContext &ctx_;
+  llvm::BasicBlock *entry_;
+  llvm::IRBuilder<> b_;
+  std::unordered_map<int, llvm::Value *> indices_;     // loop index phis
+  std::unordered_map<int, llvm::AllocaInst *> locals_; // Declare'd locals
+  std::unordered_map<const Expr *, llvm::Value *> cache_;
+  const Stmt *restricted_ = nullptr;
+  llvm::Value *begin_ = nullptr, *end_ = nullptr;
+};
+
+// Below this many innermost iterations a kernel runs on the calling thread:
+// handing work to the pool costs more than it saves.
+constexpr int64_t kParallelWorkThreshold = int64_t{1} << 16;
+
+// Innermost iterations of `s` when every loop extent is a constant; -1 when
+// one is not known.
+int64_t constantWork(const Stmt &s) {
+  auto listWork = [](const std::vector<kernel::StmtRef> &list) -> int64_t {
+    int64_t total = 0;
+    for (const auto &child : list) {
+      int64_t w = constantWork(*child);
+      if (w < 0)
+        return -1;
+      total += w;
+    }
+    return std::max<int64_t>(total, 1);
+  };
+  switch (s.kind) {
+  case Stmt::Kind::For: {
+    if (s.extent->kind != Expr::Kind::IntConst)
+      return -1;
+    int64_t inner = listWork(s.body);
+    return inner < 0 ? -1 : s.extent->intValue * inner;
+  }
+  case Stmt::Kind::Block:
+    return listWork(s.body);
+  case Stmt::Kind::If: {
+    int64_t a = listWork(s.body), b = listWork(s.orElse);
+    return a < 0 || b < 0 ? -1 : std::max(a, b);
+  }
+  default:
+    return 1;
+  }
+}
+
+// The loop a kernel may split across threads: its whole body is one
+// Parallel loop with a constant extent and enough work.
+const Stmt *splittableLoop(const kernel::Kernel &k) {
+  const Stmt *s = k.body.get();
+  while (s && s->kind == Stmt::Kind::Block && s->body.size() == 1)
+    s = s->body[0].get();
+  if (!s || s->kind != Stmt::Kind::For ||
+      s->loopKind != kernel::LoopKind::Parallel ||
+      s->extent->kind != Expr::Kind::IntConst || s->extent->intValue < 2)
+    return nullptr;
+  int64_t work = constantWork(*s);
+  return work >= kParallelWorkThreshold ? s : nullptr;
+}
+
+llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
+                              const TargetSpec &target, const std::string &name,
+                              bool withRange) {
+  llvm::LLVMContext &ctx = module.getContext();
+  std::vector<llvm::Type *> params(k.buffers.size(),
+                                   llvm::PointerType::getUnqual(ctx));
+  if (withRange)
+    params.insert(params.end(), 2, llvm::Type::getInt64Ty(ctx));
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false);
+  llvm::Function *fn = llvm::Function::Create(
+      type, llvm::GlobalValue::InternalLinkage, name, module);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  setTargetAttributes(*fn, target);
+  for (size_t i = 0; i < k.buffers.size(); ++i) {
+    llvm::Argument *arg = fn->getArg(i);
+    arg->setName(k.buffers[i].name);
+    arg->addAttr(llvm::Attribute::NoAlias);
+    arg->addAttr(llvm::Attribute::NoCapture);
+    if (!k.buffers[i].isOutput)
+      arg->addAttr(llvm::Attribute::ReadOnly);
+  }
+  if (withRange) {
+    fn->getArg(k.buffers.size())->setName("begin");
+    fn->getArg(k.buffers.size() + 1)->setName("end");
+  }
+  return fn;
+}
+
+// Splits `loop` across nyx_parallel_for: `kernel` packs its buffer pointers
+// into a context, `<kernel>.chunk(ctx, begin, end)` unpacks them and calls
+// `<kernel>.range`, the kernel body restricted to [begin, end).
+void emitSplitKernel(const kernel::Kernel &k, const Stmt &loop,
+                     llvm::Function &kernelFn, llvm::Module &module,
+                     const TargetSpec &target) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptrTy = llvm::PointerType::getUnqual(ctx);
+  llvm::Type *i64Ty = llvm::Type::getInt64Ty(ctx);
+  size_t n = k.buffers.size();
+
+  llvm::Function *range =
+      declareKernel(k, module, target, k.name + ".range", true);
+  KernelEmitter emitter(k, *range);
+  emitter.restrictLoop(&loop, range->getArg(n), range->getArg(n + 1));
+  emitter.run();
+
+  auto *chunkTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                          {ptrTy, i64Ty, i64Ty}, false);
+  llvm::Function *chunk = llvm::Function::Create(
+      chunkTy, llvm::GlobalValue::InternalLinkage, k.name + ".chunk", module);
+  chunk->addFnAttr(llvm::Attribute::NoUnwind);
+  setTargetAttributes(*chunk, target);
+  {
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", chunk));
+    std::vector<llvm::Value *> args;
+    for (size_t i = 0; i < n; ++i)
+      args.push_back(b.CreateLoad(
+          ptrTy, b.CreateConstInBoundsGEP1_64(ptrTy, chunk->getArg(0), i)));
+    args.push_back(chunk->getArg(1));
+    args.push_back(chunk->getArg(2));
+    b.CreateCall(range, args);
+    b.CreateRetVoid();
+  }
+
+  llvm::FunctionCallee parallelFor = module.getOrInsertFunction(
+      "nyx_parallel_for",
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {i64Ty, ptrTy, ptrTy},
+                              false));
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", &kernelFn));
+  llvm::Value *pointers =
+      b.CreateAlloca(llvm::ArrayType::get(ptrTy, n), nullptr, "buffers");
+  for (size_t i = 0; i < n; ++i)
+    b.CreateStore(kernelFn.getArg(i),
+                  b.CreateConstInBoundsGEP1_64(ptrTy, pointers, i));
+  b.CreateCall(parallelFor,
+               {b.getInt64(loop.extent->intValue), chunk, pointers});
+  b.CreateRetVoid();
+}
+
+} // namespace
+
+llvm::Function *emitKernel(const kernel::Kernel &k, llvm::Module &module,
+                           const TargetSpec &target) {
+  llvm::Function *fn = declareKernel(k, module, target, k.name, false);
+  if (const Stmt *loop = splittableLoop(k)) {
+    // The pointers escape into the context nyx_parallel_for hands around.
+    for (llvm::Argument &arg : fn->args())
+      arg.removeAttr(llvm::Attribute::NoCapture);
+    emitSplitKernel(k, *loop, *fn, module, target);
+  } else {
+    KernelEmitter(k, *fn).run();
+  }
+  return fn;
+}
+
+} // namespace nyx::codegen::cpu
