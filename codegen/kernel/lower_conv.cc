@@ -1,7 +1,222 @@
+// Convolution and pooling over NCHW: conv2d, max_pool2d, avg_pool2d.
+//
+// One output element per iteration of a parallel nest over [N, C, OH, OW]
+// (for conv2d, [N, groups, M / groups, OH, OW]), a scalar accumulator in
+// the compute type, and a serial nest over the window. Window positions in
+// the padding are skipped by a bounds check around the load.
+#include <limits>
+
+#include "absl/status/status.h"
+#include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "ir/strings.h"
 
 namespace nyx::kernel {
+namespace {
 
-void registerConvLowerings(LoweringRegistry &r) {}
+using B = Builder;
+
+// The spatial attributes shared by conv2d and the pools.
+struct Window {
+  int64_t kh = 1, kw = 1;
+  int64_t strideH = 1, strideW = 1;
+  int64_t top = 0, left = 0, bottom = 0, right = 0;
+  int64_t dilationH = 1, dilationW = 1;
+};
+
+absl::StatusOr<std::vector<int64_t>> pairAttr(const ir::Op &op,
+                                              std::string_view attr,
+                                              std::vector<int64_t> dflt,
+                                              size_t size) {
+  auto v = op.getInts(attr, dflt);
+  if (!v.ok())
+    return v.status();
+  if (v->size() != size)
+    return absl::InvalidArgumentError(strCat("'", op.name(), "' attribute '",
+                                             attr, "' has ", v->size(),
+                                             " entries; expected ", size));
+  return v;
+}
+
+absl::Status requireFloatRank4(const ir::Op &op, int operand) {
+  const ir::TensorType &t = op.operand(operand)->type;
+  if (!ir::isFloat(t.dtype) || t.rank() != 4)
+    return absl::InvalidArgumentError(
+        strCat("'", op.name(), "' operand ", operand, " is ", t.str(),
+               "; expected a rank-4 float tensor"));
+  return absl::OkStatus();
+}
+
+// The input element x[n, c, ih, iw] where ih/iw may fall in the padding:
+// `inside` says whether it does not.
+struct Tap {
+  ExprRef inside;
+  ExprRef offset;
+};
+
+Tap tap(const ir::Shape &x, ExprRef n, ExprRef c, ExprRef ih, ExprRef iw) {
+  ExprRef inside =
+      B::binary(BinaryFn::And,
+                B::binary(BinaryFn::And, B::compare(CmpFn::Ge, ih, B::i64(0)),
+                          B::compare(CmpFn::Lt, ih, B::i64(x[2]))),
+                B::binary(BinaryFn::And, B::compare(CmpFn::Ge, iw, B::i64(0)),
+                          B::compare(CmpFn::Lt, iw, B::i64(x[3]))));
+  std::vector<ExprRef> idx = {n, c, ih, iw};
+  return {inside, ravel(idx, x)};
+}
+
+// ih = oh * stride - top + kh * dilation.
+ExprRef inputCoord(ExprRef o, int64_t stride, int64_t pad, ExprRef k,
+                   int64_t dilation) {
+  return addIndex(addIndex(mulIndex(o, stride), B::i64(-pad)),
+                  mulIndex(k, dilation));
+}
+
+absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
+  for (int i = 0; i < 2; ++i)
+    if (auto s = requireFloatRank4(op, i); !s.ok())
+      return s;
+  const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
+  const ir::TensorType &y = op.result(0)->type;
+  const bool hasBias = op.numOperands() == 3;
+  auto strides = pairAttr(op, "strides", {1, 1}, 2);
+  if (!strides.ok())
+    return strides.status();
+  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
+  if (!padding.ok())
+    return padding.status();
+  auto dilations = pairAttr(op, "dilations", {1, 1}, 2);
+  if (!dilations.ok())
+    return dilations.status();
+  auto groups = op.getInt("groups", 1);
+  if (!groups.ok())
+    return groups.status();
+  const int64_t N = x.shape[0], C = x.shape[1];
+  const int64_t M = w.shape[0], kH = w.shape[2], kW = w.shape[3];
+  if (*groups < 1 || C % *groups != 0 || M % *groups != 0 ||
+      w.shape[1] != C / *groups)
+    return absl::InvalidArgumentError(
+        strCat("'conv2d' of ", x.str(), " with weights ", w.str(),
+               " and groups = ", *groups,
+               "; expected groups dividing C and M with w.shape[1] = C / "
+               "groups"));
+  if (w.dtype != x.dtype ||
+      (hasBias && op.operand(2)->type != ir::TensorType{x.dtype, {M}}))
+    return absl::InvalidArgumentError(
+        strCat("'conv2d' operands are ", x.str(), ", ", w.str(),
+               hasBias ? strCat(", ", op.operand(2)->type.str()) : "",
+               "; expected one dtype and a bias of [", M, "]"));
+  const int64_t G = *groups, Cg = C / G, Mg = M / G;
+  const int64_t OH = y.shape[2], OW = y.shape[3];
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  const DType dt = x.dtype, ct = computeType(dt);
+  LoopNest outs(b, {N, G, Mg, OH, OW}, "o");
+  const auto &o = outs.indices();
+  ExprRef m = addIndex(mulIndex(o[1], Mg), o[2]);
+  LoopNest window(b, {Cg, kH, kW}, "r");
+  const auto &r = window.indices();
+  ExprRef c = addIndex(mulIndex(o[1], Cg), r[0]);
+  ExprRef ih =
+      inputCoord(o[3], (*strides)[0], (*padding)[0], r[1], (*dilations)[0]);
+  ExprRef iw =
+      inputCoord(o[4], (*strides)[1], (*padding)[1], r[2], (*dilations)[1]);
+  Tap t = tap(x.shape, o[0], c, ih, iw);
+  std::vector<ExprRef> wIdx = {m, r[0], r[1], r[2]};
+  Var acc = b.newVar(ct, "acc");
+  ExprRef product = B::binary(BinaryFn::Mul, B::load(0, dt, t.offset),
+                              B::load(1, dt, ravel(wIdx, w.shape)));
+  StmtRef accumulate =
+      B::assign(acc, B::binary(BinaryFn::Add, B::ref(acc), product));
+  const bool padded =
+      (*padding)[0] || (*padding)[1] || (*padding)[2] || (*padding)[3];
+  if (padded)
+    accumulate = B::ifThen(t.inside, {accumulate});
+  std::vector<ExprRef> yIdx = {o[0], m, o[3], o[4]};
+  const int out = op.numOperands();
+  k.body = outs.wrap(
+      {B::declare(acc, hasBias ? B::load(2, dt, m) : B::constant(ct, 0)),
+       window.wrap({accumulate}, false),
+       B::store(out, ravel(yIdx, y.shape), B::ref(acc))},
+      true);
+  return k;
+}
+
+absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
+                                 bool isMax) {
+  if (auto s = requireFloatRank4(op, 0); !s.ok())
+    return s;
+  const ir::TensorType &x = op.operand(0)->type, &y = op.result(0)->type;
+  auto kernel = op.getInts("kernel");
+  if (!kernel.ok())
+    return kernel.status();
+  if (kernel->size() != 2)
+    return absl::InvalidArgumentError(
+        strCat("'", op.name(), "' attribute 'kernel' has ", kernel->size(),
+               " entries; expected 2"));
+  auto strides = pairAttr(op, "strides", *kernel, 2);
+  if (!strides.ok())
+    return strides.status();
+  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
+  if (!padding.ok())
+    return padding.status();
+  auto countPad = op.getBool("count_include_pad", false);
+  if (!countPad.ok())
+    return countPad.status();
+  const int64_t kH = (*kernel)[0], kW = (*kernel)[1];
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  const DType dt = x.dtype, ct = computeType(dt);
+  LoopNest outs(b, y.shape, "o");
+  const auto &o = outs.indices();
+  LoopNest window(b, {kH, kW}, "r");
+  const auto &r = window.indices();
+  ExprRef ih = inputCoord(o[2], (*strides)[0], (*padding)[0], r[0], 1);
+  ExprRef iw = inputCoord(o[3], (*strides)[1], (*padding)[1], r[1], 1);
+  Tap t = tap(x.shape, o[0], o[1], ih, iw);
+  ExprRef v = B::load(0, dt, t.offset);
+  Var acc = b.newVar(ct, "acc");
+  Var count = b.newVar(ct, "count");
+  std::vector<StmtRef> body;
+  std::vector<StmtRef> step;
+  if (isMax) {
+    body.push_back(B::declare(
+        acc, B::constant(ct, -std::numeric_limits<double>::infinity())));
+    // A NaN in the window sticks, like reduce_max.
+    ExprRef takes =
+        B::binary(BinaryFn::Or, B::compare(CmpFn::Gt, v, B::ref(acc)),
+                  B::compare(CmpFn::Ne, v, v));
+    step.push_back(B::assign(acc, B::select(takes, v, B::ref(acc))));
+  } else {
+    body.push_back(B::declare(acc, B::constant(ct, 0)));
+    body.push_back(B::declare(count, B::constant(ct, 0)));
+    step.push_back(B::assign(acc, B::binary(BinaryFn::Add, B::ref(acc), v)));
+    step.push_back(B::assign(
+        count, B::binary(BinaryFn::Add, B::ref(count), B::constant(ct, 1))));
+  }
+  body.push_back(window.wrap({B::ifThen(t.inside, step)}, false));
+  ExprRef result = B::ref(acc);
+  if (!isMax)
+    result = B::binary(BinaryFn::Div, result,
+                       *countPad ? B::constant(ct, static_cast<double>(kH * kW))
+                                 : B::ref(count));
+  body.push_back(B::store(1, ravel(o, y.shape), result));
+  k.body = outs.wrap(std::move(body), true);
+  return k;
+}
+
+} // namespace
+
+void registerConvLowerings(LoweringRegistry &r) {
+  r.add("conv2d", lowerConv2d);
+  r.add("max_pool2d", [](const ir::Op &op, std::string name) {
+    return lowerPool(op, std::move(name), true);
+  });
+  r.add("avg_pool2d", [](const ir::Op &op, std::string name) {
+    return lowerPool(op, std::move(name), false);
+  });
+}
 
 } // namespace nyx::kernel

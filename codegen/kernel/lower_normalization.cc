@@ -1,7 +1,209 @@
+// Normalization: softmax, log_softmax, layer_norm, rms_norm.
+//
+// Each output row (the elements that share every index but the normalized
+// ones) is independent: a parallel nest over rows wraps serial passes over
+// the row, all arithmetic in the compute type (f32 for f16/bf16).
+#include <limits>
+
+#include "absl/status/status.h"
+#include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "ir/strings.h"
 
 namespace nyx::kernel {
+namespace {
 
-void registerNormalizationLowerings(LoweringRegistry &r) {}
+using B = Builder;
+
+absl::Status requireFloat(const ir::Op &op) {
+  const ir::TensorType &in = op.operand(0)->type;
+  if (!ir::isFloat(in.dtype))
+    return absl::InvalidArgumentError(
+        strCat("'", op.name(), "' operand is ", in.str(),
+               "; expected a float element type"));
+  return absl::OkStatus();
+}
+
+ExprRef add(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Add, a, b); }
+ExprRef sub(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Sub, a, b); }
+ExprRef mul(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Mul, a, b); }
+ExprRef div(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Div, a, b); }
+
+// softmax and log_softmax over one axis, which need not be the last: the
+// input is viewed as [outer, n, inner] and the row of (o, i) has stride
+// `inner`.
+absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
+                                    bool logarithm) {
+  if (auto s = requireFloat(op); !s.ok())
+    return s;
+  const ir::TensorType &in = op.operand(0)->type;
+  auto attr = op.getInt("axis", -1);
+  if (!attr.ok())
+    return attr.status();
+  auto axis = normalizeAxis(op, "axis", *attr, in.rank());
+  if (!axis.ok())
+    return axis.status();
+  Shape outerShape(in.shape.begin(), in.shape.begin() + *axis);
+  Shape innerShape(in.shape.begin() + *axis + 1, in.shape.end());
+  const int64_t n = in.shape[*axis];
+  Shape rowsShape = outerShape;
+  rowsShape.insert(rowsShape.end(), innerShape.begin(), innerShape.end());
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  const DType dt = in.dtype, ct = computeType(dt);
+  LoopNest rows(b, rowsShape, "o");
+  std::vector<ExprRef> idx(rows.indices().begin(),
+                           rows.indices().begin() + outerShape.size());
+  Var r = b.newVar(DType::I64, "r");
+  idx.push_back(B::ref(r));
+  idx.insert(idx.end(), rows.indices().begin() + outerShape.size(),
+             rows.indices().end());
+  ExprRef at = ravel(idx, in.shape);
+  ExprRef x = B::load(0, dt, at);
+
+  Var mx = b.newVar(ct, "max");
+  Var sum = b.newVar(ct, "sum");
+  Var r2 = b.newVar(DType::I64, "r");
+  Var r3 = b.newVar(DType::I64, "r");
+  // Every pass reads the same row; rebind the index to each pass's own loop.
+  auto rebound = [&](const Var &v) {
+    std::vector<ExprRef> i2 = idx;
+    i2[outerShape.size()] = B::ref(v);
+    return ravel(i2, in.shape);
+  };
+  ExprRef x2 = B::load(0, dt, rebound(r2));
+  ExprRef x3 = B::load(0, dt, rebound(r3));
+  // max(x) with NaN sticking, so a NaN anywhere in the row makes every
+  // output NaN, as exp(x - NaN) does in the reference.
+  ExprRef takes = B::binary(BinaryFn::Or, B::compare(CmpFn::Gt, x, B::ref(mx)),
+                            B::compare(CmpFn::Ne, x, x));
+  ExprRef shifted3 = sub(x3, B::ref(mx));
+  ExprRef value = logarithm
+                      ? sub(shifted3, B::unary(UnaryFn::Log, B::ref(sum)))
+                      : div(B::unary(UnaryFn::Exp, shifted3), B::ref(sum));
+  k.body = rows.wrap(
+      {B::declare(mx,
+                  B::constant(ct, -std::numeric_limits<double>::infinity())),
+       B::loop(r, B::i64(n), {B::assign(mx, B::select(takes, x, B::ref(mx)))}),
+       B::declare(sum, B::constant(ct, 0)),
+       B::loop(
+           r2, B::i64(n),
+           {B::assign(sum, add(B::ref(sum),
+                               B::unary(UnaryFn::Exp, sub(x2, B::ref(mx)))))}),
+       B::loop(r3, B::i64(n), {B::store(1, rebound(r3), value)})},
+      true);
+  return k;
+}
+
+// The operands of layer_norm/rms_norm after x: scale and bias, each of
+// shape x.shape[axis:] and x's dtype.
+absl::Status checkAffine(const ir::Op &op, const Shape &normShape) {
+  const ir::TensorType &x = op.operand(0)->type;
+  for (int i = 1; i < op.numOperands(); ++i) {
+    const ir::TensorType &t = op.operand(i)->type;
+    if (t.dtype != x.dtype || t.shape != normShape)
+      return absl::InvalidArgumentError(
+          strCat("'", op.name(), "' operand ", i, " is ", t.str(),
+                 "; expected ", ir::TensorType{x.dtype, normShape}.str()));
+  }
+  return absl::OkStatus();
+}
+
+// layer_norm and rms_norm: the normalized dimensions axis..rank-1 are
+// contiguous, so each row is `d` consecutive elements.
+absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
+  if (auto s = requireFloat(op); !s.ok())
+    return s;
+  const ir::TensorType &in = op.operand(0)->type;
+  auto attr = op.getInt("axis", -1);
+  if (!attr.ok())
+    return attr.status();
+  auto axis = normalizeAxis(op, "axis", *attr, in.rank());
+  if (!axis.ok())
+    return axis.status();
+  auto epsilon = op.getFloat("epsilon", rms ? 1e-6 : 1e-5);
+  if (!epsilon.ok())
+    return epsilon.status();
+  const int maxOperands = rms ? 2 : 3;
+  if (op.numOperands() > maxOperands)
+    return absl::InvalidArgumentError(
+        strCat("'", op.name(), "' has ", op.numOperands(),
+               " operands; expected at most ", maxOperands));
+  Shape normShape(in.shape.begin() + *axis, in.shape.end());
+  if (auto s = checkAffine(op, normShape); !s.ok())
+    return s;
+  const int64_t d = ir::numElements(normShape);
+  const int64_t rowsCount = d == 0 ? 0 : in.numElements() / d;
+  const bool hasScale = op.numOperands() >= 2;
+  const bool hasBias = op.numOperands() >= 3;
+  const int out = op.numOperands();
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  const DType dt = in.dtype, ct = computeType(dt);
+  LoopNest rows(b, {rowsCount}, "row");
+  ExprRef base = mulIndex(rows.indices()[0], d);
+  auto loadX = [&](const Var &j) {
+    return B::load(0, dt, addIndex(base, B::ref(j)));
+  };
+  ExprRef count = B::constant(ct, static_cast<double>(d));
+
+  std::vector<StmtRef> body;
+  Var j1 = b.newVar(DType::I64, "j"), j2 = b.newVar(DType::I64, "j"),
+      j3 = b.newVar(DType::I64, "j");
+  Var mean = b.newVar(ct, "mean"), acc = b.newVar(ct, "acc"),
+      inv = b.newVar(ct, "inv");
+  ExprRef centered; // x - mean in the output pass (x itself for rms_norm)
+  if (rms) {
+    ExprRef x = loadX(j1);
+    body.push_back(B::declare(acc, B::constant(ct, 0)));
+    body.push_back(
+        B::loop(j1, B::i64(d), {B::assign(acc, add(B::ref(acc), mul(x, x)))}));
+    centered = loadX(j3);
+  } else {
+    // Two passes (mean, then the mean of squared deviations) keep the
+    // variance accurate when the mean is large.
+    body.push_back(B::declare(acc, B::constant(ct, 0)));
+    body.push_back(
+        B::loop(j1, B::i64(d), {B::assign(acc, add(B::ref(acc), loadX(j1)))}));
+    body.push_back(B::declare(mean, div(B::ref(acc), count)));
+    ExprRef dev = sub(loadX(j2), B::ref(mean));
+    body.push_back(B::assign(acc, B::constant(ct, 0)));
+    body.push_back(B::loop(j2, B::i64(d),
+                           {B::assign(acc, add(B::ref(acc), mul(dev, dev)))}));
+    centered = sub(loadX(j3), B::ref(mean));
+  }
+  body.push_back(B::declare(
+      inv, div(B::constant(ct, 1),
+               B::unary(UnaryFn::Sqrt, add(div(B::ref(acc), count),
+                                           B::constant(ct, *epsilon))))));
+  ExprRef y = mul(centered, B::ref(inv));
+  if (hasScale)
+    y = mul(y, B::load(1, dt, B::ref(j3)));
+  if (hasBias)
+    y = add(y, B::load(2, dt, B::ref(j3)));
+  body.push_back(
+      B::loop(j3, B::i64(d), {B::store(out, addIndex(base, B::ref(j3)), y)}));
+  k.body = rows.wrap(std::move(body), true);
+  return k;
+}
+
+} // namespace
+
+void registerNormalizationLowerings(LoweringRegistry &r) {
+  r.add("softmax", [](const ir::Op &op, std::string name) {
+    return lowerSoftmax(op, std::move(name), false);
+  });
+  r.add("log_softmax", [](const ir::Op &op, std::string name) {
+    return lowerSoftmax(op, std::move(name), true);
+  });
+  r.add("layer_norm", [](const ir::Op &op, std::string name) {
+    return lowerNorm(op, std::move(name), false);
+  });
+  r.add("rms_norm", [](const ir::Op &op, std::string name) {
+    return lowerNorm(op, std::move(name), true);
+  });
+}
 
 } // namespace nyx::kernel

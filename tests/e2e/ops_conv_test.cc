@@ -1,0 +1,182 @@
+// Compiled convolution and pooling against the interpreter: conv2d with
+// every stride/padding/dilation/groups form (depthwise included) and an
+// optional bias, max_pool2d and avg_pool2d with and without padding and
+// count_include_pad, over every float dtype and spatial sizes 1 to 33+.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "ir/strings.h"
+
+namespace nyx {
+namespace {
+
+using ir::DType;
+
+constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
+
+std::string typeText(DType t, const ir::Shape &shape) {
+  return ir::TensorType{t, shape}.str();
+}
+
+// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
+// the op's shape rule infers, found by parsing the op on its own first.
+std::string opModule(const std::string &params, const std::string &call) {
+  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
+                             "\n  return\n}\n");
+  auto parsed = ir::parseModule(probe, "probe.nyx");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
+  if (!parsed.ok())
+    return probe;
+  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
+  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
+                " : ", type, "\n  return %y\n}\n");
+}
+
+void check(const std::string &params, const std::string &call,
+           const e2e::HarnessOptions &opts = {}) {
+  SCOPED_TRACE(call);
+  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
+}
+
+struct Conv {
+  ir::Shape x, w;
+  std::string attrs;
+  bool bias = false;
+};
+
+void checkConv(DType t, const Conv &c) {
+  std::string params =
+      strCat("%x: ", typeText(t, c.x), ", %w: ", typeText(t, c.w));
+  if (c.bias)
+    params += strCat(", %b: ", typeText(t, {c.w[0]}));
+  std::string call = strCat("conv2d(%x, %w", c.bias ? ", %b" : "", ")");
+  if (!c.attrs.empty())
+    call += strCat(" {", c.attrs, "}");
+  SCOPED_TRACE(params);
+  // Dot products of C/groups * kH * kW terms, as for matmul.
+  e2e::HarnessOptions o;
+  o.atol = std::max(1e-6, 2e-6 * c.w[1] * c.w[2] * c.w[3]);
+  check(params, call, o);
+}
+
+TEST(Conv2d, EveryFloatDTypeWithAndWithoutBias) {
+  for (DType t : kFloats)
+    for (bool bias : {false, true})
+      checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", bias});
+}
+
+TEST(Conv2d, SpatialSizes) {
+  for (int64_t n : {1, 3, 7, 33}) {
+    checkConv(DType::F32, {{1, 2, n, n}, {3, 2, 1, 1}, "", true});
+    checkConv(DType::F32,
+              {{1, 2, n, n}, {3, 2, 3, 3}, "padding = [1, 1, 1, 1]", false});
+    checkConv(DType::F16, {{1, 3, n, n + 2}, {2, 3, 1, 3}, "", true});
+  }
+  checkConv(DType::F32,
+            {{2, 16, 64, 64}, {32, 16, 3, 3}, "padding = [1, 1, 1, 1]", true});
+}
+
+TEST(Conv2d, StridesPaddingAndDilations) {
+  const char *attrs[] = {
+      "strides = [2, 2]",
+      "strides = [2, 1]",
+      "strides = [3, 2], padding = [1, 2, 0, 1]",
+      "padding = [2, 0, 1, 3]",
+      "dilations = [2, 2]",
+      "dilations = [1, 3], padding = [0, 3, 0, 3]",
+      "strides = [2, 2], padding = [1, 1, 1, 1], dilations = [2, 2]",
+      "strides = [1, 1], padding = [0, 0, 0, 0], dilations = [1, 1], "
+      "groups = 1",
+  };
+  for (const char *a : attrs)
+    for (DType t : {DType::F32, DType::BF16})
+      checkConv(t, {{2, 3, 9, 8}, {4, 3, 3, 2}, a, true});
+}
+
+TEST(Conv2d, GroupsAndDepthwise) {
+  // Two groups, four groups, depthwise (groups = C) with a multiplier of
+  // one and of two.
+  checkConv(DType::F32, {{2, 4, 7, 7}, {6, 2, 3, 3}, "groups = 2", true});
+  checkConv(DType::F32, {{1, 8, 5, 6},
+                         {4, 2, 3, 3},
+                         "groups = 4, padding = [1, 1, 1, 1]",
+                         false});
+  checkConv(
+      DType::F32,
+      {{2, 6, 7, 7}, {6, 1, 3, 3}, "groups = 6, padding = [1, 1, 1, 1]", true});
+  checkConv(
+      DType::F16,
+      {{1, 5, 9, 9}, {10, 1, 3, 3}, "groups = 5, strides = [2, 2]", true});
+  checkConv(DType::F64, {{1, 4, 8, 8},
+                         {4, 1, 5, 5},
+                         "groups = 4, padding = [2, 2, 2, 2], dilations = "
+                         "[1, 2]",
+                         false});
+}
+
+TEST(Conv2d, KernelAsLargeAsThePaddedInput) {
+  checkConv(DType::F32, {{1, 2, 3, 3}, {2, 2, 3, 3}, "", true});
+  checkConv(DType::F32,
+            {{1, 1, 1, 1}, {1, 1, 3, 3}, "padding = [1, 1, 1, 1]", false});
+}
+
+struct Pool {
+  ir::Shape x;
+  std::string attrs;
+};
+
+TEST(Pool, EveryFloatDType) {
+  for (DType t : kFloats)
+    for (const char *op : {"max_pool2d", "avg_pool2d"})
+      check(strCat("%x: ", typeText(t, {2, 3, 8, 8})),
+            strCat(op, "(%x) {kernel = [2, 2]}"));
+}
+
+TEST(Pool, WindowForms) {
+  const Pool cases[] = {
+      {{1, 2, 7, 7}, "kernel = [3, 3]"},
+      {{1, 2, 7, 7}, "kernel = [3, 3], strides = [1, 1]"},
+      {{2, 1, 9, 8}, "kernel = [3, 2], strides = [2, 3]"},
+      {{1, 3, 7, 7},
+       "kernel = [3, 3], strides = [2, 2], padding = [1, 1, 1, 1]"},
+      {{1, 1, 6, 5},
+       "kernel = [2, 3], strides = [1, 2], padding = [1, 0, 0, 2]"},
+      {{1, 1, 1, 1}, "kernel = [1, 1]"},
+      {{1, 1, 3, 3}, "kernel = [3, 3]"},
+      {{1, 1, 33, 33}, "kernel = [2, 2]"},
+      {{4, 8, 33, 17},
+       "kernel = [3, 3], strides = [2, 2], padding = [1, 1, 1, 1]"},
+  };
+  for (const Pool &p : cases)
+    for (const char *op : {"max_pool2d", "avg_pool2d"})
+      check(strCat("%x: ", typeText(DType::F32, p.x)),
+            strCat(op, "(%x) {", p.attrs, "}"));
+}
+
+TEST(Pool, CountIncludePad) {
+  for (DType t : {DType::F32, DType::F16})
+    for (const char *incl : {"false", "true"})
+      for (const char *pad : {"[1, 1, 1, 1]", "[0, 1, 2, 0]", "[0, 0, 0, 0]"})
+        check(strCat("%x: ", typeText(t, {2, 2, 7, 6})),
+              strCat("avg_pool2d(%x) {kernel = [3, 3], strides = [2, 2], "
+                     "padding = ",
+                     pad, ", count_include_pad = ", incl, "}"));
+}
+
+TEST(Pool, MaxPoolPropagatesNaN) {
+  ir::Tensor x({DType::F32, {1, 1, 4, 4}});
+  for (int i = 0; i < 16; ++i)
+    x.setDouble(i, i == 5 ? NAN : i - 8.0);
+  e2e::HarnessOptions o;
+  o.inputs = {x};
+  check("%x: f32[1,1,4,4]", "max_pool2d(%x) {kernel = [2, 2]}", o);
+  check("%x: f32[1,1,4,4]",
+        "max_pool2d(%x) {kernel = [2, 2], strides = [1, 1], padding = [1, 1, "
+        "1, 1]}",
+        o);
+}
+
+} // namespace
+} // namespace nyx

@@ -1,0 +1,117 @@
+// Compiled matmul against the interpreter: every dtype it allows, matrix
+// sizes from 1 to a few hundred, all four transpose combinations,
+// broadcast batch axes and wrapping integer products.
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "ir/strings.h"
+
+namespace nyx {
+namespace {
+
+using ir::DType;
+
+constexpr DType kDTypes[] = {DType::F32,  DType::F64, DType::F16,
+                             DType::BF16, DType::I32, DType::I64};
+
+std::string typeText(DType t, const ir::Shape &shape) {
+  return ir::TensorType{t, shape}.str();
+}
+
+// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
+// the op's shape rule infers, found by parsing the op on its own first.
+std::string opModule(const std::string &params, const std::string &call) {
+  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
+                             "\n  return\n}\n");
+  auto parsed = ir::parseModule(probe, "probe.nyx");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
+  if (!parsed.ok())
+    return probe;
+  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
+  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
+                " : ", type, "\n  return %y\n}\n");
+}
+
+void check(const std::string &params, const std::string &call,
+           const e2e::HarnessOptions &opts = {}) {
+  SCOPED_TRACE(call);
+  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
+}
+
+// The operand shapes of an [M, K] x [K, N] product with the transposes.
+ir::Shape aShape(ir::Shape batch, int64_t m, int64_t k, bool ta) {
+  batch.push_back(ta ? k : m);
+  batch.push_back(ta ? m : k);
+  return batch;
+}
+ir::Shape bShape(ir::Shape batch, int64_t k, int64_t n, bool tb) {
+  batch.push_back(tb ? n : k);
+  batch.push_back(tb ? k : n);
+  return batch;
+}
+
+// f32 dot products of length k drift from the f64 reference by about
+// k ulps of the largest partial sum.
+e2e::HarnessOptions dotOptions(int64_t k) {
+  e2e::HarnessOptions o;
+  o.atol = std::max(1e-6, 2e-6 * k);
+  return o;
+}
+
+void checkMatmul(DType t, ir::Shape batchA, ir::Shape batchB, int64_t m,
+                 int64_t k, int64_t n, bool ta, bool tb) {
+  std::string params = strCat("%a: ", typeText(t, aShape(batchA, m, k, ta)),
+                              ", %b: ", typeText(t, bShape(batchB, k, n, tb)));
+  std::string call =
+      strCat("matmul(%a, %b) {transpose_a = ", ta ? "true" : "false",
+             ", transpose_b = ", tb ? "true" : "false", "}");
+  SCOPED_TRACE(params);
+  check(params, call, dotOptions(k));
+}
+
+TEST(Matmul, EveryDTypeAndTransposeOverSmallSizes) {
+  for (DType t : kDTypes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (auto [m, k, n] :
+             {std::tuple{1, 1, 1}, std::tuple{3, 7, 1}, std::tuple{1, 33, 7},
+              std::tuple{7, 3, 33}, std::tuple{33, 7, 3}})
+          checkMatmul(t, {}, {}, m, k, n, ta, tb);
+}
+
+TEST(Matmul, LargerMatricesInEveryTransposeForm) {
+  for (DType t : {DType::F32, DType::F16, DType::I32})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        checkMatmul(t, {}, {}, 65, 129, 97, ta, tb);
+  checkMatmul(DType::F64, {}, {}, 128, 256, 96, false, false);
+  checkMatmul(DType::BF16, {}, {}, 96, 200, 64, false, true);
+}
+
+TEST(Matmul, BatchAxesBroadcast) {
+  struct Case {
+    ir::Shape a, b;
+  };
+  const Case cases[] = {{{2}, {2}},          {{4}, {}},       {{}, {3}},
+                        {{1}, {3}},          {{2, 1}, {5}},   {{2, 1}, {1, 3}},
+                        {{3, 1, 2}, {4, 1}}, {{1, 1}, {1, 1}}};
+  for (const Case &c : cases)
+    for (DType t : {DType::F32, DType::I64, DType::BF16})
+      for (bool tb : {false, true})
+        checkMatmul(t, c.a, c.b, 3, 5, 7, false, tb);
+  checkMatmul(DType::F32, {2, 1}, {3}, 7, 33, 5, true, true);
+}
+
+TEST(Matmul, IntegerProductsWrap) {
+  e2e::HarnessOptions o;
+  o.intMin = -(int64_t{1} << 20);
+  o.intMax = int64_t{1} << 20;
+  check("%a: i32[7,33], %b: i32[33,5]", "matmul(%a, %b)", o);
+  o.intMin = -(int64_t{1} << 40);
+  o.intMax = int64_t{1} << 40;
+  check("%a: i64[3,7], %b: i64[5,7]", "matmul(%a, %b) {transpose_b = true}", o);
+}
+
+} // namespace
+} // namespace nyx
