@@ -22,10 +22,9 @@ struct SymbolRef {
 // Text syntax of each alternative, in order:
 //   42 | 1.5 (always with '.', 'e', "inf" or "nan") | true | "str" |
 //   [1, 2] | [1.5, 2.0] | f16 | @f | dense<...>
-using Attribute =
-    std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                 std::vector<double>, DType, SymbolRef,
-                 std::shared_ptr<const Tensor>>;
+using Attribute = std::variant<int64_t, double, bool, std::string,
+                               std::vector<int64_t>, std::vector<double>, DType,
+                               SymbolRef, std::shared_ptr<const Tensor>>;
 
 // Ordered so the printer is deterministic.
 using Attributes = std::map<std::string, Attribute, std::less<>>;

@@ -53,7 +53,9 @@ uint16_t floatToHalf(float f) {
   return sign | static_cast<uint16_t>(half);
 }
 
-float bf16ToFloat(uint16_t h) { return floatOf(static_cast<uint32_t>(h) << 16); }
+float bf16ToFloat(uint16_t h) {
+  return floatOf(static_cast<uint32_t>(h) << 16);
+}
 
 uint16_t floatToBf16(float f) {
   uint32_t u = bitsOf(f);

@@ -8,19 +8,13 @@
 #include "ir/op_registry.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "ir/status_macros.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
 
 namespace nyx::ir {
 
 using nlohmann::json;
-
-#define NYX_TRY(expr)                                                          \
-  do {                                                                         \
-    absl::Status nyx_try_status = (expr);                                      \
-    if (!nyx_try_status.ok())                                                  \
-      return nyx_try_status;                                                   \
-  } while (0)
 
 static constexpr int kVersion = 1;
 
@@ -177,23 +171,26 @@ public:
           {}, "version",
           strCat("expected ", kVersion, ", found ", j["version"].dump()));
     std::string name;
-    NYX_TRY(getString(j, "name", "", {}, name));
+    NYX_RETURN_IF_ERROR(getString(j, "name", "", {}, name));
     m_->name = name.empty() ? defaultModuleName(filename_) : name;
 
     const json *params = nullptr;
-    NYX_TRY(getArray(j, "params", "", {}, params, /*optional=*/true));
+    NYX_RETURN_IF_ERROR(
+        getArray(j, "params", "", {}, params, /*optional=*/true));
     for (size_t i = 0; params && i < params->size(); ++i)
-      NYX_TRY(readParam((*params)[i], strCat("params[", i, "]")));
+      NYX_RETURN_IF_ERROR(readParam((*params)[i], strCat("params[", i, "]")));
 
     const json *functions = nullptr;
-    NYX_TRY(getArray(j, "functions", "", {}, functions, /*optional=*/true));
+    NYX_RETURN_IF_ERROR(
+        getArray(j, "functions", "", {}, functions, /*optional=*/true));
     // Signatures first, so calls may name functions defined later.
     for (size_t i = 0; functions && i < functions->size(); ++i)
-      NYX_TRY(readSignature((*functions)[i], strCat("functions[", i, "]")));
+      NYX_RETURN_IF_ERROR(
+          readSignature((*functions)[i], strCat("functions[", i, "]")));
     for (size_t i = 0; functions && i < functions->size(); ++i)
-      NYX_TRY(readBody((*functions)[i], *m_->functions[i],
-                       strCat("functions[", i, "]")));
-    NYX_TRY(verifyModule(*m_));
+      NYX_RETURN_IF_ERROR(readBody((*functions)[i], *m_->functions[i],
+                                   strCat("functions[", i, "]")));
+    NYX_RETURN_IF_ERROR(verifyModule(*m_));
     return std::move(m_);
   }
 
@@ -230,7 +227,7 @@ private:
                          std::string_view path, Loc loc, std::string &out,
                          bool optional = false) const {
     const json *f = nullptr;
-    NYX_TRY(getField(j, key, path, loc, f, optional));
+    NYX_RETURN_IF_ERROR(getField(j, key, path, loc, f, optional));
     if (!f)
       return absl::OkStatus();
     if (!f->is_string())
@@ -243,7 +240,7 @@ private:
   absl::Status getArray(const json &j, std::string_view key,
                         std::string_view path, Loc loc, const json *&out,
                         bool optional = false) const {
-    NYX_TRY(getField(j, key, path, loc, out, optional));
+    NYX_RETURN_IF_ERROR(getField(j, key, path, loc, out, optional));
     if (out && !out->is_array())
       return error(loc, child(path, key),
                    strCat("expected an array, found ", kindName(*out)));
@@ -253,7 +250,7 @@ private:
   absl::Status readLoc(const json &j, std::string_view key,
                        std::string_view path, Loc &loc) const {
     const json *f = nullptr;
-    NYX_TRY(getField(j, key, path, {}, f, /*optional=*/true));
+    NYX_RETURN_IF_ERROR(getField(j, key, path, {}, f, /*optional=*/true));
     if (!f)
       return absl::OkStatus();
     if (!f->is_array() || f->size() != 2 || !(*f)[0].is_number_integer() ||
@@ -284,7 +281,7 @@ private:
       std::string s = j.get<std::string>();
       if (s == "inf" || s == "-inf" || s == "nan" || s == "-nan") {
         Tensor t(TensorType{DType::F64, {}});
-        NYX_TRY(setElementFromText(t, 0, s));
+        NYX_RETURN_IF_ERROR(setElementFromText(t, 0, s));
         out = t.getDouble(0);
         return absl::OkStatus();
       }
@@ -322,7 +319,7 @@ private:
     out.clear();
     for (size_t i = 0; i < j.size(); ++i) {
       int64_t d = 0;
-      NYX_TRY(readInt(j[i], strCat(path, "[", i, "]"), loc, d));
+      NYX_RETURN_IF_ERROR(readInt(j[i], strCat(path, "[", i, "]"), loc, d));
       if (d < 0)
         return error(loc, strCat(path, "[", i, "]"),
                      strCat("dimension ", d,
@@ -335,53 +332,53 @@ private:
   absl::Status readType(const json &j, std::string_view path, Loc loc,
                         TensorType &out) const {
     const json *f = nullptr;
-    NYX_TRY(getField(j, "dtype", path, loc, f));
-    NYX_TRY(readDType(*f, child(path, "dtype"), loc, out.dtype));
-    NYX_TRY(getField(j, "shape", path, loc, f));
+    NYX_RETURN_IF_ERROR(getField(j, "dtype", path, loc, f));
+    NYX_RETURN_IF_ERROR(readDType(*f, child(path, "dtype"), loc, out.dtype));
+    NYX_RETURN_IF_ERROR(getField(j, "shape", path, loc, f));
     return readShape(*f, child(path, "shape"), loc, out.shape);
   }
 
   absl::Status readParam(const json &j, std::string_view path) {
     Param p;
-    NYX_TRY(readLoc(j, "loc", path, p.loc));
-    NYX_TRY(getString(j, "name", path, p.loc, p.name));
+    NYX_RETURN_IF_ERROR(readLoc(j, "loc", path, p.loc));
+    NYX_RETURN_IF_ERROR(getString(j, "name", path, p.loc, p.name));
     const json *type = nullptr;
-    NYX_TRY(getField(j, "type", path, p.loc, type));
-    NYX_TRY(readType(*type, child(path, "type"), p.loc, p.type));
+    NYX_RETURN_IF_ERROR(getField(j, "type", path, p.loc, type));
+    NYX_RETURN_IF_ERROR(readType(*type, child(path, "type"), p.loc, p.type));
     m_->params.push_back(std::move(p));
     return absl::OkStatus();
   }
 
   absl::Status readSignature(const json &j, std::string_view path) {
     Loc loc;
-    NYX_TRY(readLoc(j, "loc", path, loc));
+    NYX_RETURN_IF_ERROR(readLoc(j, "loc", path, loc));
     std::string name;
-    NYX_TRY(getString(j, "name", path, loc, name));
+    NYX_RETURN_IF_ERROR(getString(j, "name", path, loc, name));
     Function *f = m_->addFunction(name);
     f->loc = loc;
-    NYX_TRY(readLoc(j, "return_loc", path, f->returnLoc));
+    NYX_RETURN_IF_ERROR(readLoc(j, "return_loc", path, f->returnLoc));
     const json *params = nullptr;
-    NYX_TRY(getArray(j, "params", path, loc, params));
+    NYX_RETURN_IF_ERROR(getArray(j, "params", path, loc, params));
     std::map<std::string, bool, std::less<>> seen;
     for (size_t i = 0; i < params->size(); ++i) {
       std::string ppath = strCat(path, ".params[", i, "]");
       std::string pname;
-      NYX_TRY(getString((*params)[i], "name", ppath, loc, pname));
+      NYX_RETURN_IF_ERROR(getString((*params)[i], "name", ppath, loc, pname));
       if (seen.count(pname))
         return error(loc, child(ppath, "name"),
                      strCat("value %", pname, " is already defined"));
       seen[pname] = true;
       const json *type = nullptr;
-      NYX_TRY(getField((*params)[i], "type", ppath, loc, type));
+      NYX_RETURN_IF_ERROR(getField((*params)[i], "type", ppath, loc, type));
       TensorType t;
-      NYX_TRY(readType(*type, child(ppath, "type"), loc, t));
+      NYX_RETURN_IF_ERROR(readType(*type, child(ppath, "type"), loc, t));
       f->addParam(pname, std::move(t));
     }
     const json *results = nullptr;
-    NYX_TRY(getArray(j, "results", path, loc, results));
+    NYX_RETURN_IF_ERROR(getArray(j, "results", path, loc, results));
     for (size_t i = 0; i < results->size(); ++i) {
       TensorType t;
-      NYX_TRY(
+      NYX_RETURN_IF_ERROR(
           readType((*results)[i], strCat(path, ".results[", i, "]"), loc, t));
       f->resultTypes.push_back(std::move(t));
     }
@@ -407,14 +404,14 @@ private:
     };
 
     const json *ops = nullptr;
-    NYX_TRY(getArray(j, "ops", path, f.loc, ops));
+    NYX_RETURN_IF_ERROR(getArray(j, "ops", path, f.loc, ops));
     for (size_t i = 0; i < ops->size(); ++i) {
       const json &oj = (*ops)[i];
       std::string opath = strCat(path, ".ops[", i, "]");
       Loc loc;
-      NYX_TRY(readLoc(oj, "loc", opath, loc));
+      NYX_RETURN_IF_ERROR(readLoc(oj, "loc", opath, loc));
       std::string opName;
-      NYX_TRY(getString(oj, "op", opath, loc, opName));
+      NYX_RETURN_IF_ERROR(getString(oj, "op", opath, loc, opName));
       const OpDef *def = lookupOp(opName);
       if (!def)
         return error(loc, child(opath, "op"),
@@ -422,24 +419,26 @@ private:
 
       std::vector<Value *> operands;
       const json *operandsJ = nullptr;
-      NYX_TRY(getArray(oj, "operands", opath, loc, operandsJ));
+      NYX_RETURN_IF_ERROR(getArray(oj, "operands", opath, loc, operandsJ));
       for (size_t k = 0; k < operandsJ->size(); ++k) {
         Value *v = nullptr;
-        NYX_TRY(lookup((*operandsJ)[k], strCat(opath, ".operands[", k, "]"),
-                       loc, v));
+        NYX_RETURN_IF_ERROR(lookup(
+            (*operandsJ)[k], strCat(opath, ".operands[", k, "]"), loc, v));
         operands.push_back(v);
       }
 
       Attributes attrs;
       const json *attrsJ = nullptr;
-      NYX_TRY(getField(oj, "attrs", opath, loc, attrsJ, /*optional=*/true));
+      NYX_RETURN_IF_ERROR(
+          getField(oj, "attrs", opath, loc, attrsJ, /*optional=*/true));
       if (attrsJ) {
         if (!attrsJ->is_object())
           return error(loc, child(opath, "attrs"),
                        strCat("expected an object, found ", kindName(*attrsJ)));
         for (const auto &[key, aj] : attrsJ->items()) {
           Attribute a;
-          NYX_TRY(readAttr(aj, strCat(opath, ".attrs.", key), loc, a));
+          NYX_RETURN_IF_ERROR(
+              readAttr(aj, strCat(opath, ".attrs.", key), loc, a));
           attrs[key] = std::move(a);
         }
       }
@@ -447,19 +446,20 @@ private:
       std::vector<TensorType> types;
       std::vector<std::string> names;
       const json *resultsJ = nullptr;
-      NYX_TRY(getArray(oj, "results", opath, loc, resultsJ));
+      NYX_RETURN_IF_ERROR(getArray(oj, "results", opath, loc, resultsJ));
       for (size_t k = 0; k < resultsJ->size(); ++k) {
         std::string rpath = strCat(opath, ".results[", k, "]");
         std::string rname;
-        NYX_TRY(getString((*resultsJ)[k], "name", rpath, loc, rname));
+        NYX_RETURN_IF_ERROR(
+            getString((*resultsJ)[k], "name", rpath, loc, rname));
         if (scope.count(rname) ||
             std::find(names.begin(), names.end(), rname) != names.end())
           return error(loc, child(rpath, "name"),
                        strCat("value %", rname, " is already defined"));
         const json *type = nullptr;
-        NYX_TRY(getField((*resultsJ)[k], "type", rpath, loc, type));
+        NYX_RETURN_IF_ERROR(getField((*resultsJ)[k], "type", rpath, loc, type));
         TensorType t;
-        NYX_TRY(readType(*type, child(rpath, "type"), loc, t));
+        NYX_RETURN_IF_ERROR(readType(*type, child(rpath, "type"), loc, t));
         names.push_back(rname);
         types.push_back(std::move(t));
       }
@@ -470,11 +470,11 @@ private:
     }
 
     const json *returns = nullptr;
-    NYX_TRY(getArray(j, "return", path, f.loc, returns));
+    NYX_RETURN_IF_ERROR(getArray(j, "return", path, f.loc, returns));
     for (size_t i = 0; i < returns->size(); ++i) {
       Value *v = nullptr;
-      NYX_TRY(lookup((*returns)[i], strCat(path, ".return[", i, "]"),
-                     f.returnLoc, v));
+      NYX_RETURN_IF_ERROR(lookup(
+          (*returns)[i], strCat(path, ".return[", i, "]"), f.returnLoc, v));
       f.returns.push_back(v);
     }
     return absl::OkStatus();
@@ -483,19 +483,19 @@ private:
   absl::Status readAttr(const json &j, std::string_view path, Loc loc,
                         Attribute &out) const {
     std::string kind;
-    NYX_TRY(getString(j, "kind", path, loc, kind));
+    NYX_RETURN_IF_ERROR(getString(j, "kind", path, loc, kind));
     if (kind == "tensor")
       return readTensor(j, path, loc, out);
     const json *v = nullptr;
-    NYX_TRY(getField(j, "value", path, loc, v));
+    NYX_RETURN_IF_ERROR(getField(j, "value", path, loc, v));
     std::string vpath = child(path, "value");
     if (kind == "int") {
       int64_t i = 0;
-      NYX_TRY(readInt(*v, vpath, loc, i));
+      NYX_RETURN_IF_ERROR(readInt(*v, vpath, loc, i));
       out = i;
     } else if (kind == "float") {
       double d = 0;
-      NYX_TRY(readFloat(*v, vpath, loc, d));
+      NYX_RETURN_IF_ERROR(readFloat(*v, vpath, loc, d));
       out = d;
     } else if (kind == "bool") {
       if (!v->is_boolean())
@@ -517,11 +517,11 @@ private:
         std::string ipath = strCat(vpath, "[", i, "]");
         if (kind == "ints") {
           int64_t x = 0;
-          NYX_TRY(readInt((*v)[i], ipath, loc, x));
+          NYX_RETURN_IF_ERROR(readInt((*v)[i], ipath, loc, x));
           ints.push_back(x);
         } else {
           double x = 0;
-          NYX_TRY(readFloat((*v)[i], ipath, loc, x));
+          NYX_RETURN_IF_ERROR(readFloat((*v)[i], ipath, loc, x));
           floats.push_back(x);
         }
       }
@@ -531,7 +531,7 @@ private:
         out = std::move(floats);
     } else if (kind == "dtype") {
       DType d;
-      NYX_TRY(readDType(*v, vpath, loc, d));
+      NYX_RETURN_IF_ERROR(readDType(*v, vpath, loc, d));
       out = d;
     } else if (kind == "symbol") {
       if (!v->is_string())
@@ -551,12 +551,12 @@ private:
                           Attribute &out) const {
     const json *f = nullptr;
     TensorType type;
-    NYX_TRY(getField(j, "dtype", path, loc, f));
-    NYX_TRY(readDType(*f, child(path, "dtype"), loc, type.dtype));
-    NYX_TRY(getField(j, "shape", path, loc, f));
-    NYX_TRY(readShape(*f, child(path, "shape"), loc, type.shape));
+    NYX_RETURN_IF_ERROR(getField(j, "dtype", path, loc, f));
+    NYX_RETURN_IF_ERROR(readDType(*f, child(path, "dtype"), loc, type.dtype));
+    NYX_RETURN_IF_ERROR(getField(j, "shape", path, loc, f));
+    NYX_RETURN_IF_ERROR(readShape(*f, child(path, "shape"), loc, type.shape));
     const json *data = nullptr;
-    NYX_TRY(getArray(j, "data", path, loc, data));
+    NYX_RETURN_IF_ERROR(getArray(j, "data", path, loc, data));
     if (static_cast<int64_t>(data->size()) != type.numElements())
       return error(loc, child(path, "data"),
                    strCat("has ", data->size(), " elements; expected ",

@@ -1,8 +1,8 @@
 #include "ir/module.h"
 
 #include "absl/status/status.h"
-#include "ir/strings.h"
 #include "ir/op_registry.h"
+#include "ir/strings.h"
 
 namespace nyx::ir {
 
@@ -21,14 +21,13 @@ static absl::StatusOr<T> getAttr(const Op &op, std::string_view attr,
   if (!a) {
     if (dflt)
       return T(*dflt);
-    return absl::InvalidArgumentError(strCat(
-        "'", op.name(), "' needs attribute '", attr, "' (", kind, ")"));
+    return absl::InvalidArgumentError(
+        strCat("'", op.name(), "' needs attribute '", attr, "' (", kind, ")"));
   }
   if (const T *v = std::get_if<T>(a))
     return *v;
-  return absl::InvalidArgumentError(strCat("attribute '", attr, "' of '",
-                                                 op.name(), "' must be ",
-                                                 kind));
+  return absl::InvalidArgumentError(
+      strCat("attribute '", attr, "' of '", op.name(), "' must be ", kind));
 }
 
 absl::StatusOr<int64_t> Op::getInt(std::string_view attr,
@@ -57,13 +56,11 @@ Op::getString(std::string_view attr, std::optional<std::string> dflt) const {
 absl::StatusOr<std::vector<int64_t>>
 Op::getInts(std::string_view attr,
             std::optional<std::vector<int64_t>> dflt) const {
-  return getAttr<std::vector<int64_t>>(*this, attr, dflt,
-                                       "a list of integers");
+  return getAttr<std::vector<int64_t>>(*this, attr, dflt, "a list of integers");
 }
 
 absl::StatusOr<DType> Op::getDType(std::string_view attr) const {
-  return getAttr<DType>(*this, attr, std::optional<DType>(),
-                        "an element type");
+  return getAttr<DType>(*this, attr, std::optional<DType>(), "an element type");
 }
 
 absl::StatusOr<std::string> Op::getSymbol(std::string_view attr) const {

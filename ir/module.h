@@ -60,8 +60,7 @@ public:
   absl::StatusOr<bool> getBool(std::string_view attr,
                                std::optional<bool> dflt = {}) const;
   absl::StatusOr<std::string>
-  getString(std::string_view attr,
-            std::optional<std::string> dflt = {}) const;
+  getString(std::string_view attr, std::optional<std::string> dflt = {}) const;
   absl::StatusOr<std::vector<int64_t>>
   getInts(std::string_view attr,
           std::optional<std::vector<int64_t>> dflt = {}) const;

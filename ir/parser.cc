@@ -13,17 +13,11 @@
 #include "ir/half.h"
 #include "ir/lexer.h"
 #include "ir/op_registry.h"
+#include "ir/status_macros.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
 
 namespace nyx::ir {
-
-#define NYX_TRY(expr)                                                          \
-  do {                                                                         \
-    absl::Status nyx_try_status = (expr);                                      \
-    if (!nyx_try_status.ok())                                                  \
-      return nyx_try_status;                                                   \
-  } while (0)
 
 static std::string dtypeList() {
   std::vector<std::string_view> names;
@@ -248,12 +242,12 @@ public:
     module_ = std::make_unique<Module>();
     module_->filename = std::string(filename_);
     module_->name = defaultModuleName(filename_);
-    NYX_TRY(parseTopLevel());
+    NYX_RETURN_IF_ERROR(parseTopLevel());
     for (const PendingBody &body : bodies_) {
       pos_ = body.firstToken;
-      NYX_TRY(parseBody(*body.function, body.paramLocs));
+      NYX_RETURN_IF_ERROR(parseBody(*body.function, body.paramLocs));
     }
-    NYX_TRY(verifyModule(*module_));
+    NYX_RETURN_IF_ERROR(verifyModule(*module_));
     return std::move(module_);
   }
 
@@ -261,16 +255,16 @@ public:
     Attribute out;
     if (atWord("dense")) {
       PendingDense p;
-      NYX_TRY(parseDense(p));
+      NYX_RETURN_IF_ERROR(parseDense(p));
       if (!p.type)
         return error(p.loc, "dense literal has no type; expected "
                             "dense<...> : TYPE");
       auto t = std::make_shared<Tensor>(*p.type);
       int64_t nextIndex = 0;
-      NYX_TRY(fillDense(p.literal, *t, 0, nextIndex));
+      NYX_RETURN_IF_ERROR(fillDense(p.literal, *t, 0, nextIndex));
       out = std::shared_ptr<const Tensor>(std::move(t));
     } else {
-      NYX_TRY(parseAttrValue(out));
+      NYX_RETURN_IF_ERROR(parseAttrValue(out));
     }
     if (!at(TokenKind::Eof))
       return unexpected("end of input after the attribute");
@@ -333,9 +327,9 @@ private:
     }
     while (!at(TokenKind::Eof)) {
       if (atWord("param")) {
-        NYX_TRY(parseParamDecl());
+        NYX_RETURN_IF_ERROR(parseParamDecl());
       } else if (atWord("func")) {
-        NYX_TRY(parseFunctionHeader());
+        NYX_RETURN_IF_ERROR(parseFunctionHeader());
       } else if (atWord("module")) {
         return error(peek().loc, "'module' must come first and only once; "
                                  "expected 'param' or 'func'");
@@ -355,9 +349,10 @@ private:
       return error(name.loc, strCat("param @", formatName(name.text),
                                     " is already declared at ", prev->loc.line,
                                     ":", prev->loc.col));
-    NYX_TRY(expect(TokenKind::Colon, "':' and a type after the param name"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::Colon, "':' and a type after the param name"));
     TensorType type;
-    NYX_TRY(parseType(type));
+    NYX_RETURN_IF_ERROR(parseType(type));
     module_->params.push_back({name.text, std::move(type), loc});
     return absl::OkStatus();
   }
@@ -375,7 +370,8 @@ private:
     f->loc = loc;
     PendingBody body{f, 0, {}};
     std::map<std::string, Loc, std::less<>> seen;
-    NYX_TRY(expect(TokenKind::LParen, "'(' before the function parameters"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::LParen, "'(' before the function parameters"));
     if (!at(TokenKind::RParen)) {
       do {
         if (!at(TokenKind::ValueName))
@@ -386,25 +382,30 @@ private:
                                      " is already defined at ", it->second.line,
                                      ":", it->second.col));
         seen[p.text] = p.loc;
-        NYX_TRY(expect(TokenKind::Colon, "':' and a type after the parameter"));
+        NYX_RETURN_IF_ERROR(
+            expect(TokenKind::Colon, "':' and a type after the parameter"));
         TensorType type;
-        NYX_TRY(parseType(type));
+        NYX_RETURN_IF_ERROR(parseType(type));
         f->addParam(p.text, std::move(type));
         body.paramLocs.push_back(p.loc);
       } while (consume(TokenKind::Comma));
     }
-    NYX_TRY(expect(TokenKind::RParen, "',' or ')' after a parameter"));
-    NYX_TRY(expect(TokenKind::Arrow, "'->' and the result types"));
-    NYX_TRY(expect(TokenKind::LParen, "'(' before the result types"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::RParen, "',' or ')' after a parameter"));
+    NYX_RETURN_IF_ERROR(expect(TokenKind::Arrow, "'->' and the result types"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::LParen, "'(' before the result types"));
     if (!at(TokenKind::RParen)) {
       do {
         TensorType type;
-        NYX_TRY(parseType(type));
+        NYX_RETURN_IF_ERROR(parseType(type));
         f->resultTypes.push_back(std::move(type));
       } while (consume(TokenKind::Comma));
     }
-    NYX_TRY(expect(TokenKind::RParen, "',' or ')' after a result type"));
-    NYX_TRY(expect(TokenKind::LBrace, "'{' to open the function body"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::RParen, "',' or ')' after a result type"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::LBrace, "'{' to open the function body"));
     body.firstToken = pos_;
     // Bodies are parsed once every signature is known, so a call may name a
     // function defined further down.
@@ -434,8 +435,8 @@ private:
                                   "'; expected one of ", dtypeList()));
     type.dtype = *d;
     type.shape.clear();
-    NYX_TRY(expect(TokenKind::LBracket,
-                   strCat("'[' and the shape after ", dt.text)));
+    NYX_RETURN_IF_ERROR(expect(TokenKind::LBracket,
+                               strCat("'[' and the shape after ", dt.text)));
     if (!at(TokenKind::RBracket)) {
       do {
         if (!at(TokenKind::Integer))
@@ -468,7 +469,7 @@ private:
                      strCat("function @", formatName(f.name),
                             " has no return; expected 'return' as the last "
                             "statement of the body"));
-      NYX_TRY(parseOp(f));
+      NYX_RETURN_IF_ERROR(parseOp(f));
     }
   }
 
@@ -479,7 +480,7 @@ private:
       do {
         Value *v = nullptr;
         Loc loc = peek().loc;
-        NYX_TRY(parseOperand(v));
+        NYX_RETURN_IF_ERROR(parseOperand(v));
         f.returns.push_back(v);
         locs.push_back(loc);
       } while (consume(TokenKind::Comma));
@@ -536,7 +537,8 @@ private:
         names.push_back(tok.text);
         nameLocs.push_back(tok.loc);
       } while (consume(TokenKind::Comma));
-      NYX_TRY(expect(TokenKind::Equal, "'=' after the result names"));
+      NYX_RETURN_IF_ERROR(
+          expect(TokenKind::Equal, "'=' after the result names"));
     }
     if (!at(TokenKind::Ident))
       return unexpected(names.empty() ? "an op, a result name or 'return'"
@@ -548,28 +550,30 @@ private:
       return error(opTok.loc, strCat("unknown op '", opTok.text, "'"));
 
     std::vector<Value *> operands;
-    NYX_TRY(expect(TokenKind::LParen,
-                   strCat("'(' and the operands of '", opTok.text, "'")));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::LParen,
+               strCat("'(' and the operands of '", opTok.text, "'")));
     if (!at(TokenKind::RParen)) {
       do {
         Value *v = nullptr;
-        NYX_TRY(parseOperand(v));
+        NYX_RETURN_IF_ERROR(parseOperand(v));
         operands.push_back(v);
       } while (consume(TokenKind::Comma));
     }
-    NYX_TRY(expect(TokenKind::RParen, "',' or ')' after an operand"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::RParen, "',' or ')' after an operand"));
 
     Attributes attrs;
     std::vector<PendingDense> dense;
     if (at(TokenKind::LBrace))
-      NYX_TRY(parseAttrDict(attrs, dense));
+      NYX_RETURN_IF_ERROR(parseAttrDict(attrs, dense));
 
     std::vector<TensorType> declared;
     bool hasTypes = consume(TokenKind::Colon);
     if (hasTypes) {
       do {
         TensorType type;
-        NYX_TRY(parseType(type));
+        NYX_RETURN_IF_ERROR(parseType(type));
         declared.push_back(std::move(type));
       } while (consume(TokenKind::Comma));
       if (declared.size() != names.size())
@@ -592,7 +596,7 @@ private:
       }
       auto t = std::make_shared<Tensor>(*p.type);
       int64_t nextIndex = 0;
-      NYX_TRY(fillDense(p.literal, *t, 0, nextIndex));
+      NYX_RETURN_IF_ERROR(fillDense(p.literal, *t, 0, nextIndex));
       attrs[p.key] = std::shared_ptr<const Tensor>(std::move(t));
     }
 
@@ -676,16 +680,17 @@ private:
                               "' (first given at ", it->second.line, ":",
                               it->second.col, "); expected each name once"));
         seen[key.text] = key.loc;
-        NYX_TRY(expect(TokenKind::Equal,
-                       strCat("'=' after attribute name '", key.text, "'")));
+        NYX_RETURN_IF_ERROR(
+            expect(TokenKind::Equal,
+                   strCat("'=' after attribute name '", key.text, "'")));
         if (atWord("dense")) {
           PendingDense p;
           p.key = key.text;
-          NYX_TRY(parseDense(p));
+          NYX_RETURN_IF_ERROR(parseDense(p));
           dense.push_back(std::move(p));
         } else {
           Attribute a;
-          NYX_TRY(parseAttrValue(a));
+          NYX_RETURN_IF_ERROR(parseAttrValue(a));
           attrs[key.text] = std::move(a);
         }
       } while (consume(TokenKind::Comma));
@@ -754,7 +759,8 @@ private:
         items.push_back(&next());
       } while (consume(TokenKind::Comma));
     }
-    NYX_TRY(expect(TokenKind::RBracket, "',' or ']' after a list element"));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::RBracket, "',' or ']' after a list element"));
     if (anyFloat) {
       std::vector<double> values;
       for (const Token *t : items) {
@@ -779,12 +785,13 @@ private:
 
   absl::Status parseDense(PendingDense &p) {
     p.loc = next().loc; // 'dense'
-    NYX_TRY(expect(TokenKind::Less, "'<' after 'dense'"));
-    NYX_TRY(parseDenseLiteral(p.literal));
-    NYX_TRY(expect(TokenKind::Greater, "'>' to close the dense literal"));
+    NYX_RETURN_IF_ERROR(expect(TokenKind::Less, "'<' after 'dense'"));
+    NYX_RETURN_IF_ERROR(parseDenseLiteral(p.literal));
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::Greater, "'>' to close the dense literal"));
     if (consume(TokenKind::Colon)) {
       TensorType type;
-      NYX_TRY(parseType(type));
+      NYX_RETURN_IF_ERROR(parseType(type));
       p.type = std::move(type);
     }
     return absl::OkStatus();
@@ -797,7 +804,7 @@ private:
       if (!at(TokenKind::RBracket)) {
         do {
           lit.items.emplace_back();
-          NYX_TRY(parseDenseLiteral(lit.items.back()));
+          NYX_RETURN_IF_ERROR(parseDenseLiteral(lit.items.back()));
         } while (consume(TokenKind::Comma));
       }
       return expect(TokenKind::RBracket, "',' or ']' in a dense literal");
@@ -822,7 +829,7 @@ private:
     if (!lit.isList) {
       if (dim == 0) { // a splat
         for (int64_t i = 0; i < t.numElements(); ++i)
-          NYX_TRY(setElement(t, i, lit.element));
+          NYX_RETURN_IF_ERROR(setElement(t, i, lit.element));
         return absl::OkStatus();
       }
       if (dim < shape.size())
@@ -842,7 +849,7 @@ private:
                           lit.items.size() == 1 ? "" : "s", " in dimension ",
                           dim, "; expected ", shape[dim], " for ", type));
     for (const DenseLiteral &item : lit.items)
-      NYX_TRY(fillDense(item, t, dim + 1, nextIndex));
+      NYX_RETURN_IF_ERROR(fillDense(item, t, dim + 1, nextIndex));
     return absl::OkStatus();
   }
 

@@ -18,8 +18,7 @@ bool hasUses(const Function &fn, const Value *v) {
     if (std::find(op->operands.begin(), op->operands.end(), v) !=
         op->operands.end())
       return true;
-  return std::find(fn.returns.begin(), fn.returns.end(), v) !=
-         fn.returns.end();
+  return std::find(fn.returns.begin(), fn.returns.end(), v) != fn.returns.end();
 }
 
 void eraseOp(Function &fn, size_t index) {

@@ -33,14 +33,22 @@ template <class T> static T saturate(double v) {
 double Tensor::getDouble(int64_t i) const {
   const uint8_t *p = bytes_.data();
   switch (dtype()) {
-  case DType::F32: return load<float>(p, i);
-  case DType::F16: return halfToFloat(load<uint16_t>(p, i));
-  case DType::BF16: return bf16ToFloat(load<uint16_t>(p, i));
-  case DType::F64: return load<double>(p, i);
-  case DType::I8: return load<int8_t>(p, i);
-  case DType::I32: return load<int32_t>(p, i);
-  case DType::I64: return static_cast<double>(load<int64_t>(p, i));
-  case DType::Bool: return load<uint8_t>(p, i) ? 1.0 : 0.0;
+  case DType::F32:
+    return load<float>(p, i);
+  case DType::F16:
+    return halfToFloat(load<uint16_t>(p, i));
+  case DType::BF16:
+    return bf16ToFloat(load<uint16_t>(p, i));
+  case DType::F64:
+    return load<double>(p, i);
+  case DType::I8:
+    return load<int8_t>(p, i);
+  case DType::I32:
+    return load<int32_t>(p, i);
+  case DType::I64:
+    return static_cast<double>(load<int64_t>(p, i));
+  case DType::Bool:
+    return load<uint8_t>(p, i) ? 1.0 : 0.0;
   }
   return 0;
 }
@@ -48,40 +56,67 @@ double Tensor::getDouble(int64_t i) const {
 void Tensor::setDouble(int64_t i, double v) {
   uint8_t *p = bytes_.data();
   switch (dtype()) {
-  case DType::F32: store<float>(p, i, static_cast<float>(v)); return;
+  case DType::F32:
+    store<float>(p, i, static_cast<float>(v));
+    return;
   case DType::F16:
     store<uint16_t>(p, i, floatToHalf(static_cast<float>(v)));
     return;
   case DType::BF16:
     store<uint16_t>(p, i, floatToBf16(static_cast<float>(v)));
     return;
-  case DType::F64: store<double>(p, i, v); return;
-  case DType::I8: store<int8_t>(p, i, saturate<int8_t>(v)); return;
-  case DType::I32: store<int32_t>(p, i, saturate<int32_t>(v)); return;
-  case DType::I64: store<int64_t>(p, i, saturate<int64_t>(v)); return;
-  case DType::Bool: store<uint8_t>(p, i, v != 0.0 ? 1 : 0); return;
+  case DType::F64:
+    store<double>(p, i, v);
+    return;
+  case DType::I8:
+    store<int8_t>(p, i, saturate<int8_t>(v));
+    return;
+  case DType::I32:
+    store<int32_t>(p, i, saturate<int32_t>(v));
+    return;
+  case DType::I64:
+    store<int64_t>(p, i, saturate<int64_t>(v));
+    return;
+  case DType::Bool:
+    store<uint8_t>(p, i, v != 0.0 ? 1 : 0);
+    return;
   }
 }
 
 int64_t Tensor::getInt(int64_t i) const {
   const uint8_t *p = bytes_.data();
   switch (dtype()) {
-  case DType::I8: return load<int8_t>(p, i);
-  case DType::I32: return load<int32_t>(p, i);
-  case DType::I64: return load<int64_t>(p, i);
-  case DType::Bool: return load<uint8_t>(p, i) ? 1 : 0;
-  default: return saturate<int64_t>(getDouble(i));
+  case DType::I8:
+    return load<int8_t>(p, i);
+  case DType::I32:
+    return load<int32_t>(p, i);
+  case DType::I64:
+    return load<int64_t>(p, i);
+  case DType::Bool:
+    return load<uint8_t>(p, i) ? 1 : 0;
+  default:
+    return saturate<int64_t>(getDouble(i));
   }
 }
 
 void Tensor::setInt(int64_t i, int64_t v) {
   uint8_t *p = bytes_.data();
   switch (dtype()) {
-  case DType::I8: store<int8_t>(p, i, static_cast<int8_t>(v)); return;
-  case DType::I32: store<int32_t>(p, i, static_cast<int32_t>(v)); return;
-  case DType::I64: store<int64_t>(p, i, v); return;
-  case DType::Bool: store<uint8_t>(p, i, v != 0 ? 1 : 0); return;
-  default: setDouble(i, static_cast<double>(v)); return;
+  case DType::I8:
+    store<int8_t>(p, i, static_cast<int8_t>(v));
+    return;
+  case DType::I32:
+    store<int32_t>(p, i, static_cast<int32_t>(v));
+    return;
+  case DType::I64:
+    store<int64_t>(p, i, v);
+    return;
+  case DType::Bool:
+    store<uint8_t>(p, i, v != 0 ? 1 : 0);
+    return;
+  default:
+    setDouble(i, static_cast<double>(v));
+    return;
   }
 }
 

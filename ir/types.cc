@@ -7,14 +7,22 @@ namespace nyx::ir {
 
 std::string_view dtypeName(DType t) {
   switch (t) {
-  case DType::F32: return "f32";
-  case DType::F16: return "f16";
-  case DType::BF16: return "bf16";
-  case DType::F64: return "f64";
-  case DType::I8: return "i8";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::Bool: return "bool";
+  case DType::F32:
+    return "f32";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::F64:
+    return "f64";
+  case DType::I8:
+    return "i8";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "bool";
   }
   return "?";
 }
@@ -29,13 +37,17 @@ std::optional<DType> parseDType(std::string_view name) {
 size_t dtypeSize(DType t) {
   switch (t) {
   case DType::F64:
-  case DType::I64: return 8;
+  case DType::I64:
+    return 8;
   case DType::F32:
-  case DType::I32: return 4;
+  case DType::I32:
+    return 4;
   case DType::F16:
-  case DType::BF16: return 2;
+  case DType::BF16:
+    return 2;
   case DType::I8:
-  case DType::Bool: return 1;
+  case DType::Bool:
+    return 1;
   }
   return 0;
 }
@@ -63,9 +75,7 @@ std::vector<int64_t> rowMajorStrides(const Shape &shape) {
   return strides;
 }
 
-std::string shapeString(const Shape &shape) {
-  return strJoin(shape, ",");
-}
+std::string shapeString(const Shape &shape) { return strJoin(shape, ","); }
 
 absl::StatusOr<Shape> broadcastShapes(const Shape &a, const Shape &b) {
   size_t rank = std::max(a.size(), b.size());
@@ -74,9 +84,9 @@ absl::StatusOr<Shape> broadcastShapes(const Shape &a, const Shape &b) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1)
-      return absl::InvalidArgumentError(
-          strCat("shapes [", shapeString(a), "] and [", shapeString(b),
-                       "] do not broadcast"));
+      return absl::InvalidArgumentError(strCat("shapes [", shapeString(a),
+                                               "] and [", shapeString(b),
+                                               "] do not broadcast"));
     out[i] = da == 1 ? db : da;
   }
   return out;

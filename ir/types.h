@@ -22,7 +22,7 @@ inline constexpr DType kAllDTypes[] = {DType::F32, DType::F16, DType::BF16,
 std::string_view dtypeName(DType t);
 std::optional<DType> parseDType(std::string_view name);
 size_t dtypeSize(DType t);
-bool isFloat(DType t); // f32, f16, bf16, f64
+bool isFloat(DType t);   // f32, f16, bf16, f64
 bool isInteger(DType t); // i8, i32, i64 (not bool)
 
 using Shape = std::vector<int64_t>;

@@ -8,16 +8,10 @@
 #include "ir/diagnostic.h"
 #include "ir/lexer.h"
 #include "ir/op_registry.h"
+#include "ir/status_macros.h"
 #include "ir/strings.h"
 
 namespace nyx::ir {
-
-#define NYX_TRY(expr)                                                          \
-  do {                                                                         \
-    absl::Status nyx_try_status = (expr);                                      \
-    if (!nyx_try_status.ok())                                                  \
-      return nyx_try_status;                                                   \
-  } while (0)
 
 namespace {
 
@@ -45,7 +39,7 @@ public:
       functions[f->name] = f->loc;
     }
     for (const auto &f : m_.functions)
-      NYX_TRY(verifyFunction(*f));
+      NYX_RETURN_IF_ERROR(verifyFunction(*f));
     return checkNoRecursion();
   }
 
@@ -80,7 +74,7 @@ private:
       if (p->definingOp || p->index != static_cast<int>(i))
         return error(f.loc, strCat("parameter ", i, " of ", fname,
                                    " is not recorded as parameter ", i));
-      NYX_TRY(claim(p, f.loc));
+      NYX_RETURN_IF_ERROR(claim(p, f.loc));
     }
     auto checkUse = [&](const Value *v, Loc loc,
                         std::string_view what) -> absl::Status {
@@ -103,8 +97,8 @@ private:
         return error(op.loc, "op has no definition; expected a registered op");
       std::string opName = strCat("'", op.name(), "'");
       for (int i = 0; i < op.numOperands(); ++i)
-        NYX_TRY(checkUse(op.operands[i], op.loc,
-                         strCat("operand ", i, " of ", opName)));
+        NYX_RETURN_IF_ERROR(checkUse(op.operands[i], op.loc,
+                                     strCat("operand ", i, " of ", opName)));
       int n = op.numOperands();
       const OpDef &def = *op.def;
       if (n < def.minOperands || (def.maxOperands >= 0 && n > def.maxOperands))
@@ -137,13 +131,14 @@ private:
         if (!r || r->definingOp != &op || r->index != static_cast<int>(i))
           return error(op.loc, strCat("result ", i, " of ", opName,
                                       " does not point back to its op"));
-        NYX_TRY(claim(r, op.loc));
+        NYX_RETURN_IF_ERROR(claim(r, op.loc));
       }
     }
 
     Loc retLoc = f.returnLoc.known() ? f.returnLoc : f.loc;
     for (size_t i = 0; i < f.returns.size(); ++i)
-      NYX_TRY(checkUse(f.returns[i], retLoc, strCat("returned value ", i)));
+      NYX_RETURN_IF_ERROR(
+          checkUse(f.returns[i], retLoc, strCat("returned value ", i)));
     if (f.returns.size() != f.resultTypes.size())
       return error(retLoc, strCat("return has ", f.returns.size(), " value",
                                   f.returns.size() == 1 ? "" : "s",
@@ -187,7 +182,7 @@ private:
                                 "; expected an acyclic call graph"));
           }
           if (state[callee] == Unvisited)
-            NYX_TRY(visit(*callee));
+            NYX_RETURN_IF_ERROR(visit(*callee));
         }
       stack.pop_back();
       state[&f] = Done;
@@ -195,7 +190,7 @@ private:
     };
     for (const auto &f : m_.functions)
       if (state[f.get()] == Unvisited)
-        NYX_TRY(visit(*f));
+        NYX_RETURN_IF_ERROR(visit(*f));
     return absl::OkStatus();
   }
 

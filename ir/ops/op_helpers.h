@@ -21,27 +21,7 @@
 #include "ir/tensor.h"
 #include "ir/types.h"
 
-// Status plumbing for entry code. Guarded so another header may define the
-// same macros.
-#ifndef NYX_RETURN_IF_ERROR
-#define NYX_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                         \
-    absl::Status nyx_status_ = (expr);                                         \
-    if (!nyx_status_.ok())                                                     \
-      return nyx_status_;                                                      \
-  } while (0)
-#endif
-#ifndef NYX_ASSIGN_OR_RETURN
-#define NYX_CONCAT_INNER_(a, b) a##b
-#define NYX_CONCAT_(a, b) NYX_CONCAT_INNER_(a, b)
-#define NYX_ASSIGN_OR_RETURN(lhs, expr)                                        \
-  NYX_ASSIGN_OR_RETURN_IMPL_(NYX_CONCAT_(nyx_statusor_, __LINE__), lhs, expr)
-#define NYX_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                             \
-  auto tmp = (expr);                                                           \
-  if (!tmp.ok())                                                               \
-    return tmp.status();                                                       \
-  lhs = std::move(*tmp)
-#endif
+#include "ir/status_macros.h"
 
 namespace nyx::ir::ops {
 

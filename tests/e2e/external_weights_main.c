@@ -12,7 +12,7 @@
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__,   \
+      fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__,    \
               #cond, nyx_last_error());                                        \
       return 1;                                                                \
     }                                                                          \

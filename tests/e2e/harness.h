@@ -32,6 +32,7 @@
 #include "ir/module.h"
 #include "ir/op_registry.h"
 #include "ir/parser.h"
+#include "ir/strings.h"
 #include "ir/tensor.h"
 #include "gtest/gtest.h"
 
@@ -297,6 +298,35 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
         << "output " << i << " of\n"
         << moduleText << "\nkernels:\n"
         << model->compiled().kernels();
+}
+
+// `f32[2,3]`, for writing module texts.
+inline std::string typeText(ir::DType t, const ir::Shape &shape) {
+  return ir::TensorType{t, shape}.str();
+}
+
+// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
+// the op's shape rule infers, found by parsing the op on its own first.
+inline std::string singleOpModule(const std::string &params,
+                                  const std::string &call) {
+  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
+                             "\n  return\n}\n");
+  auto parsed = ir::parseModule(probe, "probe.nyx");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
+  if (!parsed.ok())
+    return probe;
+  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
+  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
+                " : ", type, "\n  return %y\n}\n");
+}
+
+// One op (`call`, e.g. "softmax(%x) {axis = 0}") on `params`, compiled and
+// compared with the interpreter.
+inline void expectOpMatchesInterpreter(const std::string &params,
+                                       const std::string &call,
+                                       const HarnessOptions &opts = {}) {
+  SCOPED_TRACE(call);
+  expectCompiledMatchesInterpreter(singleOpModule(params, call), opts);
 }
 
 } // namespace nyx::e2e

@@ -12,33 +12,11 @@
 namespace nyx {
 namespace {
 
+using e2e::expectOpMatchesInterpreter;
+using e2e::typeText;
 using ir::DType;
 
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
-
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
-
-// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
-// the op's shape rule infers, found by parsing the op on its own first.
-std::string opModule(const std::string &params, const std::string &call) {
-  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
-                             "\n  return\n}\n");
-  auto parsed = ir::parseModule(probe, "probe.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
-  if (!parsed.ok())
-    return probe;
-  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
-  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
-                " : ", type, "\n  return %y\n}\n");
-}
-
-void check(const std::string &params, const std::string &call,
-           const e2e::HarnessOptions &opts = {}) {
-  SCOPED_TRACE(call);
-  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
-}
 
 struct Conv {
   ir::Shape x, w;
@@ -58,7 +36,7 @@ void checkConv(DType t, const Conv &c) {
   // Dot products of C/groups * kH * kW terms, as for matmul.
   e2e::HarnessOptions o;
   o.atol = std::max(1e-6, 2e-6 * c.w[1] * c.w[2] * c.w[3]);
-  check(params, call, o);
+  expectOpMatchesInterpreter(params, call, o);
 }
 
 TEST(Conv2d, EveryFloatDTypeWithAndWithoutBias) {
@@ -130,8 +108,8 @@ struct Pool {
 TEST(Pool, EveryFloatDType) {
   for (DType t : kFloats)
     for (const char *op : {"max_pool2d", "avg_pool2d"})
-      check(strCat("%x: ", typeText(t, {2, 3, 8, 8})),
-            strCat(op, "(%x) {kernel = [2, 2]}"));
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {2, 3, 8, 8})),
+                                 strCat(op, "(%x) {kernel = [2, 2]}"));
 }
 
 TEST(Pool, WindowForms) {
@@ -151,18 +129,19 @@ TEST(Pool, WindowForms) {
   };
   for (const Pool &p : cases)
     for (const char *op : {"max_pool2d", "avg_pool2d"})
-      check(strCat("%x: ", typeText(DType::F32, p.x)),
-            strCat(op, "(%x) {", p.attrs, "}"));
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(DType::F32, p.x)),
+                                 strCat(op, "(%x) {", p.attrs, "}"));
 }
 
 TEST(Pool, CountIncludePad) {
   for (DType t : {DType::F32, DType::F16})
     for (const char *incl : {"false", "true"})
       for (const char *pad : {"[1, 1, 1, 1]", "[0, 1, 2, 0]", "[0, 0, 0, 0]"})
-        check(strCat("%x: ", typeText(t, {2, 2, 7, 6})),
-              strCat("avg_pool2d(%x) {kernel = [3, 3], strides = [2, 2], "
-                     "padding = ",
-                     pad, ", count_include_pad = ", incl, "}"));
+        expectOpMatchesInterpreter(
+            strCat("%x: ", typeText(t, {2, 2, 7, 6})),
+            strCat("avg_pool2d(%x) {kernel = [3, 3], strides = [2, 2], "
+                   "padding = ",
+                   pad, ", count_include_pad = ", incl, "}"));
 }
 
 TEST(Pool, MaxPoolPropagatesNaN) {
@@ -171,11 +150,13 @@ TEST(Pool, MaxPoolPropagatesNaN) {
     x.setDouble(i, i == 5 ? NAN : i - 8.0);
   e2e::HarnessOptions o;
   o.inputs = {x};
-  check("%x: f32[1,1,4,4]", "max_pool2d(%x) {kernel = [2, 2]}", o);
-  check("%x: f32[1,1,4,4]",
-        "max_pool2d(%x) {kernel = [2, 2], strides = [1, 1], padding = [1, 1, "
-        "1, 1]}",
-        o);
+  expectOpMatchesInterpreter("%x: f32[1,1,4,4]",
+                             "max_pool2d(%x) {kernel = [2, 2]}", o);
+  expectOpMatchesInterpreter(
+      "%x: f32[1,1,4,4]",
+      "max_pool2d(%x) {kernel = [2, 2], strides = [1, 1], padding = [1, 1, "
+      "1, 1]}",
+      o);
 }
 
 } // namespace

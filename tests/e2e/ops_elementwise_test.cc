@@ -20,6 +20,7 @@
 namespace nyx {
 namespace {
 
+using e2e::typeText;
 using ir::DType;
 
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
@@ -29,10 +30,6 @@ constexpr DType kNumeric[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
 constexpr DType kAll[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
                           DType::I8,  DType::I32, DType::I64, DType::Bool};
 constexpr int64_t kSizes[] = {1, 3, 7, 33, 1000};
-
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
 
 // One result of a test module: the op call and its result type.
 struct Result {

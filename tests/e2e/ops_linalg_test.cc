@@ -10,34 +10,12 @@
 namespace nyx {
 namespace {
 
+using e2e::expectOpMatchesInterpreter;
+using e2e::typeText;
 using ir::DType;
 
 constexpr DType kDTypes[] = {DType::F32,  DType::F64, DType::F16,
                              DType::BF16, DType::I32, DType::I64};
-
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
-
-// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
-// the op's shape rule infers, found by parsing the op on its own first.
-std::string opModule(const std::string &params, const std::string &call) {
-  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
-                             "\n  return\n}\n");
-  auto parsed = ir::parseModule(probe, "probe.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
-  if (!parsed.ok())
-    return probe;
-  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
-  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
-                " : ", type, "\n  return %y\n}\n");
-}
-
-void check(const std::string &params, const std::string &call,
-           const e2e::HarnessOptions &opts = {}) {
-  SCOPED_TRACE(call);
-  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
-}
 
 // The operand shapes of an [M, K] x [K, N] product with the transposes.
 ir::Shape aShape(ir::Shape batch, int64_t m, int64_t k, bool ta) {
@@ -67,7 +45,7 @@ void checkMatmul(DType t, ir::Shape batchA, ir::Shape batchB, int64_t m,
       strCat("matmul(%a, %b) {transpose_a = ", ta ? "true" : "false",
              ", transpose_b = ", tb ? "true" : "false", "}");
   SCOPED_TRACE(params);
-  check(params, call, dotOptions(k));
+  expectOpMatchesInterpreter(params, call, dotOptions(k));
 }
 
 TEST(Matmul, EveryDTypeAndTransposeOverSmallSizes) {
@@ -107,10 +85,12 @@ TEST(Matmul, IntegerProductsWrap) {
   e2e::HarnessOptions o;
   o.intMin = -(int64_t{1} << 20);
   o.intMax = int64_t{1} << 20;
-  check("%a: i32[7,33], %b: i32[33,5]", "matmul(%a, %b)", o);
+  expectOpMatchesInterpreter("%a: i32[7,33], %b: i32[33,5]", "matmul(%a, %b)",
+                             o);
   o.intMin = -(int64_t{1} << 40);
   o.intMax = int64_t{1} << 40;
-  check("%a: i64[3,7], %b: i64[5,7]", "matmul(%a, %b) {transpose_b = true}", o);
+  expectOpMatchesInterpreter("%a: i64[3,7], %b: i64[5,7]",
+                             "matmul(%a, %b) {transpose_b = true}", o);
 }
 
 } // namespace

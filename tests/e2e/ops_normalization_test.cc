@@ -12,55 +12,34 @@
 namespace nyx {
 namespace {
 
+using e2e::expectOpMatchesInterpreter;
+using e2e::typeText;
 using ir::DType;
 
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
 constexpr int64_t kSizes[] = {1, 3, 7, 33, 2500};
 
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
-
-// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
-// the op's shape rule infers, found by parsing the op on its own first.
-std::string opModule(const std::string &params, const std::string &call) {
-  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
-                             "\n  return\n}\n");
-  auto parsed = ir::parseModule(probe, "probe.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
-  if (!parsed.ok())
-    return probe;
-  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
-  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
-                " : ", type, "\n  return %y\n}\n");
-}
-
-void check(const std::string &params, const std::string &call,
-           const e2e::HarnessOptions &opts = {}) {
-  SCOPED_TRACE(call);
-  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
-}
-
 TEST(Softmax, EveryFloatDTypeAndSize) {
   for (const char *op : {"softmax", "log_softmax"})
     for (DType t : kFloats)
       for (int64_t n : kSizes)
-        check(strCat("%x: ", typeText(t, {3, n})), strCat(op, "(%x)"));
+        expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n})),
+                                   strCat(op, "(%x)"));
 }
 
 TEST(Softmax, EveryAxis) {
   for (const char *op : {"softmax", "log_softmax"})
     for (const char *axis : {"0", "1", "2", "-1", "-2", "-3"})
       for (DType t : {DType::F32, DType::F16})
-        check(strCat("%x: ", typeText(t, {3, 7, 5})),
-              strCat(op, "(%x) {axis = ", axis, "}"));
+        expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, 7, 5})),
+                                   strCat(op, "(%x) {axis = ", axis, "}"));
 }
 
 TEST(Softmax, RankOneAndExtentOneAxes) {
   for (const char *op : {"softmax", "log_softmax"}) {
-    check("%x: f32[33]", strCat(op, "(%x)"));
-    check("%x: f64[1,5,1]", strCat(op, "(%x) {axis = 1}"));
-    check("%x: f32[4,1]", strCat(op, "(%x)"));
+    expectOpMatchesInterpreter("%x: f32[33]", strCat(op, "(%x)"));
+    expectOpMatchesInterpreter("%x: f64[1,5,1]", strCat(op, "(%x) {axis = 1}"));
+    expectOpMatchesInterpreter("%x: f32[4,1]", strCat(op, "(%x)"));
   }
 }
 
@@ -72,7 +51,8 @@ TEST(Softmax, LargeInputsStayFinite) {
   o.maxValue = 200;
   for (const char *op : {"softmax", "log_softmax"})
     for (DType t : {DType::F32, DType::BF16})
-      check(strCat("%x: ", typeText(t, {7, 33})), strCat(op, "(%x)"), o);
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {7, 33})),
+                                 strCat(op, "(%x)"), o);
 }
 
 TEST(Softmax, NaNAndInfinityRows) {
@@ -88,8 +68,8 @@ TEST(Softmax, NaNAndInfinityRows) {
       x.setDouble(r * 3 + c, vals[r][c]);
   e2e::HarnessOptions o;
   o.inputs = {x};
-  check("%x: f32[5,3]", "softmax(%x)", o);
-  check("%x: f32[5,3]", "log_softmax(%x)", o);
+  expectOpMatchesInterpreter("%x: f32[5,3]", "softmax(%x)", o);
+  expectOpMatchesInterpreter("%x: f32[5,3]", "log_softmax(%x)", o);
 }
 
 // The optional operands: none, scale, scale and bias.
@@ -111,7 +91,7 @@ TEST(Norm, EveryFloatDTypeSizeAndOperandCount) {
       for (int64_t n : kSizes)
         for (const auto &[params, args] :
              affineForms(typeText(t, {3, n}), typeText(t, {n}), maxOperands))
-          check(params, strCat(op, args));
+          expectOpMatchesInterpreter(params, strCat(op, args));
 }
 
 TEST(Norm, EveryAxisNormalizesTheTrailingBlock) {
@@ -124,7 +104,8 @@ TEST(Norm, EveryAxisNormalizesTheTrailingBlock) {
       for (DType t : {DType::F32, DType::BF16})
         for (const auto &[params, args] :
              affineForms(typeText(t, shape), typeText(t, block), maxOperands))
-          check(params, strCat(op, args, " {axis = ", axis, "}"));
+          expectOpMatchesInterpreter(params,
+                                     strCat(op, args, " {axis = ", axis, "}"));
     }
 }
 
@@ -134,8 +115,10 @@ TEST(Norm, EpsilonAttribute) {
   o.minValue = 0.5;
   o.maxValue = 0.5001;
   for (const char *eps : {"0.5", "1e-3", "1"}) {
-    check("%x: f32[4,8]", strCat("layer_norm(%x) {epsilon = ", eps, "}"), o);
-    check("%x: f64[4,8]", strCat("rms_norm(%x) {epsilon = ", eps, "}"), o);
+    expectOpMatchesInterpreter(
+        "%x: f32[4,8]", strCat("layer_norm(%x) {epsilon = ", eps, "}"), o);
+    expectOpMatchesInterpreter("%x: f64[4,8]",
+                               strCat("rms_norm(%x) {epsilon = ", eps, "}"), o);
   }
 }
 
@@ -146,8 +129,8 @@ TEST(Norm, LargeMeanUsesTwoPassVariance) {
   o.minValue = 1000;
   o.maxValue = 1004;
   o.atol = 2e-3;
-  check("%x: f32[7,257]", "layer_norm(%x)", o);
-  check("%x: f64[7,257]", "layer_norm(%x)", o);
+  expectOpMatchesInterpreter("%x: f32[7,257]", "layer_norm(%x)", o);
+  expectOpMatchesInterpreter("%x: f64[7,257]", "layer_norm(%x)", o);
 }
 
 } // namespace

@@ -11,36 +11,14 @@
 namespace nyx {
 namespace {
 
+using e2e::expectOpMatchesInterpreter;
+using e2e::typeText;
 using ir::DType;
 
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
 constexpr DType kNumeric[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
                               DType::I8,  DType::I32, DType::I64};
 constexpr int64_t kSizes[] = {1, 3, 7, 33, 2500};
-
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
-
-// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
-// the op's shape rule infers, found by parsing the op on its own first.
-std::string opModule(const std::string &params, const std::string &call) {
-  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
-                             "\n  return\n}\n");
-  auto parsed = ir::parseModule(probe, "probe.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
-  if (!parsed.ok())
-    return probe;
-  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
-  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
-                " : ", type, "\n  return %y\n}\n");
-}
-
-void check(const std::string &params, const std::string &call,
-           const e2e::HarnessOptions &opts = {}) {
-  SCOPED_TRACE(call);
-  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
-}
 
 // Sums of many values: the compiled code adds in f32 (f64 for f64), the
 // reference in f64, so let the absolute error grow with the count.
@@ -54,15 +32,15 @@ TEST(Reduction, EveryNumericDTypeAndSize) {
   for (const char *op : {"reduce_sum", "reduce_max", "reduce_min"})
     for (DType t : kNumeric)
       for (int64_t n : kSizes)
-        check(strCat("%x: ", typeText(t, {n})), strCat(op, "(%x)"),
-              sumOptions(n, t));
+        expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n})),
+                                   strCat(op, "(%x)"), sumOptions(n, t));
 }
 
 TEST(Reduction, MeanOfEveryFloatDTypeAndSize) {
   for (DType t : kFloats)
     for (int64_t n : kSizes)
-      check(strCat("%x: ", typeText(t, {n})), "reduce_mean(%x)",
-            sumOptions(n, t));
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n})),
+                                 "reduce_mean(%x)", sumOptions(n, t));
 }
 
 TEST(Reduction, EveryAxesSetWithAndWithoutKeepdims) {
@@ -73,55 +51,60 @@ TEST(Reduction, EveryAxesSetWithAndWithoutKeepdims) {
        {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min"})
     for (const char *axes : axesSets)
       for (bool keep : {false, true})
-        check("%x: f32[3,7,5]",
-              strCat(op, "(%x) {axes = ", axes,
-                     ", keepdims = ", keep ? "true" : "false", "}"));
+        expectOpMatchesInterpreter(
+            "%x: f32[3,7,5]", strCat(op, "(%x) {axes = ", axes, ", keepdims = ",
+                                     keep ? "true" : "false", "}"));
 }
 
 TEST(Reduction, AllAxesWhenOmittedKeepingDims) {
   for (DType t : {DType::F32, DType::I32, DType::F16})
-    check(strCat("%x: ", typeText(t, {4, 3, 2})),
-          "reduce_sum(%x) {keepdims = true}");
+    expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {4, 3, 2})),
+                               "reduce_sum(%x) {keepdims = true}");
 }
 
 TEST(Reduction, AxesOverLowPrecisionAndIntegerDTypes) {
   for (DType t : {DType::F16, DType::BF16, DType::F64, DType::I8, DType::I64})
     for (const char *op : {"reduce_sum", "reduce_max", "reduce_min"})
       for (const char *axes : {"[0]", "[-1]", "[0, 2]"})
-        check(strCat("%x: ", typeText(t, {7, 33, 3})),
-              strCat(op, "(%x) {axes = ", axes, "}"));
+        expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {7, 33, 3})),
+                                   strCat(op, "(%x) {axes = ", axes, "}"));
 }
 
 TEST(Reduction, LargeMatrixAlongEachAxis) {
   for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"})
     for (const char *axes : {"[0]", "[1]"})
-      check("%x: f32[65,129]", strCat(op, "(%x) {axes = ", axes, "}"),
-            sumOptions(129));
+      expectOpMatchesInterpreter("%x: f32[65,129]",
+                                 strCat(op, "(%x) {axes = ", axes, "}"),
+                                 sumOptions(129));
 }
 
 TEST(Reduction, EmptyAxesListReducesNothing) {
-  check("%x: f32[3,4]", "reduce_sum(%x) {axes = []}");
-  check("%x: i32[3,4]", "reduce_max(%x) {axes = [], keepdims = true}");
+  expectOpMatchesInterpreter("%x: f32[3,4]", "reduce_sum(%x) {axes = []}");
+  expectOpMatchesInterpreter("%x: i32[3,4]",
+                             "reduce_max(%x) {axes = [], keepdims = true}");
 }
 
 TEST(Reduction, ExtentOneAxes) {
-  check("%x: f32[1,5,1]", "reduce_sum(%x) {axes = [0, 2]}");
-  check("%x: f32[1,5,1]", "reduce_max(%x) {axes = [1], keepdims = true}");
-  check("%x: f64[1]", "reduce_mean(%x)");
+  expectOpMatchesInterpreter("%x: f32[1,5,1]",
+                             "reduce_sum(%x) {axes = [0, 2]}");
+  expectOpMatchesInterpreter("%x: f32[1,5,1]",
+                             "reduce_max(%x) {axes = [1], keepdims = true}");
+  expectOpMatchesInterpreter("%x: f64[1]", "reduce_mean(%x)");
 }
 
 TEST(Reduction, IntegerSumsWrap) {
   e2e::HarnessOptions o;
   o.intMin = -128;
   o.intMax = 127;
-  check("%x: i8[257]", "reduce_sum(%x)", o);
-  check("%x: i8[7,40]", "reduce_sum(%x) {axes = [1]}", o);
+  expectOpMatchesInterpreter("%x: i8[257]", "reduce_sum(%x)", o);
+  expectOpMatchesInterpreter("%x: i8[7,40]", "reduce_sum(%x) {axes = [1]}", o);
   o.intMin = int64_t{1} << 29;
   o.intMax = int64_t{1} << 30;
-  check("%x: i32[3,33]", "reduce_sum(%x) {axes = [-1]}", o);
+  expectOpMatchesInterpreter("%x: i32[3,33]", "reduce_sum(%x) {axes = [-1]}",
+                             o);
   o.intMin = int64_t{1} << 61;
   o.intMax = int64_t{1} << 62;
-  check("%x: i64[33]", "reduce_sum(%x)", o);
+  expectOpMatchesInterpreter("%x: i64[33]", "reduce_sum(%x)", o);
 }
 
 TEST(Reduction, IntegerExtremesSurvive) {
@@ -140,10 +123,11 @@ TEST(Reduction, IntegerExtremesSurvive) {
     e2e::HarnessOptions o;
     o.inputs = {x};
     for (const char *op : {"reduce_max", "reduce_min", "argmax"})
-      check(strCat("%x: ", typeText(t, {2, 3})),
-            strCat(op, std::string(op) == "argmax" ? "(%x) {axis = 1}"
-                                                   : "(%x) {axes = [1]}"),
-            o);
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {2, 3})),
+                                 strCat(op, std::string(op) == "argmax"
+                                                ? "(%x) {axis = 1}"
+                                                : "(%x) {axes = [1]}"),
+                                 o);
   }
 }
 
@@ -166,12 +150,12 @@ TEST(Reduction, MaxMinAndArgmaxPropagateNaN) {
     e2e::HarnessOptions o;
     o.inputs = {nanRows(t)};
     std::string param = strCat("%x: ", typeText(t, {5, 4}));
-    check(param, "reduce_max(%x) {axes = [1]}", o);
-    check(param, "reduce_min(%x) {axes = [-1]}", o);
-    check(param, "reduce_max(%x) {axes = [0]}", o);
-    check(param, "reduce_sum(%x) {axes = [1]}", o);
-    check(param, "argmax(%x) {axis = 1}", o);
-    check(param, "argmax(%x) {axis = 0}", o);
+    expectOpMatchesInterpreter(param, "reduce_max(%x) {axes = [1]}", o);
+    expectOpMatchesInterpreter(param, "reduce_min(%x) {axes = [-1]}", o);
+    expectOpMatchesInterpreter(param, "reduce_max(%x) {axes = [0]}", o);
+    expectOpMatchesInterpreter(param, "reduce_sum(%x) {axes = [1]}", o);
+    expectOpMatchesInterpreter(param, "argmax(%x) {axis = 1}", o);
+    expectOpMatchesInterpreter(param, "argmax(%x) {axis = 0}", o);
   }
 }
 
@@ -182,28 +166,29 @@ TEST(Reduction, InfinitiesAreOrdinaryExtremes) {
     x.setDouble(i, vals[i]);
   e2e::HarnessOptions o;
   o.inputs = {x};
-  check("%x: f32[2,3]", "reduce_max(%x) {axes = [1]}", o);
-  check("%x: f32[2,3]", "reduce_min(%x) {axes = [1]}", o);
-  check("%x: f32[2,3]", "argmax(%x) {axis = 1}", o);
+  expectOpMatchesInterpreter("%x: f32[2,3]", "reduce_max(%x) {axes = [1]}", o);
+  expectOpMatchesInterpreter("%x: f32[2,3]", "reduce_min(%x) {axes = [1]}", o);
+  expectOpMatchesInterpreter("%x: f32[2,3]", "argmax(%x) {axis = 1}", o);
 }
 
 TEST(Argmax, EveryNumericDTypeAndSize) {
   for (DType t : kNumeric)
     for (int64_t n : kSizes)
-      check(strCat("%x: ", typeText(t, {n})), "argmax(%x)");
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n})),
+                                 "argmax(%x)");
 }
 
 TEST(Argmax, EveryAxisWithAndWithoutKeepdims) {
   for (const char *axis : {"0", "1", "2", "-1", "-3"})
     for (bool keep : {false, true})
-      check("%x: f32[3,7,5]",
-            strCat("argmax(%x) {axis = ", axis,
-                   ", keepdims = ", keep ? "true" : "false", "}"));
+      expectOpMatchesInterpreter(
+          "%x: f32[3,7,5]", strCat("argmax(%x) {axis = ", axis, ", keepdims = ",
+                                   keep ? "true" : "false", "}"));
 }
 
 TEST(Argmax, DefaultAxisIsZero) {
-  check("%x: bf16[33,4]", "argmax(%x)");
-  check("%x: i64[7,3]", "argmax(%x)");
+  expectOpMatchesInterpreter("%x: bf16[33,4]", "argmax(%x)");
+  expectOpMatchesInterpreter("%x: i64[7,3]", "argmax(%x)");
 }
 
 TEST(Argmax, TiesPickTheFirst) {
@@ -211,13 +196,14 @@ TEST(Argmax, TiesPickTheFirst) {
   o.intMin = 0;
   o.intMax = 2;
   for (DType t : {DType::I8, DType::I32, DType::I64})
-    check(strCat("%x: ", typeText(t, {33, 7})), "argmax(%x) {axis = 1}", o);
+    expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {33, 7})),
+                               "argmax(%x) {axis = 1}", o);
   ir::Tensor x({DType::F32, {3, 4}});
   const double vals[] = {1, 3, 3, 0, 2, 2, 2, 2, -1, 0, 5, 5};
   for (int i = 0; i < 12; ++i)
     x.setDouble(i, vals[i]);
   o.inputs = {x};
-  check("%x: f32[3,4]", "argmax(%x) {axis = 1}", o);
+  expectOpMatchesInterpreter("%x: f32[3,4]", "argmax(%x) {axis = 1}", o);
 }
 
 } // namespace

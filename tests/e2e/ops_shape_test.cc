@@ -11,31 +11,9 @@
 namespace nyx {
 namespace {
 
+using e2e::expectOpMatchesInterpreter;
+using e2e::typeText;
 using ir::DType;
-
-std::string typeText(DType t, const ir::Shape &shape) {
-  return ir::TensorType{t, shape}.str();
-}
-
-// A module `func @main(params) -> (T) { %y = call; return %y }`; T is what
-// the op's shape rule infers, found by parsing the op on its own first.
-std::string opModule(const std::string &params, const std::string &call) {
-  std::string probe = strCat("func @main(", params, ") -> () {\n  %y = ", call,
-                             "\n  return\n}\n");
-  auto parsed = ir::parseModule(probe, "probe.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << probe;
-  if (!parsed.ok())
-    return probe;
-  std::string type = (*parsed)->functions[0]->ops[0]->result(0)->type.str();
-  return strCat("func @main(", params, ") -> (", type, ") {\n  %y = ", call,
-                " : ", type, "\n  return %y\n}\n");
-}
-
-void check(const std::string &params, const std::string &call,
-           const e2e::HarnessOptions &opts = {}) {
-  SCOPED_TRACE(call);
-  e2e::expectCompiledMatchesInterpreter(opModule(params, call), opts);
-}
 
 std::string x(DType t, const ir::Shape &shape) {
   return strCat("%x: ", typeText(t, shape));
@@ -44,45 +22,52 @@ std::string x(DType t, const ir::Shape &shape) {
 TEST(Reshape, EveryDTypeAndSize) {
   for (DType t : ir::kAllDTypes)
     for (int64_t n : {1, 3, 7, 33, 2500}) {
-      check(x(t, {n, 2}), strCat("reshape(%x) {shape = [2, ", n, "]}"));
-      check(x(t, {2, n}), "reshape(%x) {shape = [-1]}");
+      expectOpMatchesInterpreter(x(t, {n, 2}),
+                                 strCat("reshape(%x) {shape = [2, ", n, "]}"));
+      expectOpMatchesInterpreter(x(t, {2, n}), "reshape(%x) {shape = [-1]}");
     }
 }
 
 TEST(Reshape, InferredAndUnitDimensions) {
-  check(x(DType::F32, {2, 3, 4}), "reshape(%x) {shape = [4, -1]}");
-  check(x(DType::I8, {24}), "reshape(%x) {shape = [1, 2, 1, 12, 1]}");
-  check(x(DType::Bool, {1}), "reshape(%x) {shape = []}");
+  expectOpMatchesInterpreter(x(DType::F32, {2, 3, 4}),
+                             "reshape(%x) {shape = [4, -1]}");
+  expectOpMatchesInterpreter(x(DType::I8, {24}),
+                             "reshape(%x) {shape = [1, 2, 1, 12, 1]}");
+  expectOpMatchesInterpreter(x(DType::Bool, {1}), "reshape(%x) {shape = []}");
 }
 
 TEST(Transpose, EveryDTypeWithDefaultPerm) {
   for (DType t : ir::kAllDTypes) {
-    check(x(t, {3, 4, 5}), "transpose(%x)");
-    check(x(t, {33, 7}), "transpose(%x)");
+    expectOpMatchesInterpreter(x(t, {3, 4, 5}), "transpose(%x)");
+    expectOpMatchesInterpreter(x(t, {33, 7}), "transpose(%x)");
   }
 }
 
 TEST(Transpose, EveryPermutationOfRankThreeAndFour) {
   std::vector<int64_t> perm = {0, 1, 2};
   do
-    check(x(DType::F32, {3, 4, 5}),
-          strCat("transpose(%x) {perm = [", strJoin(perm, ", "), "]}"));
+    expectOpMatchesInterpreter(
+        x(DType::F32, {3, 4, 5}),
+        strCat("transpose(%x) {perm = [", strJoin(perm, ", "), "]}"));
   while (std::next_permutation(perm.begin(), perm.end()));
   for (const char *p : {"[0, 2, 3, 1]", "[3, 1, 0, 2]", "[0, 1, 3, 2]"})
-    check(x(DType::F16, {2, 3, 4, 5}),
-          strCat("transpose(%x) {perm = ", p, "}"));
+    expectOpMatchesInterpreter(x(DType::F16, {2, 3, 4, 5}),
+                               strCat("transpose(%x) {perm = ", p, "}"));
 }
 
 TEST(Transpose, SizesFromOneToLarge) {
   for (int64_t n : {1, 3, 7, 33})
-    check(x(DType::I32, {n, 5}), "transpose(%x) {perm = [1, 0]}");
-  check(x(DType::F32, {257, 65}), "transpose(%x)");
-  check(x(DType::F64, {1, 7, 1}), "transpose(%x) {perm = [2, 0, 1]}");
+    expectOpMatchesInterpreter(x(DType::I32, {n, 5}),
+                               "transpose(%x) {perm = [1, 0]}");
+  expectOpMatchesInterpreter(x(DType::F32, {257, 65}), "transpose(%x)");
+  expectOpMatchesInterpreter(x(DType::F64, {1, 7, 1}),
+                             "transpose(%x) {perm = [2, 0, 1]}");
 }
 
 TEST(BroadcastTo, EveryDType) {
   for (DType t : ir::kAllDTypes)
-    check(x(t, {3, 1}), "broadcast_to(%x) {shape = [2, 3, 5]}");
+    expectOpMatchesInterpreter(x(t, {3, 1}),
+                               "broadcast_to(%x) {shape = [2, 3, 5]}");
 }
 
 TEST(BroadcastTo, ShapeForms) {
@@ -91,13 +76,15 @@ TEST(BroadcastTo, ShapeForms) {
       {{}, "[3, 3]"},  {{2, 3}, "[2, 3]"}, {{1, 4, 1}, "[2, 4, 3]"},
       {{7}, "[1, 7]"}, {{1}, "[2500]"},    {{33, 1}, "[2, 33, 65]"}};
   for (const auto &[shape, to] : cases)
-    check(x(DType::F32, shape), strCat("broadcast_to(%x) {shape = ", to, "}"));
+    expectOpMatchesInterpreter(x(DType::F32, shape),
+                               strCat("broadcast_to(%x) {shape = ", to, "}"));
 }
 
 TEST(Slice, EveryDType) {
   for (DType t : ir::kAllDTypes)
-    check(x(t, {7, 5}),
-          "slice(%x) {starts = [1, -4], ends = [6, 100], steps = [2, 1]}");
+    expectOpMatchesInterpreter(
+        x(t, {7, 5}),
+        "slice(%x) {starts = [1, -4], ends = [6, 100], steps = [2, 1]}");
 }
 
 TEST(Slice, PythonSlicingForms) {
@@ -124,15 +111,18 @@ TEST(Slice, PythonSlicingForms) {
       attrs += strCat(", axes = ", c[2]);
     if (*c[3])
       attrs += strCat(", steps = ", c[3]);
-    check(x(DType::F32, {33, 7}), strCat("slice(%x) {", attrs, "}"));
+    expectOpMatchesInterpreter(x(DType::F32, {33, 7}),
+                               strCat("slice(%x) {", attrs, "}"));
   }
 }
 
 TEST(Slice, SizesFromOneToLarge) {
   for (int64_t n : {1, 3, 7, 33, 2500}) {
-    check(x(DType::I64, {n}), "slice(%x) {starts = [1], ends = [-1]}");
-    check(x(DType::BF16, {n}),
-          "slice(%x) {starts = [-1], ends = [-10000], steps = [-1]}");
+    expectOpMatchesInterpreter(x(DType::I64, {n}),
+                               "slice(%x) {starts = [1], ends = [-1]}");
+    expectOpMatchesInterpreter(
+        x(DType::BF16, {n}),
+        "slice(%x) {starts = [-1], ends = [-10000], steps = [-1]}");
   }
 }
 
@@ -144,17 +134,21 @@ TEST(Concat, EveryDTypeAlongEachAxis) {
           "%a: ", typeText(t, {3, 4}),
           ", %b: ", typeText(t, first ? ir::Shape{2, 4} : ir::Shape{3, 1}),
           ", %c: ", typeText(t, first ? ir::Shape{5, 4} : ir::Shape{3, 6}));
-      check(params, strCat("concat(%a, %b, %c) {axis = ", axis, "}"));
+      expectOpMatchesInterpreter(
+          params, strCat("concat(%a, %b, %c) {axis = ", axis, "}"));
     }
 }
 
 TEST(Concat, OperandCountsAndSizes) {
-  check("%a: f32[7]", "concat(%a) {axis = 0}");
-  check("%a: f32[1], %b: f32[1]", "concat(%a, %b) {axis = 0}");
-  check("%a: f16[2,33,3], %b: f16[2,7,3]", "concat(%a, %b) {axis = 1}");
-  check("%a: i32[2,3,1], %b: i32[2,3,7], %c: i32[2,3,33]",
-        "concat(%a, %b, %c) {axis = 2}");
-  check("%a: f64[2500], %b: f64[33]", "concat(%a, %b) {axis = -1}");
+  expectOpMatchesInterpreter("%a: f32[7]", "concat(%a) {axis = 0}");
+  expectOpMatchesInterpreter("%a: f32[1], %b: f32[1]",
+                             "concat(%a, %b) {axis = 0}");
+  expectOpMatchesInterpreter("%a: f16[2,33,3], %b: f16[2,7,3]",
+                             "concat(%a, %b) {axis = 1}");
+  expectOpMatchesInterpreter("%a: i32[2,3,1], %b: i32[2,3,7], %c: i32[2,3,33]",
+                             "concat(%a, %b, %c) {axis = 2}");
+  expectOpMatchesInterpreter("%a: f64[2500], %b: f64[33]",
+                             "concat(%a, %b) {axis = -1}");
 }
 
 TEST(Gather, EveryDTypeAndIndexType) {
@@ -162,51 +156,63 @@ TEST(Gather, EveryDTypeAndIndexType) {
   // those outside [-7, 7) yield zeros.
   for (DType t : ir::kAllDTypes)
     for (DType it : {DType::I32, DType::I64})
-      check(strCat("%d: ", typeText(t, {7, 3}), ", %i: ", typeText(it, {33})),
-            "gather(%d, %i)");
+      expectOpMatchesInterpreter(
+          strCat("%d: ", typeText(t, {7, 3}), ", %i: ", typeText(it, {33})),
+          "gather(%d, %i)");
 }
 
 TEST(Gather, AxesAndIndexShapes) {
   const char *idxShapes[] = {"[]", "[1]", "[4]", "[2, 3]"};
   for (const char *axis : {"0", "1", "2", "-1", "-3"})
     for (const char *s : idxShapes)
-      check(strCat("%d: f32[5,9,4], %i: i64", s),
-            strCat("gather(%d, %i) {axis = ", axis, "}"));
+      expectOpMatchesInterpreter(strCat("%d: f32[5,9,4], %i: i64", s),
+                                 strCat("gather(%d, %i) {axis = ", axis, "}"));
 }
 
 TEST(Gather, InRangeIndicesOverLargeData) {
   e2e::HarnessOptions o;
   o.intMin = -2500;
   o.intMax = 2499;
-  check("%d: f32[2500,3], %i: i32[7,33]", "gather(%d, %i)", o);
-  check("%d: i8[3,2500], %i: i64[33]", "gather(%d, %i) {axis = 1}", o);
+  expectOpMatchesInterpreter("%d: f32[2500,3], %i: i32[7,33]", "gather(%d, %i)",
+                             o);
+  expectOpMatchesInterpreter("%d: i8[3,2500], %i: i64[33]",
+                             "gather(%d, %i) {axis = 1}", o);
   o.intMin = -1;
   o.intMax = 0;
-  check("%d: bf16[1,1], %i: i32[3]", "gather(%d, %i)", o);
+  expectOpMatchesInterpreter("%d: bf16[1,1], %i: i32[3]", "gather(%d, %i)", o);
 }
 
 TEST(Pad, EveryModeAndDType) {
   for (DType t : ir::kAllDTypes)
     for (const char *mode : {"constant", "reflect", "edge"})
-      check(x(t, {4, 5}), strCat("pad(%x) {pads = [1, 2, 3, 4], mode = \"",
-                                 mode, "\", value = 1.0}"));
+      expectOpMatchesInterpreter(
+          x(t, {4, 5}), strCat("pad(%x) {pads = [1, 2, 3, 4], mode = \"", mode,
+                               "\", value = 1.0}"));
 }
 
 TEST(Pad, ValuesPadsAndSizes) {
   for (const char *mode : {"constant", "reflect", "edge"}) {
     for (int64_t n : {3, 7, 33, 2500})
-      check(x(DType::F32, {n}),
-            strCat("pad(%x) {pads = [2, 1], mode = \"", mode, "\"}"));
-    check(x(DType::F32, {3, 4, 5}),
-          strCat("pad(%x) {pads = [0, 1, 0, 0, 3, 2], mode = \"", mode, "\"}"));
-    check(x(DType::I32, {2, 6}),
-          strCat("pad(%x) {pads = [0, 0, 0, 0], mode = \"", mode, "\"}"));
+      expectOpMatchesInterpreter(
+          x(DType::F32, {n}),
+          strCat("pad(%x) {pads = [2, 1], mode = \"", mode, "\"}"));
+    expectOpMatchesInterpreter(
+        x(DType::F32, {3, 4, 5}),
+        strCat("pad(%x) {pads = [0, 1, 0, 0, 3, 2], mode = \"", mode, "\"}"));
+    expectOpMatchesInterpreter(
+        x(DType::I32, {2, 6}),
+        strCat("pad(%x) {pads = [0, 0, 0, 0], mode = \"", mode, "\"}"));
   }
-  check(x(DType::F32, {1}), "pad(%x) {pads = [3, 2], mode = \"edge\"}");
-  check(x(DType::F16, {1, 1}), "pad(%x) {pads = [1, 1, 1, 1]}");
-  check(x(DType::F32, {3, 3}), "pad(%x) {pads = [1, 1, 1, 1], value = -2.5}");
-  check(x(DType::I8, {3, 3}), "pad(%x) {pads = [2, 0, 0, 2], value = -7.0}");
-  check(x(DType::Bool, {3}), "pad(%x) {pads = [1, 1], value = 1.0}");
+  expectOpMatchesInterpreter(x(DType::F32, {1}),
+                             "pad(%x) {pads = [3, 2], mode = \"edge\"}");
+  expectOpMatchesInterpreter(x(DType::F16, {1, 1}),
+                             "pad(%x) {pads = [1, 1, 1, 1]}");
+  expectOpMatchesInterpreter(x(DType::F32, {3, 3}),
+                             "pad(%x) {pads = [1, 1, 1, 1], value = -2.5}");
+  expectOpMatchesInterpreter(x(DType::I8, {3, 3}),
+                             "pad(%x) {pads = [2, 0, 0, 2], value = -7.0}");
+  expectOpMatchesInterpreter(x(DType::Bool, {3}),
+                             "pad(%x) {pads = [1, 1], value = 1.0}");
 }
 
 } // namespace
