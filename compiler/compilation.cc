@@ -31,8 +31,7 @@ loadModule(const std::string &path) {
     return absl::NotFoundError(strCat(path, ": error: cannot read the file"));
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded())
-    return absl::InvalidArgumentError(
-        strCat(path, ": error: not valid JSON"));
+    return absl::InvalidArgumentError(strCat(path, ": error: not valid JSON"));
   return ir::moduleFromJson(j, path);
 }
 
@@ -78,8 +77,8 @@ absl::Status compile(const CompileOptions &o) {
     return files.commit();
   }
 
-  auto entry = o.entry.empty() ? m.entry()
-                               : [&]() -> absl::StatusOr<ir::Function *> {
+  auto entry =
+      o.entry.empty() ? m.entry() : [&]() -> absl::StatusOr<ir::Function *> {
     if (ir::Function *f = m.lookupFunction(o.entry))
       return f;
     return absl::InvalidArgumentError(

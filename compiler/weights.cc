@@ -39,10 +39,9 @@ absl::StatusOr<ir::WeightMap> loadWeights(const ir::Module &module,
     ir::TensorType found{static_cast<ir::DType>(view.dtype),
                          ir::Shape(view.shape, view.shape + view.rank)};
     if (!(found == p.type)) {
-      status = fileError(path, strCat("tensor '", p.name, "' is ",
-                                      found.str(), "; the model declares ",
-                                      p.type.str(), " at ",
-                                      declaredAt(module, p)));
+      status = fileError(path, strCat("tensor '", p.name, "' is ", found.str(),
+                                      "; the model declares ", p.type.str(),
+                                      " at ", declaredAt(module, p)));
       break;
     }
     ir::Tensor t(found);

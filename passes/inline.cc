@@ -13,10 +13,11 @@
 namespace nyx::passes {
 
 static absl::StatusOr<const ir::Function *> calleeOf(const ir::Module &m,
-                                                    const ir::Op &call) {
+                                                     const ir::Op &call) {
   auto name = call.getSymbol("callee");
   if (!name.ok())
-    return ir::errorAt(m.filename, call.loc, std::string(name.status().message()));
+    return ir::errorAt(m.filename, call.loc,
+                       std::string(name.status().message()));
   const ir::Function *f = m.lookupFunction(*name);
   if (!f)
     return ir::errorAt(m.filename, call.loc,
@@ -66,8 +67,9 @@ static absl::Status inlineCallsIn(ir::Module &m, ir::Function &fn,
     return absl::OkStatus();
   if (!active.insert(&fn).second)
     return ir::errorAt(m.filename, fn.loc,
-                       strCat("@", fn.name, " calls itself (recursion is not "
-                                            "supported)"));
+                       strCat("@", fn.name,
+                              " calls itself (recursion is not "
+                              "supported)"));
   for (size_t i = 0; i < fn.ops.size();) {
     if (fn.ops[i]->name() != "call") {
       ++i;

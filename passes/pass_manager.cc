@@ -24,9 +24,9 @@ absl::StatusOr<PassManager> PassManager::parse(std::string_view pipeline) {
     std::string name(piece);
     const PassInfo *pass = lookupPass(name);
     if (!pass)
-      return absl::InvalidArgumentError(strCat(
-          "unknown pass '", name, "' in the pipeline; known passes: ",
-          knownPasses()));
+      return absl::InvalidArgumentError(
+          strCat("unknown pass '", name,
+                 "' in the pipeline; known passes: ", knownPasses()));
     pm.add(pass);
   }
   return pm;
@@ -35,8 +35,8 @@ absl::StatusOr<PassManager> PassManager::parse(std::string_view pipeline) {
 absl::Status checkPassNames(const std::set<std::string, std::less<>> &names) {
   for (const std::string &name : names)
     if (!lookupPass(name))
-      return absl::InvalidArgumentError(strCat(
-          "unknown pass '", name, "'; known passes: ", knownPasses()));
+      return absl::InvalidArgumentError(
+          strCat("unknown pass '", name, "'; known passes: ", knownPasses()));
   return absl::OkStatus();
 }
 
@@ -56,9 +56,9 @@ absl::Status PassManager::run(ir::Module &m, const Options &options,
       printModuleAround(out, "Before", pass->name, m);
     auto start = Clock::now();
     absl::Status status = pass->run(m, options);
-    times.emplace_back(pass->name,
-                       std::chrono::duration<double>(Clock::now() - start)
-                           .count());
+    times.emplace_back(
+        pass->name,
+        std::chrono::duration<double>(Clock::now() - start).count());
     if (!status.ok())
       return status;
     if (inst.verifyEach) {

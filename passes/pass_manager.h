@@ -18,7 +18,7 @@ struct Instrumentation {
   bool printBeforeAll = false;
   bool printAfterAll = false;
   bool timePasses = false;
-  bool verifyEach = true; // verify after every pass
+  bool verifyEach = true;      // verify after every pass
   std::ostream *out = nullptr; // where printing and timing go (stderr)
 };
 

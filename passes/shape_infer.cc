@@ -16,9 +16,8 @@ absl::Status runShapeInfer(ir::Module &m, const Options &) {
                            std::string(types.status().message()));
       if (types->size() != op->results.size())
         return ir::errorAt(m.filename, op->loc,
-                           strCat("'", op->name(), "' produces ",
-                                  types->size(), " results but has ",
-                                  op->results.size()));
+                           strCat("'", op->name(), "' produces ", types->size(),
+                                  " results but has ", op->results.size()));
       for (size_t i = 0; i < types->size(); ++i)
         op->results[i]->type = (*types)[i];
     }

@@ -4,8 +4,8 @@
 
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
-#include "compiler/pass_flags.h"
 #include "compiler/output_files.h"
+#include "compiler/pass_flags.h"
 #include "ir/json.h"
 #include "ir/printer.h"
 #include "ir/strings.h"

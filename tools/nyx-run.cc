@@ -18,8 +18,7 @@ static absl::StatusOr<ir::Tensor> readNpy(const std::string &path) {
   int64_t shape[8];
   void *data = nullptr;
   size_t bytes = 0;
-  if (nyx_npy_read(path.c_str(), &dtype, &rank, shape, &data, &bytes) !=
-      NYX_OK)
+  if (nyx_npy_read(path.c_str(), &dtype, &rank, shape, &data, &bytes) != NYX_OK)
     return absl::InvalidArgumentError(
         strCat(path, ": error: ", nyx_last_error()));
   ir::Tensor t(ir::TensorType{static_cast<ir::DType>(dtype),

@@ -23,8 +23,9 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
       emit = kind;
       return absl::OkStatus();
     }
-  return absl::InvalidArgumentError(strCat(
-      "unknown output kind '", v, "'; expected ir, json, kernel, llvm, asm or obj"));
+  return absl::InvalidArgumentError(
+      strCat("unknown output kind '", v,
+             "'; expected ir, json, kernel, llvm, asm or obj"));
 }
 
 int main(int argc, char **argv) {
@@ -50,9 +51,10 @@ int main(int argc, char **argv) {
               return codegen::checkTarget(v);
             });
   for (int level = 0; level <= 3; ++level)
-    cl.flag(strCat("O", level), strCat("optimization level ", level,
-                                       level == 2 ? " (default)" : ""),
-            [&o, level] { o.optLevel = level; });
+    cl.flag(
+        strCat("O", level),
+        strCat("optimization level ", level, level == 2 ? " (default)" : ""),
+        [&o, level] { o.optLevel = level; });
   cl.option("weights", "<file>|external|embedded",
             "safetensors file with the parameters; 'external' loads them at "
             "run time with <name>_load_weights()",
@@ -82,7 +84,8 @@ int main(int argc, char **argv) {
               o.modelName = v;
               return absl::OkStatus();
             });
-  cl.option("passes", "<a,b,...>", "run this pipeline instead of the standard one",
+  cl.option("passes", "<a,b,...>",
+            "run this pipeline instead of the standard one",
             [&](std::string_view v) {
               o.pipeline = v;
               return absl::OkStatus();
@@ -110,8 +113,7 @@ int main(int argc, char **argv) {
   }
   if (inputs.size() != 1) {
     std::cerr << "nyxc: error: "
-              << (inputs.empty() ? "no input file"
-                                 : "more than one input file")
+              << (inputs.empty() ? "no input file" : "more than one input file")
               << "; usage: nyxc [options] <input.nyx>\n";
     return 1;
   }

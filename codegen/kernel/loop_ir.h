@@ -36,17 +36,26 @@ struct Var {
 };
 
 struct Expr {
-  enum class Kind { IntConst, FloatConst, VarRef, Load, Unary, Binary, Compare,
-                    Select, Cast };
+  enum class Kind {
+    IntConst,
+    FloatConst,
+    VarRef,
+    Load,
+    Unary,
+    Binary,
+    Compare,
+    Select,
+    Cast
+  };
   Kind kind;
-  DType type; // the result's type (f32 for loads of f16/bf16)
-  int64_t intValue = 0;   // IntConst (also bool: 0/1)
-  double floatValue = 0;  // FloatConst
-  Var var;                // VarRef
-  int buffer = -1;        // Load: index into Kernel::buffers
-  UnaryFn unary{};        // Unary
-  BinaryFn binary{};      // Binary
-  CmpFn cmp{};            // Compare (result type Bool)
+  DType type;                // the result's type (f32 for loads of f16/bf16)
+  int64_t intValue = 0;      // IntConst (also bool: 0/1)
+  double floatValue = 0;     // FloatConst
+  Var var;                   // VarRef
+  int buffer = -1;           // Load: index into Kernel::buffers
+  UnaryFn unary{};           // Unary
+  BinaryFn binary{};         // Binary
+  CmpFn cmp{};               // Compare (result type Bool)
   std::vector<ExprRef> args; // Load: {index}; Unary: {a}; Binary/Compare:
                              // {a, b}; Select: {cond, a, b}; Cast: {a}
 };
@@ -60,14 +69,14 @@ enum class LoopKind {
 struct Stmt {
   enum class Kind { Block, For, Store, Declare, Assign, If };
   Kind kind;
-  std::vector<StmtRef> body; // Block: statements; For/If: body (then)
+  std::vector<StmtRef> body;   // Block: statements; For/If: body (then)
   std::vector<StmtRef> orElse; // If: else branch
-  Var var;                   // For: loop index; Declare/Assign: the local
-  ExprRef extent;            // For: iterates var = 0 .. extent-1 (i64)
+  Var var;                     // For: loop index; Declare/Assign: the local
+  ExprRef extent;              // For: iterates var = 0 .. extent-1 (i64)
   LoopKind loopKind = LoopKind::Serial;
-  int buffer = -1;           // Store
-  ExprRef index;             // Store: element index (i64)
-  ExprRef value;             // Store/Declare/Assign: value; If: condition
+  int buffer = -1; // Store
+  ExprRef index;   // Store: element index (i64)
+  ExprRef value;   // Store/Declare/Assign: value; If: condition
 };
 
 struct Buffer {
@@ -107,7 +116,8 @@ public:
 
   // Statements.
   static StmtRef block(std::vector<StmtRef> stmts);
-  static StmtRef loop(const Var &index, ExprRef extent, std::vector<StmtRef> body,
+  static StmtRef loop(const Var &index, ExprRef extent,
+                      std::vector<StmtRef> body,
                       LoopKind kind = LoopKind::Serial);
   static StmtRef store(int buffer, ExprRef index, ExprRef value);
   static StmtRef declare(const Var &local, ExprRef init);

@@ -16,8 +16,8 @@ namespace nyx::kernel {
 
 // The kernel's buffers are the op's operands (in order) then its results,
 // each a dense row-major array of its type; `name` is the kernel name.
-using LowerFn = std::function<absl::StatusOr<Kernel>(const ir::Op &op,
-                                                     std::string name)>;
+using LowerFn =
+    std::function<absl::StatusOr<Kernel>(const ir::Op &op, std::string name)>;
 
 // Null for ops that produce no kernel (`param`, `call` after inlining,
 // `constant`, whose data is emitted directly).

@@ -31,7 +31,8 @@ int main(int argc, char **argv) {
     x[i] = (float)sin(0.37 * i) * 2.0f;
 
   /* The arena is sized at compile time; the model needs it 64-aligned. */
-  size_t arena_bytes = (MLP_ARENA_BYTES + MLP_ALIGN - 1) / MLP_ALIGN * MLP_ALIGN;
+  size_t arena_bytes =
+      (MLP_ARENA_BYTES + MLP_ALIGN - 1) / MLP_ALIGN * MLP_ALIGN;
   void *arena = arena_bytes ? aligned_alloc(MLP_ALIGN, arena_bytes) : NULL;
   int status = mlp_run(x, probs, arena);
   free(arena);
