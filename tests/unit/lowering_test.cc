@@ -68,6 +68,14 @@ void expectBuffers(const Kernel &k, std::vector<Buffer> want) {
 
 using ir::DType;
 
+TEST(Lowering, EveryRegisteredOpThatComputesHasOne) {
+  for (const ir::OpDef *def : ir::allOps()) {
+    bool producesNoKernel = def->name == "param" || def->name == "constant" ||
+                            def->name == "call";
+    EXPECT_EQ(hasLowering(def->name), !producesNoKernel) << def->name;
+  }
+}
+
 TEST(Lowering, EveryNonElementwiseOpHasOne) {
   for (const char *op :
        {"reduce_sum",   "reduce_mean", "reduce_max",  "reduce_min",
