@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 
+#include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/strings.h"
 
@@ -46,13 +47,8 @@ using ElementFn =
 
 absl::StatusOr<Kernel> elementwiseKernel(const ir::Op &op, std::string name,
                                          const ElementFn &compute) {
-  Kernel k;
-  k.name = std::move(name);
-  for (int i = 0; i < op.numOperands(); ++i)
-    k.buffers.push_back({strCat("in", i), op.operand(i)->type.dtype,
-                         op.operand(i)->type.numElements(), false});
+  Kernel k = kernelSkeleton(op, std::move(name));
   const ir::TensorType &outType = op.result()->type;
-  k.buffers.push_back({"out", outType.dtype, outType.numElements(), true});
 
   Builder b;
   Var i = b.newVar(DType::I64, "i");
