@@ -2,6 +2,7 @@
 
 #include <iomanip>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "ir/printer.h"
 #include "ir/strings.h"
@@ -21,7 +22,7 @@ absl::StatusOr<PassManager> PassManager::parse(std::string_view pipeline) {
   for (absl::string_view piece :
        absl::StrSplit(absl::string_view(pipeline.data(), pipeline.size()), ',',
                       absl::SkipWhitespace())) {
-    std::string name(piece);
+    std::string name(absl::StripAsciiWhitespace(piece));
     const PassInfo *pass = lookupPass(name);
     if (!pass)
       return absl::InvalidArgumentError(
