@@ -19,5 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build="${NYX_BUILD_DIR:-build}"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NYX_CMAKE_ARGS:-} >/dev/null
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${NYX_BUILD_TYPE:-Release}" ${NYX_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(nproc)"
