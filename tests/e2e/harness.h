@@ -192,8 +192,8 @@ public:
     model->dir_ = tmpl;
     std::string obj = model->dir_ + "/model.o", so = model->dir_ + "/model.so";
     std::ofstream(obj, std::ios::binary) << *object;
-    std::string cmd = "cc -shared -o '" + so + "' '" + obj + "' '" +
-                      NYX_RUNTIME_LIB + "' -lm -lpthread 2>&1";
+    std::string cmd = "cc -shared " NYX_TEST_CFLAGS " -o '" + so + "' '" + obj +
+                      "' '" + NYX_RUNTIME_LIB + "' -lm -lpthread 2>&1";
     if (int rc = std::system(cmd.c_str()); rc != 0) {
       ADD_FAILURE() << "link failed (" << rc << "): " << cmd;
       return nullptr;

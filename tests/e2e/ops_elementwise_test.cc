@@ -485,9 +485,9 @@ int main(void) {
 }
 )";
   std::string cmd =
-      strCat("cc -std=c11 -Wall -Werror -I", NYX_RUNTIME_INCLUDE, " -o '", dir,
-             "/main' '", dir, "/main.c' '", dir, "/tiny.o' '", NYX_RUNTIME_LIB,
-             "' -lm -lpthread 2>&1");
+      strCat("cc -std=c11 -Wall -Werror " NYX_TEST_CFLAGS " -I",
+             NYX_RUNTIME_INCLUDE, " -o '", dir, "/main' '", dir, "/main.c' '",
+             dir, "/tiny.o' '", NYX_RUNTIME_LIB, "' -lm -lpthread 2>&1");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n"
                                          << (*compiled)->header();
   int rc = std::system(strCat("'", dir, "/main' > /dev/null").c_str());

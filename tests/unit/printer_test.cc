@@ -218,7 +218,7 @@ void expectConstantRoundTrips(TensorType type, Fill fill,
   const Op &op2 = *(*back)->lookupFunction("main")->ops[0];
   auto t2 = std::get<std::shared_ptr<const Tensor>>(*op2.find("value"));
   EXPECT_EQ(t2->type(), type);
-  EXPECT_EQ(std::memcmp(t2->bytes(), t->bytes(), t->byteSize()), 0) << printed;
+  EXPECT_TRUE(*t2 == *t) << printed;
   EXPECT_EQ(printModule(**back), printed);
 }
 
