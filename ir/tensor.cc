@@ -30,6 +30,17 @@ template <class T> static T saturate(double v) {
   return static_cast<T>(v); // truncates toward zero
 }
 
+int64_t floatToInteger(double v, DType to) {
+  switch (to) {
+  case DType::I8:
+    return saturate<int8_t>(v);
+  case DType::I32:
+    return saturate<int32_t>(v);
+  default:
+    return saturate<int64_t>(v);
+  }
+}
+
 double Tensor::getDouble(int64_t i) const {
   const uint8_t *p = bytes_.data();
   switch (dtype()) {

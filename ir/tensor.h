@@ -10,6 +10,10 @@
 
 namespace nyx::ir {
 
+// Float to integer as `cast` defines it (docs/ops.md): truncates toward
+// zero, saturates at the range of `to` (i8, i32, i64), NaN becomes 0.
+int64_t floatToInteger(double v, DType to);
+
 class Tensor {
 public:
   Tensor() = default;

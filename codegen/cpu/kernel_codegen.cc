@@ -269,7 +269,7 @@ private:
                                        elementPointer(e.buffer, *e.args[0]));
       if (buf.dtype == DType::Bool)
         return b_.CreateICmpNE(raw, b_.getInt8(0));
-      return convert(raw, buf.dtype, kernel::computeType(buf.dtype));
+      return convert(raw, buf.dtype, e.type); // e.type: compute or stored
     }
     case Expr::Kind::Unary:
       return unary(e.unary, expr(*e.args[0]), e.type);

@@ -95,6 +95,12 @@ ExprRef constantFor(DType storage, double v) {
   return Builder::constant(computeType(storage), v);
 }
 
+ExprRef storedConstant(DType storage, double v) {
+  if (storage == DType::F16 || storage == DType::BF16)
+    return Builder::cast(storage, Builder::constant(DType::F64, v));
+  return constantFor(storage, v);
+}
+
 Buffer bufferFor(const ir::Value &v, bool isOutput) {
   return Buffer{v.name, v.type.dtype, v.type.numElements(), isOutput};
 }

@@ -55,6 +55,9 @@ private:
 // A constant of the arithmetic type of storage dtype `storage` (f32 for
 // f16/bf16, bool for bool: v != 0).
 ExprRef constantFor(DType storage, double v);
+// `v` converted like `cast` from f64 to the stored type of `storage`: the
+// value to store beside loadStored values (f16/bf16 stay bits).
+ExprRef storedConstant(DType storage, double v);
 
 // The buffer of a graph value, as the kernel ABI lays it out.
 Buffer bufferFor(const ir::Value &v, bool isOutput);

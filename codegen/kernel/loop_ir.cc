@@ -1,5 +1,7 @@
 #include "codegen/kernel/loop_ir.h"
 
+#include "ir/tensor.h"
+
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -61,7 +63,7 @@ ExprRef Builder::constant(DType type, double v) {
   if (t == DType::Bool)
     return boolean(v != 0);
   auto e = makeExpr(Expr::Kind::IntConst, t);
-  e->intValue = static_cast<int64_t>(v);
+  e->intValue = ir::floatToInteger(v, t);
   return e;
 }
 
@@ -79,6 +81,13 @@ ExprRef Builder::ref(const Var &v) {
 
 ExprRef Builder::load(int buffer, DType bufferDType, ExprRef index) {
   auto e = makeExpr(Expr::Kind::Load, computeType(bufferDType));
+  e->buffer = buffer;
+  e->args = {std::move(index)};
+  return e;
+}
+
+ExprRef Builder::loadStored(int buffer, DType bufferDType, ExprRef index) {
+  auto e = makeExpr(Expr::Kind::Load, bufferDType);
   e->buffer = buffer;
   e->args = {std::move(index)};
   return e;

@@ -100,11 +100,18 @@ public:
 
   // Expressions.
   static ExprRef i64(int64_t v);
-  static ExprRef constant(DType type, double v); // float or integer type
+  // A float or integer constant; for an integer type `v` converts like
+  // `cast` (truncated, saturated, NaN -> 0).
+  static ExprRef constant(DType type, double v);
   static ExprRef boolean(bool v);
   static ExprRef ref(const Var &v);
   // Load from a kernel buffer; `bufferDType` is the buffer's element type.
+  // The value has the compute type (f32 for f16/bf16).
   static ExprRef load(int buffer, DType bufferDType, ExprRef index);
+  // Load of the stored value itself (f16/bf16 stay bits), for ops that
+  // move data without computing: every bit pattern, NaN payloads included,
+  // survives a copy.
+  static ExprRef loadStored(int buffer, DType bufferDType, ExprRef index);
   static ExprRef unary(UnaryFn fn, ExprRef a);
   static ExprRef binary(BinaryFn fn, ExprRef a, ExprRef b); // same types
   static ExprRef compare(CmpFn fn, ExprRef a, ExprRef b);

@@ -1,11 +1,12 @@
 // Shape and data movement: reshape, transpose, broadcast_to, slice, concat,
-// gather, pad. Each copies elements of any dtype: loads of f16/bf16 widen
-// to f32 and stores round back, which is exact for a copy.
+// gather, pad. Each copies elements of any dtype as stored (loadStored), so
+// every bit pattern survives, NaN payloads of f16/bf16 included.
 #include <algorithm>
 
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "ir/ops/slice.h"
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -29,7 +30,7 @@ absl::StatusOr<Kernel> lowerReshape(const ir::Op &op, std::string name) {
   Builder b;
   LoopNest flat(b, {in.numElements()}, "i");
   ExprRef i = flat.indices()[0];
-  k.body = flat.wrap({B::store(1, i, B::load(0, in.dtype, i))}, true);
+  k.body = flat.wrap({B::store(1, i, B::loadStored(0, in.dtype, i))}, true);
   return k;
 }
 
@@ -61,9 +62,10 @@ absl::StatusOr<Kernel> lowerTranspose(const ir::Op &op, std::string name) {
   std::vector<ExprRef> inIdx(rank);
   for (int64_t d = 0; d < rank; ++d)
     inIdx[(*perm)[d]] = nest.indices()[d];
-  k.body = nest.wrap({B::store(1, ravel(nest.indices(), out.shape),
-                               B::load(0, in.dtype, ravel(inIdx, in.shape)))},
-                     true);
+  k.body =
+      nest.wrap({B::store(1, ravel(nest.indices(), out.shape),
+                          B::loadStored(0, in.dtype, ravel(inIdx, in.shape)))},
+                true);
   return k;
 }
 
@@ -81,82 +83,34 @@ absl::StatusOr<Kernel> lowerBroadcastTo(const ir::Op &op, std::string name) {
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
   LoopNest nest(b, out.shape, "i");
-  k.body =
-      nest.wrap({B::store(1, ravel(nest.indices(), out.shape),
-                          B::load(0, in.dtype,
-                                  broadcastRavel(nest.indices(), in.shape)))},
-                true);
+  k.body = nest.wrap(
+      {B::store(1, ravel(nest.indices(), out.shape),
+                B::loadStored(0, in.dtype,
+                              broadcastRavel(nest.indices(), in.shape)))},
+      true);
   return k;
-}
-
-// Python's slice start for one axis: negative counts from the end, then
-// clamped to [0, dim] (positive step) or [-1, dim - 1] (negative step).
-int64_t sliceBound(int64_t v, int64_t dim, int64_t step) {
-  if (v < 0)
-    v += dim;
-  if (step > 0)
-    return std::clamp<int64_t>(v, 0, dim);
-  return std::clamp<int64_t>(v, -1, dim - 1);
 }
 
 absl::StatusOr<Kernel> lowerSlice(const ir::Op &op, std::string name) {
   const ir::TensorType &in = inType(op), &out = outType(op);
   const int64_t rank = in.rank();
-  auto starts = op.getInts("starts");
-  if (!starts.ok())
-    return starts.status();
-  auto ends = op.getInts("ends");
-  if (!ends.ok())
-    return ends.status();
-  std::vector<int64_t> defaultAxes(starts->size());
-  for (size_t i = 0; i < defaultAxes.size(); ++i)
-    defaultAxes[i] = static_cast<int64_t>(i);
-  auto axes = op.getInts("axes", defaultAxes);
-  if (!axes.ok())
-    return axes.status();
-  auto steps = op.getInts("steps", std::vector<int64_t>(starts->size(), 1));
-  if (!steps.ok())
-    return steps.status();
-  if (ends->size() != starts->size() || axes->size() != starts->size() ||
-      steps->size() != starts->size())
-    return absl::InvalidArgumentError(
-        strCat("'slice' has ", starts->size(), " starts, ", ends->size(),
-               " ends, ", axes->size(), " axes and ", steps->size(),
-               " steps; expected equal counts"));
-
-  // Per input axis: the first index read and the step between reads.
-  std::vector<int64_t> first(rank, 0), stride(rank, 1);
-  Shape expected = in.shape;
-  for (size_t i = 0; i < starts->size(); ++i) {
-    auto axis = normalizeAxis(op, "axes", (*axes)[i], rank);
-    if (!axis.ok())
-      return axis.status();
-    int64_t step = (*steps)[i], dim = in.shape[*axis];
-    if (step == 0)
-      return absl::InvalidArgumentError(
-          strCat("'slice' step for axis ", *axis, " is 0; expected non-zero"));
-    int64_t start = sliceBound((*starts)[i], dim, step);
-    int64_t end = sliceBound((*ends)[i], dim, step);
-    int64_t count = step > 0 ? (end - start + step - 1) / step
-                             : (start - end - step - 1) / -step;
-    first[*axis] = start;
-    stride[*axis] = step;
-    expected[*axis] = std::max<int64_t>(count, 0);
-  }
-  if (expected != out.shape)
+  auto spec = ir::ops::resolveSlice(op, in);
+  if (!spec.ok())
+    return spec.status();
+  if (spec->shape != out.shape)
     return absl::InvalidArgumentError(
         strCat("'slice' result is ", out.str(), "; expected ",
-               ir::TensorType{out.dtype, expected}.str()));
+               ir::TensorType{out.dtype, spec->shape}.str()));
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
   LoopNest nest(b, out.shape, "i");
   std::vector<ExprRef> inIdx(rank);
   for (int64_t d = 0; d < rank; ++d)
-    inIdx[d] =
-        addIndex(B::i64(first[d]), mulIndex(nest.indices()[d], stride[d]));
+    inIdx[d] = addIndex(B::i64(spec->start[d]),
+                        mulIndex(nest.indices()[d], spec->step[d]));
   k.body =
       nest.wrap({B::store(op.numOperands(), ravel(nest.indices(), out.shape),
-                          B::load(0, in.dtype, ravel(inIdx, in.shape)))},
+                          B::loadStored(0, in.dtype, ravel(inIdx, in.shape)))},
                 true);
   return k;
 }
@@ -196,8 +150,9 @@ absl::StatusOr<Kernel> lowerConcat(const ir::Op &op, std::string name) {
     ExprRef src = addIndex(mulIndex(r, chunk), j);
     ExprRef dst = addIndex(mulIndex(r, outChunk), addIndex(B::i64(offset), j));
     copies.push_back(row.wrap(
-        {col.wrap({B::store(op.numOperands(), dst, B::load(i, in.dtype, src))},
-                  false)},
+        {col.wrap(
+            {B::store(op.numOperands(), dst, B::loadStored(i, in.dtype, src))},
+            false)},
         true));
     offset += chunk;
   }
@@ -252,13 +207,13 @@ absl::StatusOr<Kernel> lowerGather(const ir::Op &op, std::string name) {
   ExprRef srcRow = mulIndex(addIndex(mulIndex(o, n), I), inner);
   // The range check guards the loads, so an out-of-range index never
   // touches memory outside `data`.
-  StmtRef copy =
-      B::loop(j, B::i64(inner),
-              {B::store(2, addIndex(dstRow, B::ref(j)),
-                        B::load(0, data.dtype, addIndex(srcRow, B::ref(j))))});
-  StmtRef zero = B::loop(
-      j0, B::i64(inner),
-      {B::store(2, addIndex(dstRow, B::ref(j0)), constantFor(data.dtype, 0))});
+  StmtRef copy = B::loop(
+      j, B::i64(inner),
+      {B::store(2, addIndex(dstRow, B::ref(j)),
+                B::loadStored(0, data.dtype, addIndex(srcRow, B::ref(j))))});
+  StmtRef zero = B::loop(j0, B::i64(inner),
+                         {B::store(2, addIndex(dstRow, B::ref(j0)),
+                                   storedConstant(data.dtype, 0))});
   k.body = rows.wrap(
       {B::declare(index, wrapped), B::ifThen(inRange, {copy}, {zero})}, true);
   return k;
@@ -334,13 +289,14 @@ absl::StatusOr<Kernel> lowerPad(const ir::Op &op, std::string name) {
     }
   }
   ExprRef dst = ravel(nest.indices(), out.shape);
+  ExprRef fill = storedConstant(in.dtype, *value);
   std::vector<StmtRef> body;
   if (*mode == "constant" && in.numElements() == 0) {
-    body.push_back(B::store(1, dst, constantFor(in.dtype, *value)));
+    body.push_back(B::store(1, dst, fill));
   } else {
-    ExprRef v = B::load(0, in.dtype, ravel(inIdx, in.shape));
+    ExprRef v = B::loadStored(0, in.dtype, ravel(inIdx, in.shape));
     if (*mode == "constant")
-      v = B::select(inside, v, constantFor(in.dtype, *value));
+      v = B::select(inside, v, fill);
     body.push_back(B::store(1, dst, v));
   }
   k.body = nest.wrap(std::move(body), true);

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "ir/op_registry.h"
 #include "ir/ops/op_helpers.h"
+#include "ir/ops/slice.h"
 #include "ir/strings.h"
 
 namespace nyx::ir {
@@ -178,14 +179,10 @@ absl::Status interpretBroadcastTo(const Op &, std::span<const Tensor *const> in,
 
 // ---- slice ----
 
-// Per axis of the input: the first index read and the step (1 and 0 for
-// axes the slice does not list).
-struct SliceSpec {
-  std::vector<int64_t> start, step;
-  Shape shape;
-};
+} // namespace
 
-absl::StatusOr<SliceSpec> sliceSpec(const Op &op, const TensorType &x) {
+absl::StatusOr<ops::SliceSpec> ops::resolveSlice(const Op &op,
+                                                 const TensorType &x) {
   auto starts = op.getInts("starts");
   if (!starts.ok())
     return starts.status();
@@ -207,7 +204,7 @@ absl::StatusOr<SliceSpec> sliceSpec(const Op &op, const TensorType &x) {
                         strCat("has ", n, " starts, ", ends->size(), " ends, ",
                                axes->size(), " axes and ", steps->size(),
                                " steps; expected equal counts"));
-  SliceSpec spec;
+  ops::SliceSpec spec;
   spec.start.assign(x.rank(), 0);
   spec.step.assign(x.rank(), 1);
   spec.shape = x.shape;
@@ -238,7 +235,13 @@ absl::StatusOr<SliceSpec> sliceSpec(const Op &op, const TensorType &x) {
     } else {
       start = std::clamp<int64_t>(start, -1, dim - 1);
       end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end - 1) / -step + 1 : 0;
+      // The step's magnitude in unsigned arithmetic: -INT64_MIN overflows.
+      uint64_t magnitude = 0 - static_cast<uint64_t>(step);
+      count = start > end
+                  ? static_cast<int64_t>(
+                        static_cast<uint64_t>(start - end - 1) / magnitude) +
+                        1
+                  : 0;
     }
     spec.start[*axis] = start;
     spec.step[*axis] = step;
@@ -247,11 +250,13 @@ absl::StatusOr<SliceSpec> sliceSpec(const Op &op, const TensorType &x) {
   return spec;
 }
 
+namespace {
+
 TypesOr inferSlice(const Op &op, const Module &) {
   NYX_RETURN_IF_ERROR(
       ops::checkOpBasics(op, {"starts", "ends", "axes", "steps"}));
   const TensorType &x = op.operand(0)->type;
-  auto spec = sliceSpec(op, x);
+  auto spec = ops::resolveSlice(op, x);
   if (!spec.ok())
     return spec.status();
   return std::vector<TensorType>{{x.dtype, spec->shape}};
@@ -260,7 +265,7 @@ TypesOr inferSlice(const Op &op, const Module &) {
 absl::Status interpretSlice(const Op &op, std::span<const Tensor *const> in,
                             std::span<Tensor> out, const InterpContext &) {
   const Tensor &x = *in[0];
-  auto spec = sliceSpec(op, x.type());
+  auto spec = ops::resolveSlice(op, x.type());
   if (!spec.ok())
     return spec.status();
   std::vector<int64_t> strides = rowMajorStrides(x.shape());

@@ -56,6 +56,8 @@ struct HarnessOptions {
   std::vector<ir::Tensor> inputs;
   // Weights for the module's params; params missing here get random values.
   ir::WeightMap weights;
+  // Outputs must equal the interpreter's bit for bit (NaN payloads too).
+  bool bitExact = false;
 };
 
 struct Tolerance {
@@ -294,7 +296,10 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   ASSERT_EQ(model->run(inputs, outputs), 0);
   ASSERT_EQ(outputs.size(), expected->size());
   for (size_t i = 0; i < outputs.size(); ++i)
-    EXPECT_TRUE(tensorsMatch(outputs[i], (*expected)[i], opts.rtol, opts.atol))
+    EXPECT_TRUE(
+        opts.bitExact
+            ? ::testing::AssertionResult(outputs[i] == (*expected)[i])
+            : tensorsMatch(outputs[i], (*expected)[i], opts.rtol, opts.atol))
         << "output " << i << " of\n"
         << moduleText << "\nkernels:\n"
         << model->compiled().kernels();

@@ -215,5 +215,59 @@ TEST(Pad, ValuesPadsAndSizes) {
                              "pad(%x) {pads = [1, 1], value = 1.0}");
 }
 
+// The fill converts like `cast`: saturating for ints, rounded once for
+// f16 (1 + 2^-11 + 2^-30 rounds up to 0x3c01, through f32 it would not).
+TEST(Pad, FillValueConvertsLikeCast) {
+  e2e::HarnessOptions exact;
+  exact.bitExact = true;
+  expectOpMatchesInterpreter(x(DType::I8, {2}),
+                             "pad(%x) {pads = [1, 1], value = 300.0}", exact);
+  expectOpMatchesInterpreter(x(DType::I32, {2}),
+                             "pad(%x) {pads = [1, 1], value = 1.0e30}", exact);
+  expectOpMatchesInterpreter(x(DType::I64, {2}),
+                             "pad(%x) {pads = [1, 1], value = nan}", exact);
+  expectOpMatchesInterpreter(
+      x(DType::F16, {2}), "pad(%x) {pads = [1, 1], value = 1.0004882816970348}",
+      exact);
+  expectOpMatchesInterpreter(x(DType::BF16, {2}),
+                             "pad(%x) {pads = [1, 1], value = 1.0039062500001}",
+                             exact);
+}
+
+// Data movement copies f16/bf16 bits: NaN payloads and signalling NaNs
+// survive, as they do in the interpreter.
+TEST(DataMovement, KeepsEveryHalfBitPattern) {
+  for (DType t : {DType::F16, DType::BF16}) {
+    ir::Tensor bits(ir::TensorType{t, {2, 4}});
+    const uint16_t patterns[] = {0x7c01, 0xfd23, 0x7f81, 0x7fc1,
+                                 0x0001, 0x8000, 0x7bff, 0xffff};
+    std::memcpy(bits.bytes(), patterns, sizeof patterns);
+    e2e::HarnessOptions exact;
+    exact.bitExact = true;
+    exact.inputs = {bits};
+    std::string in = x(t, {2, 4});
+    expectOpMatchesInterpreter(in, "transpose(%x)", exact);
+    expectOpMatchesInterpreter(in, "reshape(%x) {shape = [8]}", exact);
+    expectOpMatchesInterpreter(
+        in, "slice(%x) {starts = [3], ends = [0], axes = [1], steps = [-1]}",
+        exact);
+    expectOpMatchesInterpreter(in, "pad(%x) {pads = [0, 1, 0, 1]}", exact);
+    expectOpMatchesInterpreter(in, "broadcast_to(%x) {shape = [3, 2, 4]}",
+                               exact);
+  }
+}
+
+// A step larger than the axis reads one element; its arithmetic must not
+// overflow.
+TEST(Slice, HugeSteps) {
+  expectOpMatchesInterpreter(
+      x(DType::F32, {5}),
+      "slice(%x) {starts = [0], ends = [5], steps = [9223372036854775807]}");
+  expectOpMatchesInterpreter(
+      x(DType::F32, {5}),
+      "slice(%x) {starts = [4], ends = [-9223372036854775807], steps = "
+      "[-9223372036854775807]}");
+}
+
 } // namespace
 } // namespace nyx

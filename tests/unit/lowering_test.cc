@@ -567,7 +567,7 @@ TEST(LoweringErrors, SliceWithZeroStep) {
                           f32({5}));
   ASSERT_FALSE(k.ok());
   EXPECT_EQ(k.status().message(),
-            "'slice' step for axis 0 is 0; expected non-zero");
+            "'slice' step for axis 0 is 0; expected a non-zero step");
 }
 
 TEST(LoweringErrors, SliceResultDisagreesWithAttributes) {
