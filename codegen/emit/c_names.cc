@@ -16,9 +16,19 @@ constexpr std::string_view kKeywords[] = {
     "false",    "class",    "delete",   "new",    "operator", "private",
     "public",   "template", "this",     "throw",  "try",      "virtual"};
 
+// Type names a prototype spells: a parameter of that name would shadow the
+// type for the parameters after it.
+constexpr std::string_view kPrototypeTypes[] = {
+    "int8_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint64_t"};
+
 bool isKeyword(std::string_view s) {
   return std::find(std::begin(kKeywords), std::end(kKeywords), s) !=
          std::end(kKeywords);
+}
+
+bool isPrototypeType(std::string_view s) {
+  return std::find(std::begin(kPrototypeTypes), std::end(kPrototypeTypes), s) !=
+         std::end(kPrototypeTypes);
 }
 
 bool startsIdentifier(char c) {
@@ -59,6 +69,8 @@ std::vector<std::string> macroNames(const std::vector<std::string> &irNames) {
                            : sanitize(irNames[i], true);
     if (contains(out, name))
       name += "_" + std::to_string(i);
+    while (contains(out, name))
+      name += "_";
     out.push_back(name);
   }
   return out;
@@ -72,7 +84,8 @@ std::vector<std::string> parameterNames(const std::vector<std::string> &irNames,
     std::string name = irNames[i].empty() || !startsIdentifier(irNames[i][0])
                            ? sanitize(prefix, false) + std::to_string(i)
                            : sanitize(irNames[i], false);
-    if (isKeyword(name) || name == "arena" || contains(used, name))
+    if (isKeyword(name) || isPrototypeType(name) || name == "arena" ||
+        contains(used, name))
       name += "_" + std::to_string(i);
     while (contains(used, name))
       name += "_";

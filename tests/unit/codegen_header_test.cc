@@ -14,6 +14,8 @@ using Names = std::vector<std::string>;
 TEST(CodegenHeader, MacroNamesFromIrNames) {
   EXPECT_EQ(macroNames({"x", "hidden.1", "0", "Y", "y", "x"}),
             (Names{"X", "HIDDEN_1", "2", "Y", "Y_4", "X_5"}));
+  // A suffixed name may itself be taken.
+  EXPECT_EQ(macroNames({"b_2", "b", "B"}), (Names{"B_2", "B", "B_2_"}));
 }
 
 TEST(CodegenHeader, ParameterNamesAvoidKeywordsAndClashes) {
@@ -22,6 +24,9 @@ TEST(CodegenHeader, ParameterNamesAvoidKeywordsAndClashes) {
   EXPECT_EQ(in, (Names{"x", "int_1", "in2", "arena_3"}));
   Names out = parameterNames({"x", "y", "1"}, "out", used);
   EXPECT_EQ(out, (Names{"x_0", "y", "out2"}));
+  // A parameter named like a type the prototype spells would shadow it.
+  Names typed = parameterNames({"int8_t", "uint16_t"}, "in", used);
+  EXPECT_EQ(typed, (Names{"int8_t_0", "uint16_t_1"}));
 }
 
 TEST(CodegenHeader, CIdentifiers) {
