@@ -1,8 +1,10 @@
 #include "compiler/output_files.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <unistd.h>
 
@@ -28,7 +30,30 @@ static absl::Status writeWhole(const std::string &path,
   return absl::OkStatus();
 }
 
+// Two outputs with one destination would leave only one of them behind.
+static absl::Status
+checkDistinct(const std::vector<std::pair<std::string, std::string>> &files) {
+  std::vector<std::filesystem::path> seen;
+  for (const auto &[path, contents] : files) {
+    if (path == "-")
+      continue;
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+    if (ec)
+      p = path;
+    if (std::find(seen.begin(), seen.end(), p) != seen.end())
+      return absl::InvalidArgumentError(
+          strCat("'", path,
+                 "' is named for two outputs; give each its own "
+                 "file (-o, --header, --weights-out)"));
+    seen.push_back(p);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OutputFiles::commit() {
+  if (absl::Status s = checkDistinct(files_); !s.ok())
+    return s;
   std::vector<std::string> temps;
   auto removeTemps = [&] {
     for (const std::string &t : temps)
@@ -37,7 +62,7 @@ absl::Status OutputFiles::commit() {
   for (const auto &[path, contents] : files_) {
     if (path == "-")
       continue;
-    std::string temp = strCat(path, ".tmp", ::getpid());
+    std::string temp = strCat(path, ".tmp", ::getpid(), ".", temps.size());
     if (absl::Status s = writeWhole(temp, contents); !s.ok()) {
       removeTemps();
       std::remove(temp.c_str());

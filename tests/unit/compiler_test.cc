@@ -99,5 +99,20 @@ TEST(OutputFiles, WritesNothingWhenOneFileFails) {
   EXPECT_TRUE(fs::is_empty(dir)) << "a partial output or a temporary was left";
 }
 
+TEST(OutputFiles, RefusesTwoOutputsAtOnePath) {
+  fs::path dir = fs::path(NYX_BINARY_DIR) / "compiler_test_same";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  OutputFiles out;
+  out.add((dir / "m.h").string(), "object");
+  out.add((dir / "." / "m.h").string(), "header");
+  absl::Status s = out.commit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("is named for two outputs"),
+            std::string::npos)
+      << s.message();
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 } // namespace
 } // namespace nyx::compiler
