@@ -103,6 +103,10 @@ bool nyx_shape_bytes(int rank, const int64_t *shape, size_t elem_size,
   for (int i = 0; i < rank; ++i) {
     if (shape[i] < 0)
       return false;
+    if (shape[i] == 0)
+      total = 0; /* an empty tensor, however large its other dimensions */
+  }
+  for (int i = 0; i < rank && total != 0; ++i) {
     uint64_t dim = (uint64_t)shape[i];
     if (dim != 0 && total > SIZE_MAX / dim)
       return false;

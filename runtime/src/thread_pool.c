@@ -158,12 +158,17 @@ void nyx_set_num_threads(int n) {
   if (n > kMaxThreads)
     n = kMaxThreads;
   /* Resizing happens lazily on the next dispatch, but taking dispatch_lock
-   * here makes the new count apply only to calls that start afterwards. */
-  pthread_mutex_lock(&dispatch_lock);
+   * here makes the new count apply only to calls that start afterwards. A
+   * body running inside nyx_parallel_for cannot wait for dispatch_lock (its
+   * own call holds it); its change applies from the next call on. */
+  bool nested = inside_parallel_region;
+  if (!nested)
+    pthread_mutex_lock(&dispatch_lock);
   pthread_mutex_lock(&state_lock);
   requested_threads = n > 0 ? n : 0;
   pthread_mutex_unlock(&state_lock);
-  pthread_mutex_unlock(&dispatch_lock);
+  if (!nested)
+    pthread_mutex_unlock(&dispatch_lock);
 }
 
 void nyx_parallel_for(int64_t n, nyx_body_fn body, void *ctx) {

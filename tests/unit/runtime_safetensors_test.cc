@@ -154,6 +154,23 @@ TEST_F(SafetensorsTest, RoundTripsEveryDType) {
   nyx_safetensors_close(file);
 }
 
+// An empty tensor is empty however large its other dimensions are.
+TEST_F(SafetensorsTest, EmptyTensorWithHugeDimensions) {
+  const int64_t shape[] = {int64_t{1} << 40, int64_t{1} << 40, 0};
+  nyx_tensor_view view = {"empty", NYX_F32, 3, shape, nullptr, 0};
+  std::string p = path("empty.safetensors");
+  ASSERT_EQ(nyx_safetensors_write(p.c_str(), &view, 1), NYX_OK)
+      << nyx_last_error();
+  nyx_safetensors *file = nullptr;
+  ASSERT_EQ(nyx_safetensors_open(p.c_str(), &file), NYX_OK) << nyx_last_error();
+  nyx_tensor_view back;
+  ASSERT_EQ(nyx_safetensors_find(file, "empty", &back), NYX_OK);
+  EXPECT_EQ(back.rank, 3);
+  EXPECT_EQ(back.shape[0], int64_t{1} << 40);
+  EXPECT_EQ(back.nbytes, 0u);
+  nyx_safetensors_close(file);
+}
+
 TEST_F(SafetensorsTest, WriterPadsTheHeaderAndKeepsTensorOrder) {
   OwnedTensor a = makeTensor("z_first", NYX_F32, {3}, 1);
   OwnedTensor b = makeTensor("a_second", NYX_I8, {5}, 2);

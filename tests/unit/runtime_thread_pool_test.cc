@@ -202,6 +202,17 @@ TEST_F(ThreadPoolTest, ThreadCountChangesBetweenCallsWhileOthersRun) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// A body may change the thread count; the change applies to later calls.
+TEST_F(ThreadPoolTest, SetNumThreadsFromInsideABodyDoesNotDeadlock) {
+  nyx_set_num_threads(4);
+  nyx_parallel_for(
+      64, [](void *, int64_t, int64_t) { nyx_set_num_threads(2); }, nullptr);
+  EXPECT_EQ(nyx_get_num_threads(), 2);
+  Coverage c(1000);
+  nyx_parallel_for(1000, countHits, &c);
+  expectEachIndexOnce(c, 1000);
+}
+
 TEST_F(ThreadPoolTest, SetNumThreadsClampsAndResets) {
   nyx_set_num_threads(5);
   EXPECT_EQ(nyx_get_num_threads(), 5);
