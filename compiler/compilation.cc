@@ -29,7 +29,20 @@ loadModule(const std::string &path) {
   std::ifstream in(path);
   if (!in)
     return absl::NotFoundError(strCat(path, ": error: cannot read the file"));
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  // The parser keeps its own stack, but printing a value (which diagnostics
+  // do) recurses, so deep nesting is refused; a module needs a few levels.
+  constexpr int kMaxJsonDepth = 64;
+  bool tooDeep = false;
+  auto limitDepth = [&](int depth, nlohmann::json::parse_event_t,
+                        nlohmann::json &) {
+    tooDeep |= depth > kMaxJsonDepth;
+    return !tooDeep;
+  };
+  nlohmann::json j = nlohmann::json::parse(in, limitDepth, false);
+  if (tooDeep)
+    return absl::InvalidArgumentError(
+        strCat(path, ": error: JSON is nested more than ", kMaxJsonDepth,
+               " levels deep; expected at most ", kMaxJsonDepth));
   if (j.is_discarded())
     return absl::InvalidArgumentError(strCat(path, ": error: not valid JSON"));
   return ir::moduleFromJson(j, path);

@@ -335,7 +335,10 @@ private:
     NYX_RETURN_IF_ERROR(getField(j, "dtype", path, loc, f));
     NYX_RETURN_IF_ERROR(readDType(*f, child(path, "dtype"), loc, out.dtype));
     NYX_RETURN_IF_ERROR(getField(j, "shape", path, loc, f));
-    return readShape(*f, child(path, "shape"), loc, out.shape);
+    NYX_RETURN_IF_ERROR(readShape(*f, child(path, "shape"), loc, out.shape));
+    if (absl::Status s = checkTensorType(out); !s.ok())
+      return error(loc, path, std::string(s.message()));
+    return absl::OkStatus();
   }
 
   absl::Status readParam(const json &j, std::string_view path) {
@@ -555,6 +558,8 @@ private:
     NYX_RETURN_IF_ERROR(readDType(*f, child(path, "dtype"), loc, type.dtype));
     NYX_RETURN_IF_ERROR(getField(j, "shape", path, loc, f));
     NYX_RETURN_IF_ERROR(readShape(*f, child(path, "shape"), loc, type.shape));
+    if (absl::Status s = checkConstantType(type); !s.ok())
+      return error(loc, path, std::string(s.message()));
     const json *data = nullptr;
     NYX_RETURN_IF_ERROR(getArray(j, "data", path, loc, data));
     if (static_cast<int64_t>(data->size()) != type.numElements())

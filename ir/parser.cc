@@ -259,6 +259,7 @@ public:
       if (!p.type)
         return error(p.loc, "dense literal has no type; expected "
                             "dense<...> : TYPE");
+      NYX_RETURN_IF_ERROR(checkConstant(p));
       auto t = std::make_shared<Tensor>(*p.type);
       int64_t nextIndex = 0;
       NYX_RETURN_IF_ERROR(fillDense(p.literal, *t, 0, nextIndex));
@@ -452,7 +453,11 @@ private:
         type.shape.push_back(*v);
       } while (consume(TokenKind::Comma));
     }
-    return expect(TokenKind::RBracket, "',' or ']' after a dimension");
+    NYX_RETURN_IF_ERROR(
+        expect(TokenKind::RBracket, "',' or ']' after a dimension"));
+    if (absl::Status s = checkTensorType(type); !s.ok())
+      return error(dt.loc, std::string(s.message()));
+    return absl::OkStatus();
   }
 
   // ---- function bodies -----------------------------------------------------
@@ -594,6 +599,7 @@ private:
                               "or write dense<...> : TYPE"));
         p.type = declared[0];
       }
+      NYX_RETURN_IF_ERROR(checkConstant(p));
       auto t = std::make_shared<Tensor>(*p.type);
       int64_t nextIndex = 0;
       NYX_RETURN_IF_ERROR(fillDense(p.literal, *t, 0, nextIndex));
@@ -616,6 +622,11 @@ private:
       if (!inferred.ok())
         return error(loc, std::string(inferred.status().message()));
       types = std::move(*inferred);
+      // Attributes can make a result larger than any declared type may be.
+      for (const TensorType &t : types)
+        if (absl::Status s = checkTensorType(t); !s.ok())
+          return error(loc, strCat("'", def->name,
+                                   "' result: ", std::string(s.message())));
     } else if (hasTypes) {
       types = declared;
     } else {
@@ -783,6 +794,12 @@ private:
     return absl::OkStatus();
   }
 
+  absl::Status checkConstant(const PendingDense &p) const {
+    if (absl::Status s = checkConstantType(*p.type); !s.ok())
+      return error(p.loc, std::string(s.message()));
+    return absl::OkStatus();
+  }
+
   absl::Status parseDense(PendingDense &p) {
     p.loc = next().loc; // 'dense'
     NYX_RETURN_IF_ERROR(expect(TokenKind::Less, "'<' after 'dense'"));
@@ -797,14 +814,21 @@ private:
     return absl::OkStatus();
   }
 
-  absl::Status parseDenseLiteral(DenseLiteral &lit) {
+  // `depth` counts the enclosing '['; a literal never needs more of them
+  // than the largest rank, and the limit keeps the recursion shallow.
+  absl::Status parseDenseLiteral(DenseLiteral &lit, int64_t depth = 0) {
     lit.loc = peek().loc;
     if (consume(TokenKind::LBracket)) {
+      if (depth == kMaxRank)
+        return error(lit.loc,
+                     strCat("dense literal is nested more than ", kMaxRank,
+                            " levels deep; expected at most ", kMaxRank,
+                            " (the largest rank)"));
       lit.isList = true;
       if (!at(TokenKind::RBracket)) {
         do {
           lit.items.emplace_back();
-          NYX_RETURN_IF_ERROR(parseDenseLiteral(lit.items.back()));
+          NYX_RETURN_IF_ERROR(parseDenseLiteral(lit.items.back(), depth + 1));
         } while (consume(TokenKind::Comma));
       }
       return expect(TokenKind::RBracket, "',' or ']' in a dense literal");
@@ -827,9 +851,13 @@ private:
     const Shape &shape = t.shape();
     std::string type = t.type().str();
     if (!lit.isList) {
-      if (dim == 0) { // a splat
-        for (int64_t i = 0; i < t.numElements(); ++i)
-          NYX_RETURN_IF_ERROR(setElement(t, i, lit.element));
+      if (dim == 0) { // a splat: convert once, then copy the bytes
+        if (t.numElements() == 0)
+          return absl::OkStatus();
+        NYX_RETURN_IF_ERROR(setElement(t, 0, lit.element));
+        size_t size = dtypeSize(t.dtype());
+        for (size_t offset = size; offset < t.byteSize(); offset += size)
+          std::memcpy(t.bytes() + offset, t.bytes(), size);
         return absl::OkStatus();
       }
       if (dim < shape.size())

@@ -1,5 +1,7 @@
 #include "ir/types.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "ir/strings.h"
 
@@ -90,6 +92,43 @@ absl::StatusOr<Shape> broadcastShapes(const Shape &a, const Shape &b) {
     out[i] = da == 1 ? db : da;
   }
   return out;
+}
+
+absl::Status checkTensorType(const TensorType &t) {
+  if (t.rank() > kMaxRank)
+    return absl::InvalidArgumentError(
+        strCat("tensor type of rank ", t.rank(), " has more than ", kMaxRank,
+               " dimensions; expected at most ", kMaxRank));
+  // Comparing against a quotient keeps the product itself from overflowing.
+  bool hasZero = std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end();
+  int64_t product = 1;
+  for (int64_t d : t.shape) {
+    if (d < 0)
+      return absl::InvalidArgumentError(
+          strCat("tensor type ", t.str(), " has the negative dimension ", d,
+                 "; expected dimensions >= 0"));
+    int64_t factor = std::max<int64_t>(d, 1);
+    if (factor > kMaxElements / product)
+      return absl::InvalidArgumentError(
+          strCat("tensor type ", t.str(), " has ",
+                 hasZero ? "dimensions whose product (zeros aside) is " : "",
+                 "more than 2^", kMaxElementsLog2, hasZero ? "" : " elements",
+                 "; expected at most 2^", kMaxElementsLog2));
+    product *= factor;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status checkConstantType(const TensorType &t) {
+  if (absl::Status s = checkTensorType(t); !s.ok())
+    return s;
+  if (t.numElements() >
+      kMaxConstantBytes / static_cast<int64_t>(dtypeSize(t.dtype)))
+    return absl::InvalidArgumentError(
+        strCat("constant of type ", t.str(), " needs ", t.numElements(), " x ",
+               dtypeSize(t.dtype), " bytes; expected at most ",
+               kMaxConstantBytes, " bytes (256 MiB) of constant data"));
+  return absl::OkStatus();
 }
 
 std::string TensorType::str() const {

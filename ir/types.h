@@ -35,6 +35,26 @@ std::string shapeString(const Shape &shape); // "2,3" (empty for a scalar)
 // NumPy broadcasting of two shapes; an error names both shapes.
 absl::StatusOr<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
+struct TensorType;
+
+// Limits every tensor type keeps, so that shape arithmetic (element counts,
+// strides, byte sizes, arena offsets) stays far from int64 overflow and loop
+// nests stay shallow.
+inline constexpr int64_t kMaxRank = 32;
+inline constexpr int kMaxElementsLog2 = 48;
+inline constexpr int64_t kMaxElements = int64_t(1) << kMaxElementsLog2;
+// Constant data (dense literals) is held in memory and embedded in the
+// object file, so it has a much smaller limit.
+inline constexpr int64_t kMaxConstantBytes = int64_t(1) << 28;
+
+// An error naming `t` when it breaks a limit above, e.g. "tensor type
+// f32[4294967296,4294967296,16] has more than 2^48 elements; expected at most
+// 2^48". Zero dimensions count as 1, so strides cannot overflow either.
+absl::Status checkTensorType(const TensorType &t);
+// checkTensorType, then an error when a constant of type `t` would need more
+// than kMaxConstantBytes.
+absl::Status checkConstantType(const TensorType &t);
+
 struct TensorType {
   DType dtype = DType::F32;
   Shape shape;

@@ -1,5 +1,6 @@
 #include "ir/verifier.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -30,6 +31,7 @@ public:
         return error(p.loc, strCat("param @", formatName(p.name),
                                    " is already declared at ", at(it->second)));
       params[p.name] = p.loc;
+      NYX_RETURN_IF_ERROR(checkType(p.type, p.loc));
     }
     std::map<std::string, Loc, std::less<>> functions;
     for (const auto &f : m_.functions) {
@@ -46,6 +48,12 @@ public:
 private:
   absl::Status error(Loc loc, std::string_view msg) const {
     return errorAt(m_.filename, loc, msg);
+  }
+
+  absl::Status checkType(const TensorType &t, Loc loc) const {
+    if (absl::Status s = checkTensorType(t); !s.ok())
+      return error(loc, std::string(s.message()));
+    return absl::OkStatus();
   }
 
   absl::Status verifyFunction(const Function &f) {
@@ -74,8 +82,11 @@ private:
       if (p->definingOp || p->index != static_cast<int>(i))
         return error(f.loc, strCat("parameter ", i, " of ", fname,
                                    " is not recorded as parameter ", i));
+      NYX_RETURN_IF_ERROR(checkType(p->type, f.loc));
       NYX_RETURN_IF_ERROR(claim(p, f.loc));
     }
+    for (const TensorType &t : f.resultTypes)
+      NYX_RETURN_IF_ERROR(checkType(t, f.loc));
     auto checkUse = [&](const Value *v, Loc loc,
                         std::string_view what) -> absl::Status {
       if (!v)
@@ -131,6 +142,7 @@ private:
         if (!r || r->definingOp != &op || r->index != static_cast<int>(i))
           return error(op.loc, strCat("result ", i, " of ", opName,
                                       " does not point back to its op"));
+        NYX_RETURN_IF_ERROR(checkType(r->type, op.loc));
         NYX_RETURN_IF_ERROR(claim(r, op.loc));
       }
     }
@@ -153,44 +165,80 @@ private:
     return absl::OkStatus();
   }
 
-  // Depth-first search over call edges; a back edge is recursion.
+  // Depth-first search over call edges, with an explicit stack as call
+  // graphs may be deep; a back edge is recursion. It also measures the
+  // longest chain of nested calls, which the inliner and the interpreter
+  // follow recursively.
   absl::Status checkNoRecursion() {
     enum State { Unvisited, Active, Done };
-    absl::flat_hash_map<const Function *, State> state;
-    std::vector<const Function *> stack;
-    std::function<absl::Status(const Function &)> visit =
-        [&](const Function &f) -> absl::Status {
-      state[&f] = Active;
-      stack.push_back(&f);
+    struct Edge {
+      const Function *callee;
+      const Op *op;
+    };
+    auto edgesOf = [&](const Function &f) {
+      std::vector<Edge> edges;
       for (const auto &op : f.ops)
         for (const auto &[key, attr] : op->attrs) {
           const SymbolRef *sym = std::get_if<SymbolRef>(&attr);
-          const Function *callee = sym ? m_.lookupFunction(sym->name) : nullptr;
-          if (!callee)
-            continue;
-          if (state[callee] == Active) {
-            std::vector<std::string> cycle;
-            bool in = false;
-            for (const Function *g : stack) {
-              in = in || g == callee;
-              if (in)
-                cycle.push_back("@" + formatName(g->name));
-            }
-            cycle.push_back("@" + formatName(callee->name));
-            return error(op->loc,
-                         strCat("recursive call: ", strJoin(cycle, " -> "),
-                                "; expected an acyclic call graph"));
-          }
-          if (state[callee] == Unvisited)
-            NYX_RETURN_IF_ERROR(visit(*callee));
+          if (const Function *callee =
+                  sym ? m_.lookupFunction(sym->name) : nullptr)
+            edges.push_back({callee, op.get()});
         }
-      stack.pop_back();
-      state[&f] = Done;
-      return absl::OkStatus();
+      return edges;
     };
-    for (const auto &f : m_.functions)
-      if (state[f.get()] == Unvisited)
-        NYX_RETURN_IF_ERROR(visit(*f));
+    struct Frame {
+      const Function *f;
+      std::vector<Edge> edges;
+      size_t next = 0;
+    };
+    absl::flat_hash_map<const Function *, State> state;
+    // The most calls nested below a function (0 for one that calls nothing).
+    absl::flat_hash_map<const Function *, int64_t> height;
+    std::vector<Frame> stack;
+    for (const auto &root : m_.functions) {
+      if (state[root.get()] != Unvisited)
+        continue;
+      state[root.get()] = Active;
+      stack.push_back({root.get(), edgesOf(*root)});
+      while (!stack.empty()) {
+        Frame &top = stack.back();
+        if (top.next == top.edges.size()) {
+          int64_t h = 0;
+          for (const Edge &e : top.edges) {
+            if (height[e.callee] + 1 > kMaxCallDepth)
+              return error(e.op->loc,
+                           strCat("call to @", formatName(e.callee->name),
+                                  " nests calls more than ", kMaxCallDepth,
+                                  " deep; expected at most ", kMaxCallDepth,
+                                  " nested calls"));
+            h = std::max(h, height[e.callee] + 1);
+          }
+          height[top.f] = h;
+          state[top.f] = Done;
+          stack.pop_back();
+          continue;
+        }
+        const Edge &e = top.edges[top.next++];
+        if (state[e.callee] == Active) {
+          std::vector<std::string> cycle;
+          bool in = false;
+          for (const Frame &frame : stack) {
+            in = in || frame.f == e.callee;
+            if (in)
+              cycle.push_back("@" + formatName(frame.f->name));
+          }
+          cycle.push_back("@" + formatName(e.callee->name));
+          return error(e.op->loc,
+                       strCat("recursive call: ", strJoin(cycle, " -> "),
+                              "; expected an acyclic call graph"));
+        }
+        if (state[e.callee] == Unvisited) {
+          const Function *callee = e.callee; // `top` moves on push_back
+          state[callee] = Active;
+          stack.push_back({callee, edgesOf(*callee)});
+        }
+      }
+    }
     return absl::OkStatus();
   }
 

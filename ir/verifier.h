@@ -6,6 +6,10 @@
 
 namespace nyx::ir {
 
+// The inliner and the interpreter recurse along call chains; this bound
+// keeps them far from the end of the stack.
+inline constexpr int64_t kMaxCallDepth = 256;
+
 // Returns the first violation as `file:line:col: error: ...`:
 // - param and function names are unique in the module, value names within
 //   a function;
@@ -16,7 +20,7 @@ namespace nyx::ir {
 //   `param` check their callee and parameter);
 // - the returned values match the declared result types in number and type;
 // - no function reaches itself through calls (symbol attributes naming a
-//   function are the call edges).
+//   function are the call edges), and calls nest at most kMaxCallDepth deep.
 absl::Status verifyModule(const Module &module);
 
 } // namespace nyx::ir

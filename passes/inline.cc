@@ -12,6 +12,8 @@
 
 namespace nyx::passes {
 
+static constexpr size_t kMaxInlinedOps = size_t(1) << 18;
+
 static absl::StatusOr<const ir::Function *> calleeOf(const ir::Module &m,
                                                      const ir::Op &call) {
   auto name = call.getSymbol("callee");
@@ -82,6 +84,16 @@ static absl::Status inlineCallsIn(ir::Module &m, ir::Function &fn,
                                active);
         !s.ok())
       return s;
+    // Calls can double a body at each level of a call chain; the bound
+    // keeps a small module from inlining into billions of ops.
+    if (fn.ops.size() - 1 + (*callee)->ops.size() > kMaxInlinedOps)
+      return ir::errorAt(m.filename, fn.ops[i]->loc,
+                         strCat("inlining @", (*callee)->name, " (",
+                                (*callee)->ops.size(), " ops) into @", fn.name,
+                                " (", fn.ops.size(), " ops) makes more than ",
+                                kMaxInlinedOps, " ops; expected at most ",
+                                kMaxInlinedOps,
+                                " ops in a function after inlining"));
     auto inserted = inlineCall(m, fn, i);
     if (!inserted.ok())
       return inserted.status();

@@ -1,6 +1,7 @@
 #include "codegen/cpu/kernel_codegen.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -438,6 +439,10 @@ constexpr int64_t kParallelWorkThreshold = int64_t{1} << 16;
 
 // Innermost iterations of `s` when every loop extent is a constant; -1 when
 // one is not known.
+// Sums and products saturate here: the work of huge loop nests would
+// overflow, and the result is only compared with a threshold.
+constexpr int64_t kMaxWork = std::numeric_limits<int64_t>::max();
+
 int64_t constantWork(const Stmt &s) {
   auto listWork = [](const std::vector<kernel::StmtRef> &list) -> int64_t {
     int64_t total = 0;
@@ -445,7 +450,7 @@ int64_t constantWork(const Stmt &s) {
       int64_t w = constantWork(*child);
       if (w < 0)
         return -1;
-      total += w;
+      total = w > kMaxWork - total ? kMaxWork : total + w;
     }
     return std::max<int64_t>(total, 1);
   };
@@ -453,8 +458,10 @@ int64_t constantWork(const Stmt &s) {
   case Stmt::Kind::For: {
     if (s.extent->kind != Expr::Kind::IntConst)
       return -1;
-    int64_t inner = listWork(s.body);
-    return inner < 0 ? -1 : s.extent->intValue * inner;
+    int64_t inner = listWork(s.body), extent = s.extent->intValue;
+    if (inner < 0)
+      return -1;
+    return inner > 0 && extent > kMaxWork / inner ? kMaxWork : extent * inner;
   }
   case Stmt::Kind::Block:
     return listWork(s.body);

@@ -25,11 +25,18 @@ getSizedInts(const Op &op, std::string_view attr, size_t count, int64_t min,
   if (v.size() != count)
     return ops::opError(op, strCat("attribute '", attr, "' is ", listString(v),
                                    "; expected ", count, " entries"));
-  for (int64_t e : v)
+  // The upper bound, like the limit on dimensions, keeps the window
+  // arithmetic far from overflow.
+  for (int64_t e : v) {
     if (e < min)
       return ops::opError(op,
                           strCat("attribute '", attr, "' is ", listString(v),
                                  "; expected entries >= ", min));
+    if (e > kMaxElements)
+      return ops::opError(op,
+                          strCat("attribute '", attr, "' is ", listString(v),
+                                 "; expected entries <= 2^", kMaxElementsLog2));
+  }
   return v;
 }
 
@@ -46,23 +53,34 @@ struct Window {
 // Computes outH/outW for an input of spatial size h x w.
 absl::Status computeOutputSize(const Op &op, Window &win, int64_t h,
                                int64_t w) {
-  int64_t spanH =
-      h + win.padding[0] + win.padding[2] - win.dilations[0] * (win.kH - 1) - 1;
-  int64_t spanW =
-      w + win.padding[1] + win.padding[3] - win.dilations[1] * (win.kW - 1) - 1;
-  if (spanH < 0 || spanW < 0) {
+  // Every term is at most 2^48, so the padded sizes cannot overflow; the
+  // dilated window is compared by division, as its size may.
+  const int64_t paddedH = h + win.padding[0] + win.padding[2];
+  const int64_t paddedW = w + win.padding[1] + win.padding[3];
+  auto fits = [](int64_t padded, int64_t dilation, int64_t k) {
+    return padded >= 1 && (k == 1 || dilation <= (padded - 1) / (k - 1));
+  };
+  if (!fits(paddedH, win.dilations[0], win.kH) ||
+      !fits(paddedW, win.dilations[1], win.kW)) {
+    auto extent = [](int64_t dilation, int64_t k) {
+      return k - 1 > (kMaxElements - 1) / dilation
+                 ? strCat("more than 2^", kMaxElementsLog2)
+                 : strCat(dilation * (k - 1) + 1);
+    };
     std::string dilated;
     if (win.dilations[0] != 1 || win.dilations[1] != 1)
-      dilated = strCat(" (dilated to ", win.dilations[0] * (win.kH - 1) + 1,
-                       "x", win.dilations[1] * (win.kW - 1) + 1, ")");
+      dilated = strCat(" (dilated to ", extent(win.dilations[0], win.kH), "x",
+                       extent(win.dilations[1], win.kW), ")");
     return ops::opError(
         op, strCat("window ", win.kH, "x", win.kW, dilated,
                    " does not fit the input ", h, "x", w, " with padding ",
                    listString(win.padding),
                    "; expected a window no larger than the padded input"));
   }
-  win.outH = spanH / win.strides[0] + 1;
-  win.outW = spanW / win.strides[1] + 1;
+  win.outH =
+      (paddedH - win.dilations[0] * (win.kH - 1) - 1) / win.strides[0] + 1;
+  win.outW =
+      (paddedW - win.dilations[1] * (win.kW - 1) - 1) / win.strides[1] + 1;
   return absl::OkStatus();
 }
 

@@ -174,24 +174,37 @@ std::vector<int64_t> broadcastStrides(const Shape &in, const Shape &out) {
   return strides;
 }
 
-ReductionLayout reductionLayout(const Shape &shape,
+ReductionLayout reductionShapes(const Shape &shape,
                                 const std::vector<int64_t> &sortedAxes) {
   ReductionLayout l;
-  std::vector<int64_t> strides = rowMajorStrides(shape);
-  Shape reducedShape, keptStrides, reducedStrides;
+  int64_t reducedCount = 1;
   for (size_t d = 0; d < shape.size(); ++d) {
     bool reduced = std::binary_search(sortedAxes.begin(), sortedAxes.end(),
                                       static_cast<int64_t>(d));
     l.keptDimsShape.push_back(reduced ? 1 : shape[d]);
-    if (reduced) {
+    if (reduced)
+      reducedCount *= shape[d];
+    else
+      l.keptShape.push_back(shape[d]);
+  }
+  l.reducedCount = reducedCount;
+  return l;
+}
+
+ReductionLayout reductionLayout(const Shape &shape,
+                                const std::vector<int64_t> &sortedAxes) {
+  ReductionLayout l = reductionShapes(shape, sortedAxes);
+  std::vector<int64_t> strides = rowMajorStrides(shape);
+  Shape reducedShape, keptStrides, reducedStrides;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (std::binary_search(sortedAxes.begin(), sortedAxes.end(),
+                           static_cast<int64_t>(d))) {
       reducedShape.push_back(shape[d]);
       reducedStrides.push_back(strides[d]);
     } else {
-      l.keptShape.push_back(shape[d]);
       keptStrides.push_back(strides[d]);
     }
   }
-  l.reducedCount = numElements(reducedShape);
   auto offsets = [](const Shape &s, const std::vector<int64_t> &st) {
     std::vector<int64_t> out;
     out.reserve(numElements(s));

@@ -155,6 +155,10 @@ struct ReductionLayout {
 };
 ReductionLayout reductionLayout(const Shape &shape,
                                 const std::vector<int64_t> &sortedAxes);
+// The shapes and reducedCount alone, without base and inner, whose size is
+// the element count: shape rules use this, as they see types of any size.
+ReductionLayout reductionShapes(const Shape &shape,
+                                const std::vector<int64_t> &sortedAxes);
 
 // ---------------------------------------------------------------------------
 // Element conversion and arithmetic

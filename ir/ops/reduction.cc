@@ -35,7 +35,7 @@ absl::StatusOr<std::vector<TensorType>> inferReduce(const Op &op,
   NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, cls));
   NYX_ASSIGN_OR_RETURN(std::vector<int64_t> axes, reducedAxes(op));
   NYX_ASSIGN_OR_RETURN(bool keepdims, op.getBool("keepdims", false));
-  ReductionLayout l = reductionLayout(op.operand(0)->type.shape, axes);
+  ReductionLayout l = reductionShapes(op.operand(0)->type.shape, axes);
   return oneResult(op.operand(0)->type.dtype,
                    keepdims ? l.keptDimsShape : l.keptShape);
 }
@@ -135,7 +135,7 @@ void registerArgmax(OpRegistry &r) {
     if (shape[axis] == 0)
       return opError(op, strCat("axis ", axis,
                                 " has size 0; expected at least one element"));
-    ReductionLayout l = reductionLayout(shape, {axis});
+    ReductionLayout l = reductionShapes(shape, {axis});
     return oneResult(DType::I64, keepdims ? l.keptDimsShape : l.keptShape);
   };
   def.interpret = [](const Op &op, std::span<const Tensor *const> in,

@@ -28,6 +28,20 @@ absl::StatusOr<Shape> reshapeTarget(const Op &op, const TensorType &x) {
   Shape out = *shape;
   int inferred = -1;
   int64_t known = 1;
+  int64_t count = x.numElements();
+  // No shape beyond the element limit matches an input, so the product
+  // stops there, before it can overflow (zeros skipped, as they may come
+  // last).
+  int64_t bound = 1;
+  for (int64_t d : out) {
+    if (d > 1 && d > kMaxElements / bound)
+      return ops::opError(op, strCat("shape ", listString(out),
+                                     " has more than 2^", kMaxElementsLog2,
+                                     " elements; expected the element count "
+                                     "of ",
+                                     x.str(), " (", count, ")"));
+    bound *= std::max<int64_t>(d, 1);
+  }
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
       if (inferred >= 0)
@@ -43,7 +57,6 @@ absl::StatusOr<Shape> reshapeTarget(const Op &op, const TensorType &x) {
       known *= out[i];
     }
   }
-  int64_t count = x.numElements();
   if (inferred >= 0) {
     if (known == 0 || count % known != 0)
       return ops::opError(op,
@@ -432,6 +445,11 @@ absl::StatusOr<PadSpec> padSpec(const Op &op, const TensorType &x) {
         return ops::opError(
             op, strCat("pads ", listString(spec.pads),
                        " has a negative entry; expected pads >= 0"));
+      if (p > kMaxElements)
+        return ops::opError(op,
+                            strCat("pads ", listString(spec.pads),
+                                   " has an entry above 2^", kMaxElementsLog2,
+                                   "; expected pads <= 2^", kMaxElementsLog2));
       if (spec.mode == PadMode::Reflect && p > 0 && p >= x.shape[d])
         return ops::opError(
             op, strCat("reflect pad ", p, " on axis ", d, " of ", x.str(),
