@@ -110,19 +110,6 @@ static absl::StatusOr<int64_t> parseInt64(std::string_view s) {
       strCat("integer ", s, " does not fit in 64 bits"));
 }
 
-static uint64_t canonicalNaNBits(DType t) {
-  switch (t) {
-  case DType::F16:
-    return 0x7E00;
-  case DType::BF16:
-    return 0x7FC0;
-  case DType::F64:
-    return 0x7FF8000000000000ull;
-  default:
-    return 0x7FC00000;
-  }
-}
-
 static void storeBits(Tensor &t, int64_t i, uint64_t bits) {
   size_t size = dtypeSize(t.dtype());
   std::memcpy(t.bytes() + i * size, &bits, size); // little-endian host

@@ -47,20 +47,6 @@ static std::string hexBits(uint64_t bits, size_t bytes) {
   return s;
 }
 
-// The quiet NaN that `nan` denotes for each float dtype (sign bit clear).
-static uint64_t canonicalNaN(DType t) {
-  switch (t) {
-  case DType::F16:
-    return 0x7E00;
-  case DType::BF16:
-    return 0x7FC0;
-  case DType::F64:
-    return 0x7FF8000000000000ull;
-  default:
-    return 0x7FC00000;
-  }
-}
-
 std::string formatElement(const Tensor &t, int64_t i) {
   DType dt = t.dtype();
   if (dt == DType::Bool)
@@ -72,9 +58,9 @@ std::string formatElement(const Tensor &t, int64_t i) {
     size_t size = dtypeSize(dt);
     uint64_t bits = rawBits(t, i);
     uint64_t sign = uint64_t(1) << (size * 8 - 1);
-    if (bits == canonicalNaN(dt))
+    if (bits == canonicalNaNBits(dt))
       return "nan";
-    if (bits == (canonicalNaN(dt) | sign))
+    if (bits == (canonicalNaNBits(dt) | sign))
       return "-nan";
     return hexBits(bits, size);
   }

@@ -41,6 +41,19 @@ int64_t floatToInteger(double v, DType to) {
   }
 }
 
+uint64_t canonicalNaNBits(DType t) {
+  switch (t) {
+  case DType::F16:
+    return 0x7E00;
+  case DType::BF16:
+    return 0x7FC0;
+  case DType::F64:
+    return 0x7FF8000000000000ull;
+  default:
+    return 0x7FC00000;
+  }
+}
+
 double Tensor::getDouble(int64_t i) const {
   const uint8_t *p = bytes_.data();
   switch (dtype()) {

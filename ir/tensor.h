@@ -14,6 +14,10 @@ namespace nyx::ir {
 // zero, saturates at the range of `to` (i8, i32, i64), NaN becomes 0.
 int64_t floatToInteger(double v, DType to);
 
+// The bits of the quiet NaN that the text form writes as `nan` for a float
+// dtype (sign clear), in the low bits of the result.
+uint64_t canonicalNaNBits(DType t);
+
 class Tensor {
 public:
   Tensor() = default;

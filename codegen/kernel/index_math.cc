@@ -95,6 +95,22 @@ ExprRef constantFor(DType storage, double v) {
   return Builder::constant(computeType(storage), v);
 }
 
+static Shape withoutAxis(const Shape &shape, int64_t axis) {
+  Shape out = shape;
+  out.erase(out.begin() + axis);
+  return out;
+}
+
+AlongAxis::AlongAxis(Builder &b, const Shape &shape, int64_t axis)
+    : shape_(shape), othersShape_(withoutAxis(shape, axis)), axis_(axis),
+      others_(b, othersShape_, "o") {}
+
+ExprRef AlongAxis::at(ExprRef i) const {
+  std::vector<ExprRef> idx = others_.indices();
+  idx.insert(idx.begin() + axis_, std::move(i));
+  return ravel(idx, shape_);
+}
+
 ExprRef storedConstant(DType storage, double v) {
   if (storage == DType::F16 || storage == DType::BF16)
     return Builder::cast(storage, Builder::constant(DType::F64, v));

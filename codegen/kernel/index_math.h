@@ -52,6 +52,25 @@ private:
   std::vector<ExprRef> indices_;
 };
 
+// The loops of an op that works along one axis (softmax, argmax): one loop
+// per other axis, and the input offset of position `i` along the axis.
+class AlongAxis {
+public:
+  AlongAxis(Builder &b, const Shape &shape, int64_t axis);
+  // Loops over every axis but `axis`, in order; its indices address the
+  // output of a reduction over `axis` (without keepdims).
+  const LoopNest &others() const { return others_; }
+  const Shape &othersShape() const { return othersShape_; }
+  int64_t extent() const { return shape_[axis_]; }
+  // The row-major offset in `shape` of position `i` along the axis.
+  ExprRef at(ExprRef i) const;
+
+private:
+  Shape shape_, othersShape_;
+  int64_t axis_;
+  LoopNest others_;
+};
+
 // A constant of the arithmetic type of storage dtype `storage` (f32 for
 // f16/bf16, bool for bool: v != 0).
 ExprRef constantFor(DType storage, double v);

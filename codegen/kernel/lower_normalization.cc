@@ -43,37 +43,21 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
   auto axis = normalizeAxis(op, "axis", *attr, in.rank());
   if (!axis.ok())
     return axis.status();
-  Shape outerShape(in.shape.begin(), in.shape.begin() + *axis);
-  Shape innerShape(in.shape.begin() + *axis + 1, in.shape.end());
-  const int64_t n = in.shape[*axis];
-  Shape rowsShape = outerShape;
-  rowsShape.insert(rowsShape.end(), innerShape.begin(), innerShape.end());
-
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
   const DType dt = in.dtype, ct = computeType(dt);
-  LoopNest rows(b, rowsShape, "o");
-  std::vector<ExprRef> idx(rows.indices().begin(),
-                           rows.indices().begin() + outerShape.size());
+  AlongAxis row(b, in.shape, *axis);
+  const int64_t n = row.extent();
   Var r = b.newVar(DType::I64, "r");
-  idx.push_back(B::ref(r));
-  idx.insert(idx.end(), rows.indices().begin() + outerShape.size(),
-             rows.indices().end());
-  ExprRef at = ravel(idx, in.shape);
-  ExprRef x = B::load(0, dt, at);
+  ExprRef x = B::load(0, dt, row.at(B::ref(r)));
 
   Var mx = b.newVar(ct, "max");
   Var sum = b.newVar(ct, "sum");
   Var r2 = b.newVar(DType::I64, "r");
   Var r3 = b.newVar(DType::I64, "r");
-  // Every pass reads the same row; rebind the index to each pass's own loop.
-  auto rebound = [&](const Var &v) {
-    std::vector<ExprRef> i2 = idx;
-    i2[outerShape.size()] = B::ref(v);
-    return ravel(i2, in.shape);
-  };
-  ExprRef x2 = B::load(0, dt, rebound(r2));
-  ExprRef x3 = B::load(0, dt, rebound(r3));
+  // Every pass reads the same row, each with its own loop index.
+  ExprRef x2 = B::load(0, dt, row.at(B::ref(r2)));
+  ExprRef x3 = B::load(0, dt, row.at(B::ref(r3)));
   // max(x) with NaN sticking, so a NaN anywhere in the row makes every
   // output NaN, as exp(x - NaN) does in the reference.
   ExprRef takes = B::binary(BinaryFn::Or, B::compare(CmpFn::Gt, x, B::ref(mx)),
@@ -82,7 +66,7 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
   ExprRef value = logarithm
                       ? sub(shifted3, B::unary(UnaryFn::Log, B::ref(sum)))
                       : div(B::unary(UnaryFn::Exp, shifted3), B::ref(sum));
-  k.body = rows.wrap(
+  k.body = row.others().wrap(
       {B::declare(mx,
                   B::constant(ct, -std::numeric_limits<double>::infinity())),
        B::loop(r, B::i64(n), {B::assign(mx, B::select(takes, x, B::ref(mx)))}),
@@ -91,7 +75,7 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
            r2, B::i64(n),
            {B::assign(sum, add(B::ref(sum),
                                B::unary(UnaryFn::Exp, sub(x2, B::ref(mx)))))}),
-       B::loop(r3, B::i64(n), {B::store(1, rebound(r3), value)})},
+       B::loop(r3, B::i64(n), {B::store(1, row.at(B::ref(r3)), value)})},
       true);
   return k;
 }

@@ -232,22 +232,10 @@ absl::StatusOr<Kernel> lowerArgmax(const ir::Op &op, std::string name) {
   if (!axis.ok())
     return axis.status();
 
-  // Split the input as [outer, n, inner] around the axis.
-  Shape outerShape(in.shape.begin(), in.shape.begin() + *axis);
-  Shape innerShape(in.shape.begin() + *axis + 1, in.shape.end());
-  const int64_t n = in.shape[*axis];
-  Shape keptShape = outerShape;
-  keptShape.insert(keptShape.end(), innerShape.begin(), innerShape.end());
-
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
-  LoopNest kept(b, keptShape, "o");
-  std::vector<ExprRef> idx(kept.indices().begin(),
-                           kept.indices().begin() + outerShape.size());
+  AlongAxis along(b, in.shape, *axis);
   Var r = b.newVar(DType::I64, "r");
-  idx.push_back(B::ref(r));
-  idx.insert(idx.end(), kept.indices().begin() + outerShape.size(),
-             kept.indices().end());
 
   const DType accType = computeType(dt);
   Var best = b.newVar(accType, "best");
@@ -258,16 +246,17 @@ absl::StatusOr<Kernel> lowerArgmax(const ir::Op &op, std::string name) {
       BinaryFn::And, B::unary(UnaryFn::Not, isNaN(B::ref(best))),
       B::binary(BinaryFn::Or, B::compare(CmpFn::Gt, B::ref(x), B::ref(best)),
                 isNaN(B::ref(x))));
-  StmtRef scan = B::loop(r, B::i64(n),
-                         {B::declare(x, B::load(0, dt, ravel(idx, in.shape))),
+  StmtRef scan = B::loop(r, B::i64(along.extent()),
+                         {B::declare(x, B::load(0, dt, along.at(B::ref(r)))),
                           B::ifThen(takes, {B::assign(best, B::ref(x)),
                                             B::assign(bestIndex, B::ref(r))})});
   // Start from the type's lowest value so any element (or NaN) replaces it;
   // index 0 covers an axis whose every element is that lowest value.
-  k.body = kept.wrap(
+  k.body = along.others().wrap(
       {B::declare(best, initialValue(Combine::Max, accType)),
        B::declare(bestIndex, B::i64(0)), scan,
-       B::store(1, ravel(kept.indices(), keptShape), B::ref(bestIndex))},
+       B::store(1, ravel(along.others().indices(), along.othersShape()),
+                B::ref(bestIndex))},
       true);
   return k;
 }
