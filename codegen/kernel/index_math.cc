@@ -18,6 +18,15 @@ static bool isIntConst(const ExprRef &e, int64_t v) {
   return e->kind == Expr::Kind::IntConst && e->intValue == v;
 }
 
+absl::StatusOr<int64_t> axisAttribute(const ir::Op &op, std::string_view attr,
+                                      std::optional<int64_t> dflt,
+                                      int64_t rank) {
+  auto axis = op.getInt(attr, dflt);
+  if (!axis.ok())
+    return axis.status();
+  return normalizeAxis(op, attr, *axis, rank);
+}
+
 ExprRef addIndex(ExprRef a, ExprRef b) {
   if (isIntConst(a, 0))
     return b;

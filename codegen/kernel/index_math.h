@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ using ir::Shape;
 // negative; an error unless -rank <= axis < rank.
 absl::StatusOr<int64_t> normalizeAxis(const ir::Op &op, std::string_view attr,
                                       int64_t axis, int64_t rank);
+// The integer attribute `attr` of `op` (or `dflt` when absent, or an error
+// when absent with no default), normalized as an axis of rank `rank`.
+absl::StatusOr<int64_t> axisAttribute(const ir::Op &op, std::string_view attr,
+                                      std::optional<int64_t> dflt,
+                                      int64_t rank);
 
 // i64 index arithmetic with constant folding (x + 0, x * 1, x * 0, c1 + c2).
 ExprRef addIndex(ExprRef a, ExprRef b);

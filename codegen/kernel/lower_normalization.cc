@@ -37,10 +37,7 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
   if (auto s = requireFloat(op); !s.ok())
     return s;
   const ir::TensorType &in = op.operand(0)->type;
-  auto attr = op.getInt("axis", -1);
-  if (!attr.ok())
-    return attr.status();
-  auto axis = normalizeAxis(op, "axis", *attr, in.rank());
+  auto axis = axisAttribute(op, "axis", -1, in.rank());
   if (!axis.ok())
     return axis.status();
   Kernel k = kernelSkeleton(op, std::move(name));
@@ -100,10 +97,7 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
   if (auto s = requireFloat(op); !s.ok())
     return s;
   const ir::TensorType &in = op.operand(0)->type;
-  auto attr = op.getInt("axis", -1);
-  if (!attr.ok())
-    return attr.status();
-  auto axis = normalizeAxis(op, "axis", *attr, in.rank());
+  auto axis = axisAttribute(op, "axis", -1, in.rank());
   if (!axis.ok())
     return axis.status();
   auto epsilon = op.getFloat("epsilon", rms ? 1e-6 : 1e-5);

@@ -225,10 +225,7 @@ absl::StatusOr<Kernel> lowerArgmax(const ir::Op &op, std::string name) {
   if (!ir::isFloat(dt) && !ir::isInteger(dt))
     return absl::InvalidArgumentError(strCat(
         "'argmax' operand is ", in.str(), "; expected a numeric element type"));
-  auto attr = op.getInt("axis", 0);
-  if (!attr.ok())
-    return attr.status();
-  auto axis = normalizeAxis(op, "axis", *attr, in.rank());
+  auto axis = axisAttribute(op, "axis", 0, in.rank());
   if (!axis.ok())
     return axis.status();
 

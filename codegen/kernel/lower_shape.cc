@@ -119,10 +119,7 @@ absl::StatusOr<Kernel> lowerSlice(const ir::Op &op, std::string name) {
 // operand i lands at offset r * outChunk + (sum of earlier chunks).
 absl::StatusOr<Kernel> lowerConcat(const ir::Op &op, std::string name) {
   const ir::TensorType &out = outType(op);
-  auto attr = op.getInt("axis");
-  if (!attr.ok())
-    return attr.status();
-  auto axis = normalizeAxis(op, "axis", *attr, out.rank());
+  auto axis = axisAttribute(op, "axis", std::nullopt, out.rank());
   if (!axis.ok())
     return axis.status();
   Shape outer(out.shape.begin(), out.shape.begin() + *axis);
@@ -173,10 +170,7 @@ absl::StatusOr<Kernel> lowerGather(const ir::Op &op, std::string name) {
   if (indices.dtype != DType::I32 && indices.dtype != DType::I64)
     return absl::InvalidArgumentError(strCat(
         "'gather' indices are ", indices.str(), "; expected i32 or i64"));
-  auto attr = op.getInt("axis", 0);
-  if (!attr.ok())
-    return attr.status();
-  auto axis = normalizeAxis(op, "axis", *attr, data.rank());
+  auto axis = axisAttribute(op, "axis", 0, data.rank());
   if (!axis.ok())
     return axis.status();
   const int64_t outer =

@@ -9,8 +9,9 @@ import json
 import struct
 import sys
 
-SHAPES = [("fc1.weight", [128, 64]), ("fc1.bias", [128]),
-          ("fc2.weight", [10, 128]), ("fc2.bias", [10])]
+# name, shape, fan-in of the layer the tensor belongs to
+TENSORS = [("fc1.weight", [128, 64], 64), ("fc1.bias", [128], 64),
+           ("fc2.weight", [10, 128], 128), ("fc2.bias", [10], 128)]
 
 
 def values(count, bound, state):
@@ -23,11 +24,10 @@ def values(count, bound, state):
 
 def main(path):
     header, blobs, offset, state = {}, [], 0, 12345
-    for name, shape in SHAPES:
+    for name, shape, fan_in in TENSORS:
         count = 1
         for d in shape:
             count *= d
-        fan_in = shape[-1] if name.endswith("weight") else 64 if name == "fc1.bias" else 128
         data, state = values(count, fan_in ** -0.5, state)
         blob = struct.pack("<%df" % count, *data)
         header[name] = {"dtype": "F32", "shape": shape,

@@ -12,4 +12,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.nyx_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%nyxc", os.path.join(config.nyx_tools_dir, "nyxc")))
 config.substitutions.append(("%nyx-opt", os.path.join(config.nyx_tools_dir, "nyx-opt")))
+config.substitutions.append(("%nyx-run", os.path.join(config.nyx_tools_dir, "nyx-run")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

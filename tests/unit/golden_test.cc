@@ -11,41 +11,13 @@
 
 #include "ir/interpreter.h"
 #include "ir/parser.h"
+#include "tests/support/tensor_match.h"
 #include "tests/unit/npy_util.h"
 
 namespace nyx::ir {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Compares element by element; floats within atol + rtol * |want| (NaN
-// matches NaN, infinities match exactly), everything else exactly. Reports
-// the first few mismatches.
-void expectClose(const Tensor &got, const Tensor &want, double rtol,
-                 double atol) {
-  ASSERT_EQ(got.type(), want.type());
-  int reported = 0;
-  for (int64_t i = 0; i < want.numElements() && reported < 5; ++i) {
-    bool ok;
-    if (isFloat(want.dtype())) {
-      double g = got.getDouble(i), w = want.getDouble(i);
-      if (std::isnan(w) || std::isnan(g))
-        ok = std::isnan(w) && std::isnan(g);
-      else if (std::isinf(w) || std::isinf(g))
-        ok = g == w;
-      else
-        ok = std::fabs(g - w) <= atol + rtol * std::fabs(w);
-      if (!ok)
-        ADD_FAILURE() << "element " << i << ": got " << g << ", want " << w;
-    } else {
-      ok = got.getInt(i) == want.getInt(i);
-      if (!ok)
-        ADD_FAILURE() << "element " << i << ": got " << got.getInt(i)
-                      << ", want " << want.getInt(i);
-    }
-    reported += ok ? 0 : 1;
-  }
-}
 
 void runCase(const fs::path &dir) {
   auto module = parseModuleFile((dir / "case.nyx").string());
@@ -72,7 +44,7 @@ void runCase(const fs::path &dir) {
     auto want = test::readNpyTensor((dir / strCat("out", i, ".npy")).string(),
                                     (*fn)->resultTypes[i]);
     ASSERT_TRUE(want.ok()) << want.status();
-    expectClose((*results)[i], *want, rtol, atol);
+    EXPECT_TRUE(test::tensorsMatch((*results)[i], *want, rtol, atol));
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -30,19 +32,8 @@ bool numpyAvailable() {
   return std::system(command.c_str()) == 0;
 }
 
-class NpyTest : public testing::Test {
+class NpyTest : public nyx::test::TempDirTest {
 protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "/nyx_npy_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::string command = "rm -rf '" + dir_ + "'";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-  }
-  std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
   // Runs a Python program (with numpy imported as np and the temp dir as D)
   // and returns its exit status.
   int runPython(const std::string &program) {
@@ -90,8 +81,6 @@ protected:
       EXPECT_NE(message.find(f), std::string::npos)
           << "message '" << message << "' lacks '" << f << "'";
   }
-
-  std::string dir_;
 };
 
 struct Array {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_dir.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -15,19 +17,8 @@
 
 namespace {
 
-class SafetensorsTest : public testing::Test {
+class SafetensorsTest : public nyx::test::TempDirTest {
 protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "/nyx_safetensors_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::string command = "rm -rf '" + dir_ + "'";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-  }
-  std::string path(const std::string &name) const { return dir_ + "/" + name; }
-
   // A file with the given header text (length prefix added) and data bytes.
   std::string writeRaw(const std::string &name, const std::string &header,
                        const std::string &data = std::string(),
@@ -66,8 +57,6 @@ protected:
     closedir(d);
     return names;
   }
-
-  std::string dir_;
 };
 
 std::string readFile(const std::string &p) {
