@@ -25,6 +25,10 @@ struct Options {
   // Weights loaded at run time by <name>_load_weights(path) instead of being
   // embedded in .rodata.
   bool externalWeights = false;
+  // <name>_run calls the runtime's nyx_instrument with every value a kernel
+  // computes, right after the kernel (nyx/instrument.h); off, no call is
+  // emitted.
+  bool instrument = false;
 };
 
 class CompiledModel {

@@ -2,9 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 
 #include "codegen/codegen.h"
+#include "compiler/dot.h"
 #include "compiler/output_files.h"
 #include "compiler/weights.h"
 #include "ir/json.h"
@@ -17,9 +19,26 @@ namespace nyx::compiler {
 namespace fs = std::filesystem;
 
 std::string standardPipeline(int optLevel) {
-  // The optimization passes join this list as they land; -O0 keeps the
-  // graph as written apart from what code generation needs.
-  return "verify,shape-infer,inline";
+  // -O0 keeps the graph as written apart from what code generation needs
+  // (every intermediate keeps its own buffer, which helps debugging). -O1
+  // simplifies; -O2 and up also fuse. fold-batchnorm emits the folded
+  // weights as ops that the const-fold after it evaluates when the weights
+  // are known; fuse copies splat constants into kernels, so a dce follows.
+  if (optLevel <= 0)
+    return "verify,shape-infer,inline";
+  std::string simplify = "verify,shape-infer,inline,canonicalize,"
+                         "fold-batchnorm,const-fold,canonicalize,cse,dce";
+  if (optLevel == 1)
+    return simplify + ",memory-plan";
+  return simplify + ",fuse,dce,memory-plan";
+}
+
+void printStatistics(const passes::Statistics &stats, std::ostream &out) {
+  out << "===" << std::string(60, '-') << "===\n"
+      << "  Statistics collected\n"
+      << "===" << std::string(60, '-') << "===\n";
+  for (const auto &[name, value] : stats.values())
+    out << std::setw(14) << value << "  " << name << "\n";
 }
 
 absl::StatusOr<std::unique_ptr<ir::Module>>
@@ -70,7 +89,21 @@ absl::Status compile(const CompileOptions &o) {
     return module.status();
   ir::Module &m = **module;
 
-  passes::Options passOptions{o.entry};
+  // Weights are read first so passes can fold them when they are embedded,
+  // and so a bad weights file fails before any work.
+  ir::WeightMap weights;
+  if (!o.weightsPath.empty()) {
+    auto loaded = loadWeights(m, o.weightsPath);
+    if (!loaded.ok())
+      return loaded.status();
+    weights = std::move(*loaded);
+  }
+
+  passes::Statistics stats;
+  passes::Options passOptions;
+  passOptions.entry = o.entry;
+  passOptions.weights = o.externalWeights ? nullptr : &weights;
+  passOptions.stats = &stats;
   auto pipeline = passes::PassManager::parse(
       o.pipeline.empty() ? standardPipeline(o.optLevel) : o.pipeline);
   if (!pipeline.ok())
@@ -78,6 +111,9 @@ absl::Status compile(const CompileOptions &o) {
   if (absl::Status s = pipeline->run(m, passOptions, o.instrumentation);
       !s.ok())
     return s;
+  if (o.printStats)
+    printStatistics(stats,
+                    o.instrumentation.out ? *o.instrumentation.out : std::cerr);
 
   std::string output = o.output.empty() ? defaultOutput(o) : o.output;
   OutputFiles files;
@@ -99,14 +135,13 @@ absl::Status compile(const CompileOptions &o) {
   }();
   if (!entry.ok())
     return entry.status();
+  if (o.emit == Emit::Dot || o.emit == Emit::DotKernels) {
+    files.add(output, o.emit == Emit::Dot ? printDot(m, **entry)
+                                          : printKernelsDot(m, **entry));
+    return files.commit();
+  }
 
-  ir::WeightMap weights;
-  if (!o.weightsPath.empty()) {
-    auto loaded = loadWeights(m, o.weightsPath);
-    if (!loaded.ok())
-      return loaded.status();
-    weights = std::move(*loaded);
-  } else if (!m.params.empty() && !o.externalWeights) {
+  if (o.weightsPath.empty() && !m.params.empty() && !o.externalWeights) {
     return absl::InvalidArgumentError(strCat(
         o.input, ": error: the model declares ", m.params.size(),
         " parameters; pass their values with --weights FILE.safetensors, or "
@@ -118,6 +153,7 @@ absl::Status compile(const CompileOptions &o) {
   cg.target = o.target;
   cg.optLevel = o.optLevel;
   cg.externalWeights = o.externalWeights;
+  cg.instrument = o.instrument;
   auto compiled = codegen::compileModel(m, **entry, weights, cg);
   if (!compiled.ok())
     return compiled.status();

@@ -8,7 +8,9 @@
 
 namespace nyx::compiler {
 
-enum class Emit { IR, Json, Kernels, LLVM, Asm, Obj };
+// Dot is the entry function's graph after the pipeline (Graphviz);
+// DotKernels draws each kernel of that graph as a cluster.
+enum class Emit { IR, Json, Dot, DotKernels, Kernels, LLVM, Asm, Obj };
 
 struct CompileOptions {
   std::string input;      // .nyx (text IR) or .json (IR as JSON)
@@ -24,6 +26,10 @@ struct CompileOptions {
   std::string modelName;        // symbol prefix ("" = module name)
   std::string pipeline;         // "" = the standard pipeline for optLevel
   passes::Instrumentation instrumentation;
+  bool printStats = false; // print what the passes counted (--stats)
+  // The generated <name>_run calls nyx_instrument after every kernel
+  // (runtime/include/nyx/instrument.h).
+  bool instrument = false;
 };
 
 } // namespace nyx::compiler

@@ -31,6 +31,15 @@ void addPassInstrumentationFlags(CommandLine &cl,
           [&inst] { inst.printAfterAll = true; });
   cl.flag("time-passes", "report the time each pass takes",
           [&inst] { inst.timePasses = true; });
+  // The directory is checked while the command line is read, so a bad one
+  // fails before any input is loaded.
+  cl.option("dump-dir", "<dir>",
+            "write the IR before the pipeline and after every pass to "
+            "<dir>/NN-<pass>.nyx",
+            [&inst](std::string_view v) {
+              inst.dumpDir = v;
+              return passes::prepareDumpDir(inst.dumpDir);
+            });
 }
 
 } // namespace nyx::compiler

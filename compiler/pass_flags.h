@@ -1,5 +1,6 @@
 // The pass-inspection flags nyxc and nyx-opt share: --print-before=,
-// --print-after=, --print-before-all, --print-after-all, --time-passes.
+// --print-after=, --print-before-all, --print-after-all, --time-passes,
+// --dump-dir=.
 #pragma once
 
 #include "compiler/command_line.h"

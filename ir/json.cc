@@ -103,6 +103,8 @@ json moduleToJson(const Module &m) {
   json functions = json::array();
   for (const auto &f : m.functions) {
     json fj = {{"name", f->name}};
+    if (f->isKernel)
+      fj["kernel"] = true;
     putLoc(fj, "loc", f->loc);
     json fparams = json::array();
     for (const Value *p : f->params)
@@ -359,6 +361,13 @@ private:
     NYX_RETURN_IF_ERROR(getString(j, "name", path, loc, name));
     Function *f = m_->addFunction(name);
     f->loc = loc;
+    if (j.contains("kernel")) {
+      if (!j["kernel"].is_boolean())
+        return error(
+            loc, child(path, "kernel"),
+            strCat("expected true or false, found ", kindName(j["kernel"])));
+      f->isKernel = j["kernel"].get<bool>();
+    }
     NYX_RETURN_IF_ERROR(readLoc(j, "return_loc", path, f->returnLoc));
     const json *params = nullptr;
     NYX_RETURN_IF_ERROR(getArray(j, "params", path, loc, params));

@@ -158,12 +158,16 @@ Function *Module::addFunction(std::string name) {
 absl::StatusOr<Function *> Module::entry() const {
   if (Function *f = lookupFunction("main"))
     return f;
-  if (functions.size() == 1)
-    return functions.front().get();
+  std::vector<Function *> candidates;
+  for (const auto &f : functions)
+    if (!f->isKernel)
+      candidates.push_back(f.get());
+  if (candidates.size() == 1)
+    return candidates.front();
   return absl::InvalidArgumentError(
-      functions.empty() ? "the module has no functions"
-                        : "the module has several functions and none is "
-                          "named @main; pick one with --entry");
+      candidates.empty() ? "the module has no functions"
+                         : "the module has several functions and none is "
+                           "named @main; pick one with --entry");
 }
 
 } // namespace nyx::ir

@@ -78,6 +78,9 @@ public:
 
   std::string name; // printed as @name
   Loc loc;
+  // The body of one fused kernel (printed `kernel @name`), called only by
+  // `fusion` ops; code generation turns it into a single loop nest.
+  bool isKernel = false;
   std::vector<Value *> params;
   std::vector<TensorType> resultTypes; // the declared signature
   std::vector<std::unique_ptr<Op>> ops;
@@ -121,7 +124,8 @@ public:
   Function *lookupFunction(std::string_view name) const;
   const Param *lookupParam(std::string_view name) const;
   Function *addFunction(std::string name);
-  // The function a compiled model exposes: @main, else the only function.
+  // The function a compiled model exposes: @main, else the only function
+  // that is not a kernel.
   absl::StatusOr<Function *> entry() const;
 };
 

@@ -11,6 +11,23 @@ void OpRegistry::add(OpDef def) {
   (void)inserted;
 }
 
+void OpRegistry::setFusionKind(std::initializer_list<std::string_view> names,
+                               FusionKind kind) {
+  for (std::string_view name : names) {
+    auto it = defs.find(name);
+    assert(it != defs.end() && "trait set on an unknown op");
+    it->second.fusion = kind;
+  }
+}
+
+void OpRegistry::setCommutative(std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    auto it = defs.find(name);
+    assert(it != defs.end() && "trait set on an unknown op");
+    it->second.commutative = true;
+  }
+}
+
 static const OpRegistry &registry() {
   static const OpRegistry r = [] {
     OpRegistry r;

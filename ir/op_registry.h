@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <span>
 #include <string>
@@ -30,8 +31,26 @@ struct InterpContext {
       callFunction;
 };
 
+// How an op combines with its neighbours into one kernel (the fuse pass and
+// the fused-kernel lowering read this; nothing else may switch on names).
+enum class FusionKind {
+  Opaque,        // no kernel of its own: constant, param, call, fusion
+  Elementwise,   // each result element from the operand elements at the
+                 // same (broadcast) position: unary, binary, compare, select,
+                 // cast
+  Injective,     // moves data: each result element is one operand element
+                 // (reshape, transpose, broadcast_to, slice)
+  Reduction,     // reads each operand element once into accumulators
+  Normalization, // a few passes over each row (softmax, layer_norm, ...)
+  Contraction,   // reads each operand element many times (matmul, conv2d,
+                 // pooling)
+  Other,         // a kernel of its own that takes no part in fusion
+};
+
 struct OpDef {
   std::string name;
+  FusionKind fusion = FusionKind::Other;
+  bool commutative = false; // binary, f(a, b) == f(b, a) bit for bit
   int minOperands = 0;
   int maxOperands = 0; // -1: any number
   // Verifier and shape rule in one: checks operand types and attributes and
@@ -58,6 +77,10 @@ std::vector<const OpDef *> allOps();
 class OpRegistry {
 public:
   void add(OpDef def);
+  // Sets traits of ops already added (each family file marks its own).
+  void setFusionKind(std::initializer_list<std::string_view> names,
+                     FusionKind kind);
+  void setCommutative(std::initializer_list<std::string_view> names);
   std::map<std::string, OpDef, std::less<>> defs;
 };
 

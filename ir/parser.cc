@@ -316,13 +316,13 @@ private:
     while (!at(TokenKind::Eof)) {
       if (atWord("param")) {
         NYX_RETURN_IF_ERROR(parseParamDecl());
-      } else if (atWord("func")) {
+      } else if (atWord("func") || atWord("kernel")) {
         NYX_RETURN_IF_ERROR(parseFunctionHeader());
       } else if (atWord("module")) {
         return error(peek().loc, "'module' must come first and only once; "
-                                 "expected 'param' or 'func'");
+                                 "expected 'param', 'func' or 'kernel'");
       } else {
-        return unexpected("'param' or 'func'");
+        return unexpected("'param', 'func' or 'kernel'");
       }
     }
     return absl::OkStatus();
@@ -346,9 +346,12 @@ private:
   }
 
   absl::Status parseFunctionHeader() {
-    Loc loc = next().loc;
+    const Token &keyword = next();
+    Loc loc = keyword.loc;
+    bool isKernel = keyword.text == "kernel";
     if (!at(TokenKind::Symbol))
-      return unexpected("the function name (@name) after 'func'");
+      return unexpected(
+          strCat("the function name (@name) after '", keyword.text, "'"));
     const Token &name = next();
     if (Function *prev = module_->lookupFunction(name.text))
       return error(name.loc, strCat("function @", formatName(name.text),
@@ -356,6 +359,7 @@ private:
                                     ":", prev->loc.col));
     Function *f = module_->addFunction(name.text);
     f->loc = loc;
+    f->isKernel = isKernel;
     PendingBody body{f, 0, {}};
     std::map<std::string, Loc, std::less<>> seen;
     NYX_RETURN_IF_ERROR(

@@ -203,7 +203,8 @@ std::string printOp(const Op &op) {
 }
 
 std::string printFunction(const Function &f) {
-  std::string out = "func @" + formatName(f.name) + "(";
+  std::string out =
+      (f.isKernel ? "kernel @" : "func @") + formatName(f.name) + "(";
   for (size_t i = 0; i < f.params.size(); ++i)
     out += (i ? ", " : "") + valueRef(f.params[i]) + ": " +
            f.params[i]->type.str();

@@ -1,5 +1,7 @@
 #include "ir/tensor.h"
 
+#include <cstring>
+
 #include <cmath>
 #include <limits>
 
@@ -142,6 +144,16 @@ void Tensor::setInt(int64_t i, int64_t v) {
     setDouble(i, static_cast<double>(v));
     return;
   }
+}
+
+bool Tensor::isSplat() const {
+  if (bytes_.empty())
+    return false;
+  size_t width = bytes_.size() / static_cast<size_t>(numElements());
+  for (size_t at = width; at < bytes_.size(); at += width)
+    if (std::memcmp(&bytes_[at], bytes_.data(), width) != 0)
+      return false;
+  return true;
 }
 
 } // namespace nyx::ir

@@ -44,6 +44,10 @@ public:
   int64_t getInt(int64_t i) const;
   void setInt(int64_t i, int64_t v); // wraps like a C cast for narrow ints
 
+  // True when every element has the same bits as the first (and there is
+  // at least one): such a constant is one scalar wherever it is read.
+  bool isSplat() const;
+
   bool operator==(const Tensor &o) const {
     return type_ == o.type_ && bytes_ == o.bytes_;
   }

@@ -112,6 +112,14 @@ private:
                                      strCat("operand ", i, " of ", opName)));
       int n = op.numOperands();
       const OpDef &def = *op.def;
+      // A kernel body becomes one loop nest: no calls, no weights, nothing
+      // that is not computed in place (constants are immediates).
+      if (f.isKernel && def.fusion == FusionKind::Opaque &&
+          op.name() != "constant")
+        return error(op.loc,
+                     strCat(opName, " in kernel function ", fname,
+                            "; expected only ops that compute (params, calls "
+                            "and fusions stay in the caller)"));
       if (n < def.minOperands || (def.maxOperands >= 0 && n > def.maxOperands))
         return error(
             op.loc,

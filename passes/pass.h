@@ -2,26 +2,65 @@
 // in passes/x.cc, registered by name in passes/registry.cc.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ir/module.h"
+#include "ir/op_registry.h"
 
 namespace nyx::passes {
 
-// Settings a pass may consult; grows as passes need knobs.
+// Named counters passes report (`nyxc --stats`), like LLVM's -stats:
+// "fuse.kernels-before" and so on, printed in name order.
+class Statistics {
+public:
+  void set(std::string name, int64_t value) {
+    values_[std::move(name)] = value;
+  }
+  void add(std::string name, int64_t delta) {
+    values_[std::move(name)] += delta;
+  }
+  const std::map<std::string, int64_t> &values() const { return values_; }
+
+private:
+  std::map<std::string, int64_t> values_;
+};
+
+// Settings a pass may consult.
 struct Options {
   std::string entry; // the function compiled as the model ("" = default)
+  // The values of the module's params when they are known at compile time
+  // (weights embedded in the object); null when they are bound at run time.
+  const ir::WeightMap *weights = nullptr;
+  Statistics *stats = nullptr; // where passes count things; may be null
+  // This pass's options from the pipeline string, `const-fold{max-bytes=64}`.
+  std::map<std::string, std::string, std::less<>> args;
+
+  void count(std::string_view name, int64_t delta) const {
+    if (stats)
+      stats->add(std::string(name), delta);
+  }
+  // The integer option `name` (or `dflt`); an error names the pass option
+  // and the value that does not parse.
+  absl::StatusOr<int64_t> intArg(std::string_view name, int64_t dflt) const;
 };
 
 using PassFn = absl::Status (*)(ir::Module &, const Options &);
+
+struct PassOption {
+  std::string_view name;
+  std::string_view summary;
+};
 
 struct PassInfo {
   std::string_view name;
   std::string_view summary; // one line, for --help and --list-passes
   PassFn run;
+  std::vector<PassOption> options = {};
 };
 
 const PassInfo *lookupPass(std::string_view name);
@@ -30,5 +69,12 @@ const std::vector<PassInfo> &allPasses();
 absl::Status runVerify(ir::Module &m, const Options &o);
 absl::Status runShapeInfer(ir::Module &m, const Options &o);
 absl::Status runInline(ir::Module &m, const Options &o);
+absl::Status runCanonicalize(ir::Module &m, const Options &o);
+absl::Status runConstFold(ir::Module &m, const Options &o);
+absl::Status runCse(ir::Module &m, const Options &o);
+absl::Status runDce(ir::Module &m, const Options &o);
+absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
+absl::Status runFuse(ir::Module &m, const Options &o);
+absl::Status runMemoryPlan(ir::Module &m, const Options &o);
 
 } // namespace nyx::passes

@@ -9,6 +9,25 @@ const std::vector<PassInfo> &allPasses() {
       {"shape-infer", "recompute every result type from the op's shape rule",
        runShapeInfer},
       {"inline", "inline every call into its caller", runInline},
+      {"canonicalize",
+       "algebraic identities, canonical operand order, strength reduction",
+       runCanonicalize},
+      {"const-fold",
+       "evaluate ops whose operands are all constants",
+       runConstFold,
+       {{"max-bytes", "largest folded result to materialize, in bytes"}}},
+      {"cse", "merge ops that compute the same value", runCse},
+      {"dce", "remove ops whose results are unused, and unused functions",
+       runDce},
+      {"fold-batchnorm",
+       "fold batch_norm and per-channel scale/shift into conv2d/matmul "
+       "weights",
+       runFoldBatchNorm},
+      {"fuse", "group ops into kernels (elementwise, reduction, epilogue)",
+       runFuse},
+      {"memory-plan",
+       "place intermediates in one arena by liveness, reusing buffers",
+       runMemoryPlan},
   };
   return passes;
 }

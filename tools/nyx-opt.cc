@@ -1,20 +1,75 @@
 // nyx-opt: parses a module, runs a pass pipeline and prints the result, for
-// lit tests and for looking at what a pass does.
+// lit tests and for looking at what a pass does. With --split-input-file the
+// input is several modules separated by `// -----` lines, each run on its
+// own, as mlir-opt does for its tests.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
 #include "compiler/output_files.h"
 #include "compiler/pass_flags.h"
+#include "compiler/weights.h"
 #include "ir/json.h"
+#include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/strings.h"
 
 using namespace nyx;
 
+static constexpr std::string_view kSplitMarker = "// -----";
+
+// The whole input ("-" is standard input).
+static absl::StatusOr<std::string> readInput(const std::string &path) {
+  bool isStdin = path == "-";
+  std::FILE *file = isStdin ? stdin : std::fopen(path.c_str(), "rb");
+  if (!file)
+    return absl::NotFoundError(
+        strCat("cannot read ", path, ": ", std::strerror(errno)));
+  std::string text;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0)
+    text.append(buf, n);
+  int err = std::ferror(file) ? errno : 0;
+  if (!isStdin)
+    std::fclose(file);
+  if (err)
+    return absl::DataLossError(
+        strCat("cannot read ", path, ": ", std::strerror(err)));
+  return text;
+}
+
+// The pieces of `text` between lines that are exactly `// -----` (a
+// trailing carriage return allowed). Each piece starts with one newline per
+// line before it, so diagnostics give the line numbers of the whole file.
+static std::vector<std::string> splitAtMarkers(std::string_view text) {
+  std::vector<std::string> chunks(1);
+  size_t line = 0;
+  for (size_t start = 0; start < text.size(); ++line) {
+    size_t end = text.find('\n', start);
+    size_t next = end == std::string_view::npos ? text.size() : end + 1;
+    std::string_view content = text.substr(start, next - start);
+    std::string_view bare = content;
+    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r'))
+      bare.remove_suffix(1);
+    if (bare == kSplitMarker)
+      chunks.push_back(std::string(line + 1, '\n'));
+    else
+      chunks.back().append(content);
+    start = next;
+  }
+  return chunks;
+}
+
 int main(int argc, char **argv) {
   std::string pipeline, output = "-", emit = "ir";
+  std::string weightsPath;
   bool showHelp = false, showVersion = false, listPasses = false;
+  bool splitInput = false, printStats = false;
   passes::Instrumentation inst;
   compiler::CommandLine cl;
   auto set = [](std::string &field) {
@@ -28,6 +83,15 @@ int main(int argc, char **argv) {
   cl.option("o", "<file>", "write the result here (default: stdout)",
             set(output));
   cl.option("emit", "<ir|json>", "output form (default: ir)", set(emit));
+  cl.option("weights", "<file.safetensors>",
+            "the params' values, known to passes such as const-fold",
+            set(weightsPath));
+  cl.flag("split-input-file",
+          "run each part of the input between `// -----` lines as its own "
+          "module; print the results separated the same way",
+          [&] { splitInput = true; });
+  cl.flag("stats", "print what the passes counted (stderr)",
+          [&] { printStats = true; });
   compiler::addPassInstrumentationFlags(cl, inst);
   cl.flag("no-verify", "do not verify the module between passes",
           [&] { inst.verifyEach = false; });
@@ -72,18 +136,67 @@ int main(int argc, char **argv) {
     std::cerr << s.message() << "\n";
     return 1;
   };
-  auto module = compiler::loadModule(inputs[0]);
-  if (!module.ok())
-    return fail(module.status());
   auto pm = passes::PassManager::parse(pipeline);
   if (!pm.ok())
     return fail(pm.status());
-  if (absl::Status s = pm->run(**module, {}, inst); !s.ok())
-    return fail(s);
+  // Runs the pipeline on one module and returns its printed form.
+  auto process = [&](ir::Module &m) -> absl::StatusOr<std::string> {
+    ir::WeightMap weights;
+    passes::Statistics stats;
+    passes::Options options;
+    options.stats = &stats;
+    if (!weightsPath.empty()) {
+      auto loaded = compiler::loadWeights(m, weightsPath);
+      if (!loaded.ok())
+        return loaded.status();
+      weights = std::move(*loaded);
+      options.weights = &weights;
+    }
+    if (absl::Status s = pm->run(m, options, inst); !s.ok())
+      return s;
+    if (printStats)
+      compiler::printStatistics(stats, std::cerr);
+    return emit == "json" ? ir::moduleToJson(m).dump(2) + "\n"
+                          : ir::printModule(m);
+  };
+
+  std::string result;
+  bool failed = false;
+  if (!splitInput) {
+    auto module = compiler::loadModule(inputs[0]);
+    if (!module.ok())
+      return fail(module.status());
+    auto printed = process(**module);
+    if (!printed.ok())
+      return fail(printed.status());
+    result = std::move(*printed);
+  } else {
+    if (inputs[0].ends_with(".json"))
+      return fail(absl::InvalidArgumentError(
+          strCat("--split-input-file reads text IR; ", inputs[0], " is JSON")));
+    auto text = readInput(inputs[0]);
+    if (!text.ok())
+      return fail(text.status());
+    std::string filename = inputs[0] == "-" ? "<stdin>" : inputs[0];
+    std::vector<std::string> chunks = splitAtMarkers(*text);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      if (i > 0)
+        result += strCat(kSplitMarker, "\n");
+      // An error in one module is reported and the others still run.
+      auto module = ir::parseModule(chunks[i], filename);
+      absl::StatusOr<std::string> printed =
+          module.ok() ? process(**module) : module.status();
+      if (printed.ok()) {
+        result += *printed;
+      } else {
+        fail(printed.status());
+        failed = true;
+      }
+    }
+  }
   compiler::OutputFiles out;
-  out.add(output, emit == "json" ? ir::moduleToJson(**module).dump(2) + "\n"
-                                 : ir::printModule(**module));
+  out.add(output, std::move(result));
   if (absl::Status s = out.commit(); !s.ok())
     return fail(s);
-  return 0;
+  return failed ? 1 : 0;
 }

@@ -16,8 +16,10 @@ using compiler::Emit;
 
 static absl::Status parseEmit(std::string_view v, Emit &emit) {
   static const std::pair<std::string_view, Emit> kinds[] = {
-      {"ir", Emit::IR},     {"json", Emit::Json}, {"kernel", Emit::Kernels},
-      {"llvm", Emit::LLVM}, {"asm", Emit::Asm},   {"obj", Emit::Obj}};
+      {"ir", Emit::IR},          {"json", Emit::Json},
+      {"dot", Emit::Dot},        {"dot-kernels", Emit::DotKernels},
+      {"kernel", Emit::Kernels}, {"llvm", Emit::LLVM},
+      {"asm", Emit::Asm},        {"obj", Emit::Obj}};
   for (auto [name, kind] : kinds)
     if (name == v) {
       emit = kind;
@@ -25,12 +27,13 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
     }
   return absl::InvalidArgumentError(
       strCat("unknown output kind '", v,
-             "'; expected ir, json, kernel, llvm, asm or obj"));
+             "'; expected ir, json, dot, dot-kernels, kernel, llvm, asm or "
+             "obj"));
 }
 
 int main(int argc, char **argv) {
   compiler::CompileOptions o;
-  bool showHelp = false, showVersion = false;
+  bool showHelp = false, showVersion = false, printPipeline = false;
   compiler::CommandLine cl;
   cl.option("o", "<file>", "write the output here ('-' for stdout)",
             [&](std::string_view v) {
@@ -38,7 +41,8 @@ int main(int argc, char **argv) {
               return absl::OkStatus();
             });
   cl.option("emit", "<kind>",
-            "what to write: obj (default), asm, llvm, kernel, ir, json",
+            "what to write: obj (default), asm, llvm, kernel, ir, json, dot "
+            "(the graph, Graphviz), dot-kernels (the graph by kernel)",
             [&](std::string_view v) { return parseEmit(v, o.emit); });
   cl.option("header", "<file>", "write the C header here (default: next to -o)",
             [&](std::string_view v) {
@@ -91,8 +95,17 @@ int main(int argc, char **argv) {
               return absl::OkStatus();
             });
   compiler::addPassInstrumentationFlags(cl, o.instrumentation);
+  cl.flag("stats", "print what the passes counted (kernels, arena bytes)",
+          [&] { o.printStats = true; });
+  cl.flag("instrument",
+          "call nyx_instrument after every kernel of <name>_run (see "
+          "nyx/instrument.h)",
+          [&] { o.instrument = true; });
   cl.flag("help", "show this help", [&] { showHelp = true; });
   cl.flag("version", "show the version", [&] { showVersion = true; });
+  cl.flag("print-pipeline",
+          "print the pass pipeline this command line runs, and exit",
+          [&] { printPipeline = true; });
 
   std::vector<std::string> inputs;
   if (absl::Status s = cl.parse(argc, argv, inputs); !s.ok()) {
@@ -108,6 +121,12 @@ int main(int argc, char **argv) {
     std::cout << "nyxc (Nyx) " << NYX_VERSION << "\n"
               << "  LLVM version " << LLVM_VERSION_STRING << "\n"
               << "  Host CPU: " << std::string(llvm::sys::getHostCPUName())
+              << "\n";
+    return 0;
+  }
+  if (printPipeline) {
+    std::cout << (o.pipeline.empty() ? compiler::standardPipeline(o.optLevel)
+                                     : o.pipeline)
               << "\n";
     return 0;
   }

@@ -71,8 +71,8 @@ compileModel(const ir::Module &module, const ir::Function &entry,
     return tm.status();
 
   auto ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> llvmModule =
-      cpu::buildModelModule(*plan, *ctx, *target, (*tm)->createDataLayout());
+  std::unique_ptr<llvm::Module> llvmModule = cpu::buildModelModule(
+      *plan, *ctx, *target, (*tm)->createDataLayout(), options.instrument);
   if (auto s = cpu::optimizeModule(*llvmModule, **tm, options.optLevel);
       !s.ok())
     return s;

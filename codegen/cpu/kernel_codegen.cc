@@ -505,7 +505,8 @@ llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
   for (size_t i = 0; i < k.buffers.size(); ++i) {
     llvm::Argument *arg = fn->getArg(i);
     arg->setName(k.buffers[i].name);
-    arg->addAttr(llvm::Attribute::NoAlias);
+    if (!k.buffers[i].mayAlias)
+      arg->addAttr(llvm::Attribute::NoAlias);
     arg->addAttr(llvm::Attribute::NoCapture);
     if (!k.buffers[i].isOutput)
       arg->addAttr(llvm::Attribute::ReadOnly);

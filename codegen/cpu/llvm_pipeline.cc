@@ -1,9 +1,12 @@
 #include "codegen/cpu/llvm_pipeline.h"
 
+#include "codegen/cpu/vector_math.h"
+
 #include "ir/strings.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/IR/Verifier.h"
@@ -29,6 +32,13 @@ absl::Status optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
+  // exp, log, pow and friends vectorize into glibc's vector math library
+  // (libmvec, which `-lm` links as needed) instead of one scalar call per
+  // lane. Registered before the defaults so it takes their place.
+  llvm::Triple triple(module.getTargetTriple());
+  llvm::TargetLibraryInfoImpl libraryInfo(triple);
+  addVectorMathLibrary(libraryInfo, triple);
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
   llvm::PassBuilder pb(&tm, tuning);

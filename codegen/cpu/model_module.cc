@@ -16,8 +16,9 @@ constexpr int kWeightsNotLoaded = 8;
 class ModelModuleBuilder {
 public:
   ModelModuleBuilder(const ModelPlan &plan, llvm::LLVMContext &ctx,
-                     const TargetSpec &target, const llvm::DataLayout &layout)
-      : plan_(plan), ctx_(ctx), target_(target),
+                     const TargetSpec &target, const llvm::DataLayout &layout,
+                     bool instrument)
+      : plan_(plan), ctx_(ctx), target_(target), instrument_(instrument),
         module_(std::make_unique<llvm::Module>(plan.name, ctx)),
         ptrTy_(llvm::PointerType::getUnqual(ctx)),
         i64Ty_(llvm::Type::getInt64Ty(ctx)),
@@ -152,6 +153,8 @@ private:
       for (const ir::Value *v : plan_.calls[k].buffers)
         args.push_back(pointerTo(v));
       b.CreateCall(kernels_[k], args);
+      if (instrument_)
+        emitInstrumentCalls(b, plan_.calls[k], args);
     }
     for (const OutputCopy &copy : plan_.copies) {
       uint64_t bytes = plan_.outputs[copy.output].type.byteSize();
@@ -161,6 +164,49 @@ private:
     }
     b.CreateRet(b.getInt32(kOk));
     return fn;
+  }
+
+  // Hands every buffer the kernel wrote to nyx_instrument (nyx/instrument.h)
+  // and returns its status from the run when it is not NYX_OK. The names
+  // and shapes are private constants of the object.
+  void emitInstrumentCalls(llvm::IRBuilder<> &b, const KernelCall &call,
+                           const std::vector<llvm::Value *> &buffers) {
+    llvm::FunctionCallee instrument = module_->getOrInsertFunction(
+        "nyx_instrument",
+        llvm::FunctionType::get(
+            i32Ty_, {ptrTy_, ptrTy_, ptrTy_, i32Ty_, i32Ty_, ptrTy_}, false));
+    llvm::Constant *kernelName = nullptr;
+    for (size_t i = 0; i < call.buffers.size(); ++i) {
+      if (!call.kernel.buffers[i].isOutput)
+        continue;
+      if (!kernelName)
+        kernelName =
+            b.CreateGlobalString(call.kernel.name, plan_.name + ".kernel_name");
+      const ir::Value *v = call.buffers[i];
+      llvm::Constant *valueName =
+          b.CreateGlobalString(v->name, plan_.name + ".value_name");
+      llvm::Constant *shape = llvm::ConstantPointerNull::get(ptrTy_);
+      if (!v->type.shape.empty()) {
+        std::vector<uint64_t> dims(v->type.shape.begin(), v->type.shape.end());
+        auto *init = llvm::ConstantDataArray::get(ctx_, dims);
+        auto *g = new llvm::GlobalVariable(*module_, init->getType(), true,
+                                           llvm::GlobalValue::PrivateLinkage,
+                                           init, plan_.name + ".value_shape");
+        g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+        shape = g;
+      }
+      llvm::Value *status = b.CreateCall(
+          instrument, {kernelName, valueName, buffers[i],
+                       b.getInt32(static_cast<int>(v->type.dtype)),
+                       b.getInt32(static_cast<int>(v->type.rank())), shape});
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      auto *fail = llvm::BasicBlock::Create(ctx_, "instrument_failed", fn);
+      auto *next = llvm::BasicBlock::Create(ctx_, "instrumented", fn);
+      b.CreateCondBr(b.CreateICmpNE(status, b.getInt32(kOk)), fail, next);
+      b.SetInsertPoint(fail);
+      b.CreateRet(status);
+      b.SetInsertPoint(next);
+    }
   }
 
   void emitRunPacked(llvm::Function *run) {
@@ -250,6 +296,7 @@ private:
   const ModelPlan &plan_;
   llvm::LLVMContext &ctx_;
   const TargetSpec &target_;
+  bool instrument_; // call nyx_instrument after every kernel
   std::unique_ptr<llvm::Module> module_;
   llvm::PointerType *ptrTy_;
   llvm::IntegerType *i64Ty_, *i32Ty_;
@@ -264,8 +311,9 @@ private:
 std::unique_ptr<llvm::Module> buildModelModule(const ModelPlan &plan,
                                                llvm::LLVMContext &ctx,
                                                const TargetSpec &target,
-                                               const llvm::DataLayout &layout) {
-  return ModelModuleBuilder(plan, ctx, target, layout).build();
+                                               const llvm::DataLayout &layout,
+                                               bool instrument) {
+  return ModelModuleBuilder(plan, ctx, target, layout, instrument).build();
 }
 
 } // namespace nyx::codegen::cpu

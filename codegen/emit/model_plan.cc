@@ -4,7 +4,9 @@
 
 #include "codegen/emit/arena_layout.h"
 #include "codegen/emit/c_names.h"
+#include "codegen/kernel/lower_fusion.h"
 #include "codegen/kernel/lowering.h"
+#include "ir/buffer_rules.h"
 #include "ir/diagnostic.h"
 #include "ir/strings.h"
 
@@ -51,7 +53,9 @@ public:
       if (auto s = planOp(*entry_.ops[i], i); !s.ok())
         return s;
     placeOutputs();
-    layOutArena();
+    if (auto s = layOutArena(); !s.ok())
+      return s;
+    markSharedBuffers();
     layOutWeights();
     return std::move(plan_);
   }
@@ -81,10 +85,7 @@ private:
       plan_.constants.push_back(*value);
       return absl::OkStatus();
     }
-    const kernel::LowerFn *lower = kernel::lookupLowering(name);
-    if (!lower)
-      return errorAt(op, strCat("no CPU lowering for op '", name, "'"));
-    auto k = (*lower)(op, strCat(name, "_", position));
+    auto k = lower(op, position);
     if (!k.ok())
       return errorAt(op, std::string(k.status().message()));
     size_t expected = op.operands.size() + op.results.size();
@@ -102,6 +103,27 @@ private:
     }
     plan_.calls.push_back(std::move(call));
     return absl::OkStatus();
+  }
+
+  // The kernel of an op that computes: its lowering, or for a `fusion` the
+  // lowering of its kernel function, named after that function.
+  absl::StatusOr<kernel::Kernel> lower(const ir::Op &op, size_t position) {
+    std::string_view name = op.name();
+    if (name == "fusion") {
+      auto callee = op.getSymbol("callee");
+      if (!callee.ok())
+        return callee.status();
+      const ir::Function *body = module_.lookupFunction(*callee);
+      if (!body || !body->isKernel)
+        return absl::InvalidArgumentError(
+            strCat("'fusion' callee @", *callee, " is not a kernel function"));
+      return kernel::lowerFusion(*body, *callee);
+    }
+    const kernel::LowerFn *lower = kernel::lookupLowering(name);
+    if (!lower)
+      return absl::InvalidArgumentError(
+          strCat("no CPU lowering for op '", name, "'"));
+    return (*lower)(op, strCat(name, "_", position));
   }
 
   absl::Status planParam(const ir::Op &op) {
@@ -132,14 +154,14 @@ private:
   }
 
   // A value computed by a kernel is written straight into the first output
-  // that returns it; every other output is copied at the end of the run.
+  // that returns it (ir::directOutputs, the rule the memory plan uses too);
+  // every other output is copied at the end of the run.
   void placeOutputs() {
+    auto direct = ir::directOutputs(entry_);
     for (size_t j = 0; j < entry_.returns.size(); ++j) {
       const ir::Value *v = entry_.returns[j];
-      bool computed =
-          std::find(produced_.begin(), produced_.end(), v) != produced_.end();
-      auto loc = plan_.locations.find(v);
-      if (computed && loc == plan_.locations.end())
+      auto slot = direct.find(v);
+      if (slot != direct.end() && slot->second == static_cast<int>(j))
         plan_.locations[v] = {Location::Kind::Output, static_cast<int64_t>(j),
                               0};
       else
@@ -147,19 +169,135 @@ private:
     }
   }
 
-  void layOutArena() {
-    std::vector<const ir::Value *> inArena;
-    std::vector<uint64_t> sizes;
+  // The computed values that are not written into an output, in op order.
+  std::vector<const ir::Value *> arenaValues() const {
+    std::vector<const ir::Value *> values;
     for (const ir::Value *v : produced_)
-      if (!plan_.locations.count(v)) {
-        inArena.push_back(v);
+      if (!plan_.locations.count(v))
+        values.push_back(v);
+    return values;
+  }
+
+  absl::Status layOutArena() {
+    std::vector<const ir::Value *> values = arenaValues();
+    bool planned =
+        std::any_of(entry_.ops.begin(), entry_.ops.end(), [](const auto &op) {
+          return op->has(ir::kArenaOffsetsAttr);
+        });
+    if (!planned) {
+      // No memory plan (-O0): one slot per value.
+      std::vector<uint64_t> sizes;
+      for (const ir::Value *v : values)
         sizes.push_back(v->type.byteSize());
+      ArenaLayout layout = layoutArena(sizes);
+      for (size_t i = 0; i < values.size(); ++i)
+        plan_.locations[values[i]] = {Location::Kind::Arena, 0,
+                                      layout.offsets[i]};
+      plan_.arenaBytes = layout.totalBytes;
+      return absl::OkStatus();
+    }
+    auto buffers = plannedBuffers(values);
+    if (!buffers.ok())
+      return buffers.status();
+    auto total = checkPlannedArena(*buffers);
+    if (!total.ok())
+      return total.status();
+    for (size_t i = 0; i < values.size(); ++i)
+      plan_.locations[values[i]] = {Location::Kind::Arena, 0,
+                                    (*buffers)[i].offset};
+    plan_.arenaBytes = *total;
+    return absl::OkStatus();
+  }
+
+  // The offset the memory plan recorded for `v` (-1: not in the arena).
+  absl::StatusOr<int64_t> plannedOffset(const ir::Value &v) const {
+    const ir::Op &op = *v.definingOp;
+    const ir::Attribute *attr = op.find(ir::kArenaOffsetsAttr);
+    if (!attr)
+      return -1;
+    const auto *offsets = std::get_if<std::vector<int64_t>>(attr);
+    if (!offsets || offsets->size() != op.results.size())
+      return absl::InternalError(
+          strCat("'", op.name(), "' has an ", ir::kArenaOffsetsAttr,
+                 " attribute that is not a list of ", op.results.size(),
+                 " integers (one per result)"));
+    return (*offsets)[v.index];
+  }
+
+  // The memory plan's offsets for `values` (in order), with their live
+  // ranges and the operands each may be written over.
+  absl::StatusOr<std::vector<PlannedBuffer>>
+  plannedBuffers(const std::vector<const ir::Value *> &values) const {
+    auto ranges = ir::liveRanges(entry_);
+    std::map<const ir::Value *, size_t> index;
+    std::vector<PlannedBuffer> buffers;
+    for (const ir::Value *v : values) {
+      auto offset = plannedOffset(*v);
+      if (!offset.ok())
+        return offset.status();
+      if (*offset < 0)
+        return absl::InternalError(
+            strCat("the memory plan gives %", v->name, " (computed by '",
+                   v->definingOp->name(),
+                   "', not returned) no arena offset; "
+                   "expected every intermediate value to have one"));
+      const ir::LiveRange &live = ranges.at(v);
+      PlannedBuffer b{v->name,
+                      static_cast<uint64_t>(*offset),
+                      v->type.byteSize(),
+                      live.first,
+                      live.last,
+                      {}};
+      for (const ir::Value *operand : v->definingOp->operands) {
+        auto it = index.find(operand);
+        if (it != index.end() && ranges.at(operand).last == live.first &&
+            std::count(b.mayReuse.begin(), b.mayReuse.end(), it->second) == 0 &&
+            ir::mayWriteOver(module_, *v->definingOp, v->index, operand))
+          b.mayReuse.push_back(it->second);
       }
-    ArenaLayout layout = layoutArena(sizes);
-    for (size_t i = 0; i < inArena.size(); ++i)
-      plan_.locations[inArena[i]] = {Location::Kind::Arena, 0,
-                                     layout.offsets[i]};
-    plan_.arenaBytes = layout.totalBytes;
+      index[v] = buffers.size();
+      buffers.push_back(std::move(b));
+    }
+    // An offset for a value that is not in the arena means the plan and
+    // this code disagree about where values live.
+    for (const auto &op : entry_.ops)
+      for (const ir::Value *r : op->results) {
+        if (index.count(r) || !op->has(ir::kArenaOffsetsAttr))
+          continue;
+        auto offset = plannedOffset(*r);
+        if (!offset.ok())
+          return offset.status();
+        if (*offset < 0)
+          continue;
+        auto loc = plan_.locations.find(r);
+        bool output = loc != plan_.locations.end() &&
+                      loc->second.kind == Location::Kind::Output;
+        return absl::InternalError(strCat(
+            "the memory plan gives %", r->name, " arena offset ", *offset,
+            "; expected -1, since it is ",
+            output ? "written into an output" : "not computed by a kernel"));
+      }
+    return buffers;
+  }
+
+  // A call whose result was planned over one of its operands (in place)
+  // passes the same memory twice; its kernel must not assume otherwise.
+  void markSharedBuffers() {
+    for (KernelCall &call : plan_.calls)
+      for (size_t i = 0; i < call.buffers.size(); ++i)
+        for (size_t j = i + 1; j < call.buffers.size(); ++j) {
+          const Location &a = plan_.locations.at(call.buffers[i]);
+          const Location &b = plan_.locations.at(call.buffers[j]);
+          if (a.kind != Location::Kind::Arena ||
+              b.kind != Location::Kind::Arena)
+            continue;
+          uint64_t aEnd = a.offset + call.buffers[i]->type.byteSize();
+          uint64_t bEnd = b.offset + call.buffers[j]->type.byteSize();
+          if (a.offset < bEnd && b.offset < aEnd) {
+            call.kernel.buffers[i].mayAlias = true;
+            call.kernel.buffers[j].mayAlias = true;
+          }
+        }
   }
 
   void layOutWeights() {

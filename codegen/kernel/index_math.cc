@@ -67,6 +67,35 @@ ExprRef broadcastRavel(std::span<const ExprRef> idx, const Shape &from) {
   return offset;
 }
 
+std::vector<ExprRef> unravel(ExprRef flat, const Shape &shape) {
+  std::vector<ExprRef> coords(shape.size(), Builder::i64(0));
+  if (ir::numElements(shape) == 0)
+    return coords;
+  std::vector<int64_t> strides = ir::rowMajorStrides(shape);
+  bool outermost = true;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    ExprRef c = flat;
+    if (strides[d] != 1)
+      c = Builder::binary(BinaryFn::Div, c, Builder::i64(strides[d]));
+    if (!outermost)
+      c = Builder::binary(BinaryFn::Rem, c, Builder::i64(shape[d]));
+    coords[d] = c;
+    outermost = false;
+  }
+  return coords;
+}
+
+std::vector<ExprRef> broadcastCoords(std::span<const ExprRef> coords,
+                                     const Shape &from) {
+  size_t lead = coords.size() - from.size();
+  std::vector<ExprRef> out;
+  for (size_t d = 0; d < from.size(); ++d)
+    out.push_back(from[d] == 1 ? Builder::i64(0) : coords[lead + d]);
+  return out;
+}
+
 LoopNest::LoopNest(Builder &b, const Shape &shape, std::string_view prefix)
     : shape_(shape) {
   for (size_t d = 0; d < shape.size(); ++d) {

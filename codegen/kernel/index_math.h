@@ -40,6 +40,18 @@ ExprRef ravel(std::span<const ExprRef> idx, const Shape &shape);
 // trailing dimensions; its extent-1 dimensions read index 0).
 ExprRef broadcastRavel(std::span<const ExprRef> idx, const Shape &from);
 
+// The coordinates within `shape` of row-major offset `flat` (the inverse of
+// ravel): (flat / stride) % extent per dimension, with no remainder on the
+// outermost dimension and the constant 0 on extent-1 dimensions. A shape
+// without elements has no offsets; its coordinates are all 0. Pass the
+// result through simplify() to cancel what the loop ranges allow.
+std::vector<ExprRef> unravel(ExprRef flat, const Shape &shape);
+// The coordinates within `from` that position `coords` of a broadcast result
+// reads (NumPy broadcasting: `from` aligns to the trailing dimensions; its
+// extent-1 dimensions read index 0).
+std::vector<ExprRef> broadcastCoords(std::span<const ExprRef> coords,
+                                     const Shape &from);
+
 // One loop per dimension of a shape. Dimensions of extent 1 get no loop
 // (their index is the constant 0), so a kernel over [1, n] is a single
 // loop that can run in parallel.

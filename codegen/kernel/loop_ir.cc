@@ -73,6 +73,15 @@ ExprRef Builder::boolean(bool v) {
   return e;
 }
 
+ExprRef Builder::storedBits(DType storage, uint16_t bits) {
+  assert((storage == DType::F16 || storage == DType::BF16) &&
+         "stored bits of a type that is not a storage type");
+  auto e = makeExpr(Expr::Kind::IntConst, storage);
+  // Sign-extended, like every other IntConst of its width.
+  e->intValue = static_cast<int16_t>(bits);
+  return e;
+}
+
 ExprRef Builder::ref(const Var &v) {
   auto e = makeExpr(Expr::Kind::VarRef, v.type);
   e->var = v;
@@ -344,6 +353,9 @@ private:
     case Expr::Kind::IntConst:
       if (e.type == DType::Bool)
         s << (e.intValue ? "true" : "false");
+      else if (e.type == DType::F16 || e.type == DType::BF16)
+        s << "0x" << std::hex << static_cast<uint16_t>(e.intValue) << std::dec
+          << ":" << ir::dtypeName(e.type);
       else if (e.type == DType::I64)
         s << e.intValue;
       else

@@ -49,7 +49,8 @@ struct Expr {
   };
   Kind kind;
   DType type;                // the result's type (f32 for loads of f16/bf16)
-  int64_t intValue = 0;      // IntConst (also bool: 0/1)
+  int64_t intValue = 0;      // IntConst (also bool: 0/1; for f16/bf16, the
+                             // stored bits, see Builder::storedBits)
   double floatValue = 0;     // FloatConst
   Var var;                   // VarRef
   int buffer = -1;           // Load: index into Kernel::buffers
@@ -84,6 +85,9 @@ struct Buffer {
   DType dtype;
   int64_t numElements = 0;
   bool isOutput = false; // written by the kernel
+  // Shares memory with another buffer of the same call (a result written
+  // over an operand in place), so the backend must not promise no aliasing.
+  bool mayAlias = false;
 };
 
 // A kernel is a function of its buffers, in order: inputs then outputs.
@@ -96,6 +100,11 @@ struct Kernel {
 // Builds expressions and statements; hands out fresh variable ids.
 class Builder {
 public:
+  Builder() = default;
+  // Hands out ids from `firstVarId` on, for statements added to a kernel
+  // whose variables already use the ids below it.
+  explicit Builder(int firstVarId) : nextVar_(firstVarId) {}
+
   Var newVar(DType type, std::string name);
 
   // Expressions.
@@ -104,6 +113,9 @@ public:
   // `cast` (truncated, saturated, NaN -> 0).
   static ExprRef constant(DType type, double v);
   static ExprRef boolean(bool v);
+  // A value of storage type f16/bf16 given by its bits (what loadStored
+  // yields), so constants keep every bit pattern, NaN payloads included.
+  static ExprRef storedBits(DType storage, uint16_t bits);
   static ExprRef ref(const Var &v);
   // Load from a kernel buffer; `bufferDType` is the buffer's element type.
   // The value has the compute type (f32 for f16/bf16).

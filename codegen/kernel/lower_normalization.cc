@@ -1,8 +1,9 @@
-// Normalization: softmax, log_softmax, layer_norm, rms_norm.
+// Normalization: softmax, log_softmax, layer_norm, rms_norm, batch_norm.
 //
 // Each output row (the elements that share every index but the normalized
 // ones) is independent: a parallel nest over rows wraps serial passes over
 // the row, all arithmetic in the compute type (f32 for f16/bf16).
+// batch_norm has no row statistics; it is a per-channel affine map.
 #include <limits>
 
 #include "absl/status/status.h"
@@ -167,6 +168,66 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
   return k;
 }
 
+// batch_norm: x viewed as [outer, C, inner] around the channel axis. The
+// channel's factor scale / sqrt(var + epsilon) is computed once per (outer,
+// c) and the contiguous inner loop is a multiply-add that vectorizes. When
+// the channel axis is innermost (inner == 1, a matmul's features) the loop
+// over channels is itself the contiguous one: the vectors are read with
+// unit stride and the factor is computed per element.
+absl::StatusOr<Kernel> lowerBatchNorm(const ir::Op &op, std::string name) {
+  if (auto s = requireFloat(op); !s.ok())
+    return s;
+  const ir::TensorType &in = op.operand(0)->type;
+  if (op.numOperands() != 5)
+    return absl::InvalidArgumentError(
+        strCat("'batch_norm' has ", op.numOperands(),
+               " operands; expected 5 (x, scale, bias, mean, var)"));
+  auto axis = axisAttribute(op, "axis", 1, in.rank());
+  if (!axis.ok())
+    return axis.status();
+  auto epsilon = op.getFloat("epsilon", 1e-5);
+  if (!epsilon.ok())
+    return epsilon.status();
+  const int64_t channels = in.shape[*axis];
+  if (auto s = checkAffine(op, {channels}); !s.ok())
+    return s;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < *axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = *axis + 1; d < in.rank(); ++d)
+    inner *= in.shape[d];
+  constexpr int kX = 0, kScale = 1, kBias = 2, kMean = 3, kVar = 4, kOut = 5;
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  const DType dt = in.dtype, ct = computeType(dt);
+  LoopNest nest(b, {outer, channels}, "bn");
+  ExprRef c = nest.indices()[1];
+  ExprRef row = addIndex(mulIndex(nest.indices()[0], channels), c);
+  ExprRef factor = div(B::load(kScale, dt, c),
+                       B::unary(UnaryFn::Sqrt, add(B::load(kVar, dt, c),
+                                                   B::constant(ct, *epsilon))));
+  if (inner == 1) {
+    ExprRef y =
+        add(mul(sub(B::load(kX, dt, row), B::load(kMean, dt, c)), factor),
+            B::load(kBias, dt, c));
+    k.body = nest.wrap({B::store(kOut, row, y)}, true);
+    return k;
+  }
+  Var f = b.newVar(ct, "factor"), m = b.newVar(ct, "mean"),
+      sh = b.newVar(ct, "bias");
+  Var j = b.newVar(DType::I64, "j");
+  ExprRef at = addIndex(mulIndex(row, inner), B::ref(j));
+  ExprRef y =
+      add(mul(sub(B::load(kX, dt, at), B::ref(m)), B::ref(f)), B::ref(sh));
+  k.body =
+      nest.wrap({B::declare(f, factor), B::declare(m, B::load(kMean, dt, c)),
+                 B::declare(sh, B::load(kBias, dt, c)),
+                 B::loop(j, B::i64(inner), {B::store(kOut, at, y)})},
+                true);
+  return k;
+}
+
 } // namespace
 
 void registerNormalizationLowerings(LoweringRegistry &r) {
@@ -181,6 +242,9 @@ void registerNormalizationLowerings(LoweringRegistry &r) {
   });
   r.add("rms_norm", [](const ir::Op &op, std::string name) {
     return lowerNorm(op, std::move(name), true);
+  });
+  r.add("batch_norm", [](const ir::Op &op, std::string name) {
+    return lowerBatchNorm(op, std::move(name));
   });
 }
 

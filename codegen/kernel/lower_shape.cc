@@ -1,9 +1,12 @@
-// Shape and data movement: reshape, transpose, broadcast_to, slice, concat,
-// gather, pad. Each copies elements of any dtype as stored (loadStored), so
-// every bit pattern survives, NaN payloads of f16/bf16 included.
+// Shape and data movement. reshape, transpose, broadcast_to and slice are
+// Injective: element functions (element_fn.h) that pass an operand element
+// on untouched. concat, gather and pad are kernels of their own. Each copies
+// elements of any dtype as stored (loadStored), so every bit pattern
+// survives, NaN payloads of f16/bf16 included.
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "codegen/kernel/element_fn.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/ops/slice.h"
@@ -19,22 +22,22 @@ const ir::TensorType &inType(const ir::Op &op, int i = 0) {
 }
 const ir::TensorType &outType(const ir::Op &op) { return op.result(0)->type; }
 
-// Row-major order is unchanged by a reshape: a flat copy.
-absl::StatusOr<Kernel> lowerReshape(const ir::Op &op, std::string name) {
+// Row-major order is unchanged by a reshape: the element at the same flat
+// index.
+absl::StatusOr<ExprRef> reshapeElement(const ir::Op &op,
+                                       const std::vector<ExprRef> &coords,
+                                       const OperandAt &operandAt) {
   const ir::TensorType &in = inType(op), &out = outType(op);
   if (in.numElements() != out.numElements())
     return absl::InvalidArgumentError(
         strCat("'reshape' of ", in.str(), " to ", out.str(),
                "; expected the same element count"));
-  Kernel k = kernelSkeleton(op, std::move(name));
-  Builder b;
-  LoopNest flat(b, {in.numElements()}, "i");
-  ExprRef i = flat.indices()[0];
-  k.body = flat.wrap({B::store(1, i, B::loadStored(0, in.dtype, i))}, true);
-  return k;
+  return operandAt(0, unravel(ravel(coords, out.shape), in.shape));
 }
 
-absl::StatusOr<Kernel> lowerTranspose(const ir::Op &op, std::string name) {
+absl::StatusOr<ExprRef> transposeElement(const ir::Op &op,
+                                         const std::vector<ExprRef> &coords,
+                                         const OperandAt &operandAt) {
   const ir::TensorType &in = inType(op), &out = outType(op);
   const int64_t rank = in.rank();
   std::vector<int64_t> reversed(rank);
@@ -44,7 +47,7 @@ absl::StatusOr<Kernel> lowerTranspose(const ir::Op &op, std::string name) {
   if (!perm.ok())
     return perm.status();
   std::vector<bool> seen(rank, false);
-  bool valid = static_cast<int64_t>(perm->size()) == rank;
+  bool valid = static_cast<int64_t>(perm->size()) == rank && out.rank() == rank;
   for (size_t d = 0; valid && d < perm->size(); ++d) {
     int64_t p = (*perm)[d];
     valid = p >= 0 && p < rank && !seen[p] && out.shape[d] == in.shape[p];
@@ -56,20 +59,15 @@ absl::StatusOr<Kernel> lowerTranspose(const ir::Op &op, std::string name) {
         strCat("'transpose' perm is [", strJoin(*perm, ", "), "] for ",
                in.str(), " -> ", out.str(), "; expected a permutation of 0..",
                rank - 1, " with out.shape[i] = x.shape[perm[i]]"));
-  Kernel k = kernelSkeleton(op, std::move(name));
-  Builder b;
-  LoopNest nest(b, out.shape, "i");
   std::vector<ExprRef> inIdx(rank);
   for (int64_t d = 0; d < rank; ++d)
-    inIdx[(*perm)[d]] = nest.indices()[d];
-  k.body =
-      nest.wrap({B::store(1, ravel(nest.indices(), out.shape),
-                          B::loadStored(0, in.dtype, ravel(inIdx, in.shape)))},
-                true);
-  return k;
+    inIdx[(*perm)[d]] = coords[d];
+  return operandAt(0, std::move(inIdx));
 }
 
-absl::StatusOr<Kernel> lowerBroadcastTo(const ir::Op &op, std::string name) {
+absl::StatusOr<ExprRef> broadcastToElement(const ir::Op &op,
+                                           const std::vector<ExprRef> &coords,
+                                           const OperandAt &operandAt) {
   const ir::TensorType &in = inType(op), &out = outType(op);
   bool valid = in.rank() <= out.rank();
   for (int64_t d = 0; valid && d < in.rank(); ++d) {
@@ -80,20 +78,14 @@ absl::StatusOr<Kernel> lowerBroadcastTo(const ir::Op &op, std::string name) {
     return absl::InvalidArgumentError(
         strCat("'broadcast_to' of ", in.str(), " to ", out.str(),
                "; expected a shape the operand broadcasts to"));
-  Kernel k = kernelSkeleton(op, std::move(name));
-  Builder b;
-  LoopNest nest(b, out.shape, "i");
-  k.body = nest.wrap(
-      {B::store(1, ravel(nest.indices(), out.shape),
-                B::loadStored(0, in.dtype,
-                              broadcastRavel(nest.indices(), in.shape)))},
-      true);
-  return k;
+  return operandAt(0, broadcastCoords(coords, in.shape));
 }
 
-absl::StatusOr<Kernel> lowerSlice(const ir::Op &op, std::string name) {
+// Per axis, start + i * step (steps may be negative).
+absl::StatusOr<ExprRef> sliceElement(const ir::Op &op,
+                                     const std::vector<ExprRef> &coords,
+                                     const OperandAt &operandAt) {
   const ir::TensorType &in = inType(op), &out = outType(op);
-  const int64_t rank = in.rank();
   auto spec = ir::ops::resolveSlice(op, in);
   if (!spec.ok())
     return spec.status();
@@ -101,18 +93,11 @@ absl::StatusOr<Kernel> lowerSlice(const ir::Op &op, std::string name) {
     return absl::InvalidArgumentError(
         strCat("'slice' result is ", out.str(), "; expected ",
                ir::TensorType{out.dtype, spec->shape}.str()));
-  Kernel k = kernelSkeleton(op, std::move(name));
-  Builder b;
-  LoopNest nest(b, out.shape, "i");
-  std::vector<ExprRef> inIdx(rank);
-  for (int64_t d = 0; d < rank; ++d)
-    inIdx[d] = addIndex(B::i64(spec->start[d]),
-                        mulIndex(nest.indices()[d], spec->step[d]));
-  k.body =
-      nest.wrap({B::store(op.numOperands(), ravel(nest.indices(), out.shape),
-                          B::loadStored(0, in.dtype, ravel(inIdx, in.shape)))},
-                true);
-  return k;
+  std::vector<ExprRef> inIdx(in.rank());
+  for (int64_t d = 0; d < in.rank(); ++d)
+    inIdx[d] =
+        addIndex(B::i64(spec->start[d]), mulIndex(coords[d], spec->step[d]));
+  return operandAt(0, std::move(inIdx));
 }
 
 // Each operand is a block of rows of `chunk` contiguous elements; row r of
@@ -299,11 +284,16 @@ absl::StatusOr<Kernel> lowerPad(const ir::Op &op, std::string name) {
 
 } // namespace
 
+void registerShapeElementFns(ElementFnRegistry &r) {
+  r.add("reshape", reshapeElement);
+  r.add("transpose", transposeElement);
+  r.add("broadcast_to", broadcastToElement);
+  r.add("slice", sliceElement);
+}
+
 void registerShapeLowerings(LoweringRegistry &r) {
-  r.add("reshape", lowerReshape);
-  r.add("transpose", lowerTranspose);
-  r.add("broadcast_to", lowerBroadcastTo);
-  r.add("slice", lowerSlice);
+  for (const char *name : {"reshape", "transpose", "broadcast_to", "slice"})
+    r.add(name, lowerInjectiveOp);
   r.add("concat", lowerConcat);
   r.add("gather", lowerGather);
   r.add("pad", lowerPad);

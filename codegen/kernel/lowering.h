@@ -16,6 +16,26 @@ namespace nyx::kernel {
 
 // The kernel's buffers are the op's operands (in order) then its results,
 // each a dense row-major array of its type; `name` is the kernel name.
+//
+// Anchor contract. A fused kernel (lower_fusion.h) takes the kernel of its
+// anchor op (one result, n operands) and rewrites it, so every lowering of
+// a Reduction, Normalization, Contraction or Other op must keep to this:
+// - operands are read only by Load of buffers 0..n-1, with the element's
+//   row-major offset as the index (loads may yield the compute type or, for
+//   data movement, the stored bits);
+// - the result is written only by Store to buffer n; no other buffer is
+//   written;
+// - either the result is never loaded, so every Store(n, e, v) can become
+//   stores of the fused values at e (an element stored twice ends with its
+//   last value, as in memory);
+// - or the kernel accumulates in its result (loads it back): then every
+//   access to buffer n, over the loops around it that its index depends on
+//   (inside the parallel loop when the kernel is one), reaches the same
+//   elements, so each iteration of that loop (or the whole kernel) owns a
+//   fixed set of elements and leaves them final. The fused kernel applies
+//   its epilogue to that set at the end of each iteration (of the kernel).
+// lowerFusion checks this structurally and reports a lowering that breaks
+// it.
 using LowerFn =
     std::function<absl::StatusOr<Kernel>(const ir::Op &op, std::string name)>;
 

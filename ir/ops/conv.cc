@@ -319,6 +319,8 @@ void registerConvOps(OpRegistry &r) {
               .maxOperands = 1,
               .inferTypes = inferAvgPool,
               .interpret = interpretAvgPool});
+  r.setFusionKind({"conv2d", "max_pool2d", "avg_pool2d"},
+                  FusionKind::Contraction);
 }
 
 } // namespace nyx::ir

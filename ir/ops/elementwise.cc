@@ -355,6 +355,12 @@ void registerElementwiseOps(OpRegistry &r) {
   registerCompare(r);
   registerSelect(r);
   registerCast(r);
+  r.setFusionKind({"neg",  "abs", "relu",    "exp",  "log",    "sqrt", "rsqrt",
+                   "tanh", "erf", "sigmoid", "silu", "gelu",   "add",  "sub",
+                   "mul",  "div", "pow",     "max",  "min",    "eq",   "ne",
+                   "lt",   "le",  "gt",      "ge",   "select", "cast"},
+                  FusionKind::Elementwise);
+  r.setCommutative({"add", "mul", "max", "min", "eq", "ne"});
 }
 
 } // namespace nyx::ir

@@ -123,6 +123,7 @@ void registerLinalgOps(OpRegistry &r) {
               .maxOperands = 2,
               .inferTypes = inferMatmul,
               .interpret = interpretMatmul});
+  r.setFusionKind({"matmul"}, FusionKind::Contraction);
 }
 
 } // namespace nyx::ir

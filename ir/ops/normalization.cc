@@ -1,4 +1,5 @@
-// softmax, log_softmax, layer_norm and rms_norm. Semantics: docs/ops.md.
+// softmax, log_softmax, layer_norm, rms_norm and batch_norm. Semantics:
+// docs/ops.md.
 //
 // The interpreter computes these in f64 for every float dtype and rounds each
 // result element once.
@@ -149,6 +150,75 @@ void addNorm(OpRegistry &r, std::string name, int maxOperands, bool centered,
   r.add(std::move(def));
 }
 
+// batch_norm(x, scale, bias, mean, var) {axis = 1, epsilon = 1e-5}: an
+// inference-time affine map per channel (the index along `axis`); the four
+// vectors have shape [x.shape[axis]] and x's dtype.
+absl::StatusOr<int64_t> batchNormAxis(const Op &op) {
+  NYX_ASSIGN_OR_RETURN(int64_t axis, op.getInt("axis", 1));
+  return normalizeAxis(op, axis, op.operand(0)->type.rank());
+}
+
+absl::StatusOr<std::vector<TensorType>> inferBatchNorm(const Op &op) {
+  NYX_RETURN_IF_ERROR(checkOpBasics(op, {"axis", "epsilon"}));
+  NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, DTypeClass::Float));
+  NYX_RETURN_IF_ERROR(checkMinRank(op, 0, 1));
+  NYX_ASSIGN_OR_RETURN(int64_t axis, batchNormAxis(op));
+  NYX_RETURN_IF_ERROR(op.getFloat("epsilon", 1e-5).status());
+  const TensorType &x = op.operand(0)->type;
+  const Shape channels = {x.shape[axis]};
+  static constexpr std::string_view kRoles[] = {"x", "scale", "bias", "mean",
+                                                "var"};
+  for (int i = 1; i < op.numOperands(); ++i) {
+    const TensorType &t = op.operand(i)->type;
+    if (t.dtype != x.dtype)
+      return opError(op, strCat(kRoles[i], " has dtype ", dtypeName(t.dtype),
+                                "; expected ", dtypeName(x.dtype),
+                                " (the dtype of x)"));
+    if (t.shape != channels)
+      return opError(op, strCat(kRoles[i], " has shape [", shapeString(t.shape),
+                                "]; expected [", x.shape[axis], "] (x.shape[",
+                                axis, "])"));
+  }
+  return std::vector<TensorType>{x};
+}
+
+// y = (x - mean[c]) * (scale[c] / sqrt(var[c] + epsilon)) + bias[c], where c
+// is the element's index along `axis`.
+absl::Status batchNormInto(const Op &op, std::span<const Tensor *const> in,
+                           Tensor &out) {
+  const Tensor &x = *in[0], &scale = *in[1], &bias = *in[2], &mean = *in[3],
+               &var = *in[4];
+  NYX_ASSIGN_OR_RETURN(int64_t axis, batchNormAxis(op));
+  NYX_ASSIGN_OR_RETURN(double eps, op.getFloat("epsilon", 1e-5));
+  const int64_t channels = x.shape()[axis];
+  const int64_t inner = rowMajorStrides(x.shape())[axis];
+  std::vector<double> factor(channels);
+  for (int64_t c = 0; c < channels; ++c)
+    factor[c] = scale.getDouble(c) / std::sqrt(var.getDouble(c) + eps);
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    const int64_t c = i / inner % channels;
+    storeRounded(out, i,
+                 (x.getDouble(i) - mean.getDouble(c)) * factor[c] +
+                     bias.getDouble(c));
+  }
+  return absl::OkStatus();
+}
+
+void addBatchNorm(OpRegistry &r) {
+  OpDef def;
+  def.name = "batch_norm";
+  def.minOperands = def.maxOperands = 5;
+  def.inferTypes = [](const Op &op, const Module &) {
+    return inferBatchNorm(op);
+  };
+  def.interpret = [](const Op &op, std::span<const Tensor *const> in,
+                     std::span<Tensor> out,
+                     const InterpContext &) -> absl::Status {
+    return batchNormInto(op, in, out[0]);
+  };
+  r.add(std::move(def));
+}
+
 } // namespace
 
 void registerNormalizationOps(OpRegistry &r) {
@@ -156,6 +226,12 @@ void registerNormalizationOps(OpRegistry &r) {
   addSoftmax(r, "log_softmax", /*logarithmic=*/true);
   addNorm(r, "layer_norm", 3, /*centered=*/true, 1e-5);
   addNorm(r, "rms_norm", 2, /*centered=*/false, 1e-6);
+  r.setFusionKind({"softmax", "log_softmax", "layer_norm", "rms_norm"},
+                  FusionKind::Normalization);
+  addBatchNorm(r);
+  // A per-channel affine map that fold-batchnorm removes where it follows a
+  // conv2d or matmul; what is left runs as a kernel of its own.
+  r.setFusionKind({"batch_norm"}, FusionKind::Other);
 }
 
 } // namespace nyx::ir

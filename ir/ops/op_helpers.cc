@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/buffer_rules.h"
 #include "ir/half.h"
 #include "ir/strings.h"
 
@@ -32,7 +33,9 @@ absl::Status checkOperandCount(const Op &op) {
 absl::Status checkAttrNames(const Op &op,
                             std::initializer_list<std::string_view> allowed) {
   for (const auto &[name, value] : op.attrs) {
-    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end())
+    // The memory plan's annotation may sit on any op.
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end() ||
+        name == kArenaOffsetsAttr)
       continue;
     std::string takes = allowed.size() == 0
                             ? std::string("it takes no attributes")

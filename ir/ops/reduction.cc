@@ -176,6 +176,9 @@ void registerReductionOps(OpRegistry &r) {
   addReduce(r, "reduce_max", ReduceKind::Max, DTypeClass::Numeric);
   addReduce(r, "reduce_min", ReduceKind::Min, DTypeClass::Numeric);
   registerArgmax(r);
+  r.setFusionKind(
+      {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "argmax"},
+      FusionKind::Reduction);
 }
 
 } // namespace nyx::ir

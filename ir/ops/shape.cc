@@ -556,6 +556,8 @@ void registerShapeOps(OpRegistry &r) {
               .maxOperands = 1,
               .inferTypes = inferPad,
               .interpret = interpretPad});
+  r.setFusionKind({"reshape", "transpose", "broadcast_to", "slice"},
+                  FusionKind::Injective);
 }
 
 } // namespace nyx::ir

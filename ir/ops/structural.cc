@@ -88,16 +88,26 @@ absl::StatusOr<const Function *> calleeOf(const Op &op, const Module &m) {
   return f;
 }
 
-void registerCall(OpRegistry &r) {
+// `call` runs a function; `fusion` runs a kernel function (one fused
+// kernel). Both mean exactly "the callee's results on these arguments".
+void registerCallLike(OpRegistry &r, std::string name, bool kernel) {
   OpDef def;
-  def.name = "call";
+  def.name = name;
   def.minOperands = 0;
   def.maxOperands = -1;
   def.inferTypes =
-      [](const Op &op,
-         const Module &m) -> absl::StatusOr<std::vector<TensorType>> {
+      [kernel](const Op &op,
+               const Module &m) -> absl::StatusOr<std::vector<TensorType>> {
     NYX_RETURN_IF_ERROR(checkOpBasics(op, {"callee"}));
     NYX_ASSIGN_OR_RETURN(const Function *f, calleeOf(op, m));
+    if (f->isKernel != kernel)
+      return opError(op, strCat("callee @", f->name, " is ",
+                                f->isKernel ? "a kernel" : "not a kernel",
+                                "; expected ",
+                                kernel ? "a kernel function (use 'call' for "
+                                         "ordinary functions)"
+                                       : "an ordinary function (kernels are "
+                                         "run by 'fusion')"));
     if (static_cast<size_t>(op.numOperands()) != f->params.size())
       return opError(op, strCat("passes ", op.numOperands(), " arguments to @",
                                 f->name, "; expected ", f->params.size()));
@@ -139,7 +149,9 @@ void registerCall(OpRegistry &r) {
 void registerStructuralOps(OpRegistry &r) {
   registerConstant(r);
   registerParam(r);
-  registerCall(r);
+  registerCallLike(r, "call", /*kernel=*/false);
+  registerCallLike(r, "fusion", /*kernel=*/true);
+  r.setFusionKind({"constant", "param", "call", "fusion"}, FusionKind::Opaque);
 }
 
 } // namespace nyx::ir

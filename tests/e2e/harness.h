@@ -34,6 +34,7 @@
 #include "ir/parser.h"
 #include "ir/strings.h"
 #include "ir/tensor.h"
+#include "passes/pass_manager.h"
 #include "tests/support/tensor_match.h"
 #include "gtest/gtest.h"
 
@@ -63,7 +64,25 @@ struct HarnessOptions {
   ir::WeightMap weights;
   // Outputs must equal the interpreter's bit for bit (NaN payloads too).
   bool bitExact = false;
+  // Passes run (verifying after each) on the module that is compiled, e.g.
+  // "verify,shape-infer,inline,memory-plan"; the interpreter runs the module
+  // as parsed. Empty: compile the module as parsed.
+  std::string pipeline;
 };
+
+// Parses `moduleText` and runs `pipeline` on it (nothing when empty).
+inline absl::StatusOr<std::unique_ptr<ir::Module>>
+parseWithPipeline(const std::string &moduleText, const std::string &pipeline) {
+  auto parsed = ir::parseModule(moduleText, "test.nyx");
+  if (!parsed.ok() || pipeline.empty())
+    return parsed;
+  auto pm = passes::PassManager::parse(pipeline);
+  if (!pm.ok())
+    return pm.status();
+  if (absl::Status s = pm->run(**parsed, {}, {}); !s.ok())
+    return s;
+  return parsed;
+}
 
 // A tensor of `type` filled from `rng` according to `opts`.
 inline ir::Tensor randomTensor(const ir::TensorType &type, std::mt19937_64 &rng,
@@ -223,11 +242,25 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   auto expected = interpreter.run(fn, inputs);
   ASSERT_TRUE(expected.ok()) << "interpreter: " << expected.status().message();
 
+  std::unique_ptr<ir::Module> transformed;
+  const ir::Module *compiledModule = &module;
+  const ir::Function *compiledEntry = &fn;
+  if (!opts.pipeline.empty()) {
+    auto t = parseWithPipeline(moduleText, opts.pipeline);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    transformed = std::move(*t);
+    auto e = transformed->entry();
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    compiledModule = transformed.get();
+    compiledEntry = *e;
+  }
+
   codegen::Options copts;
   copts.modelName = "nyx_test";
   copts.target = opts.target;
   copts.optLevel = opts.optLevel;
-  auto model = LoadedModel::build(module, fn, weights, copts);
+  auto model =
+      LoadedModel::build(*compiledModule, *compiledEntry, weights, copts);
   ASSERT_TRUE(model) << moduleText;
 
   std::vector<ir::Tensor> outputs;

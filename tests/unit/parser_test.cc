@@ -336,8 +336,9 @@ TEST(ParserErrors, UnexpectedTokens) {
   EXPECT_EQ(errorOf("func @f(%x: f32[2]) -> (f32[2]) {\n  return %x\n"),
             "t.nyx:3:1: error: expected '}' to close function @f, found end "
             "of input");
-  EXPECT_EQ(errorOf("funk @f"),
-            "t.nyx:1:1: error: expected 'param' or 'func', found 'funk'");
+  EXPECT_EQ(
+      errorOf("funk @f"),
+      "t.nyx:1:1: error: expected 'param', 'func' or 'kernel', found 'funk'");
   EXPECT_EQ(errorOf("func f()"), "t.nyx:1:6: error: expected the function "
                                  "name (@name) after 'func', found 'f'");
   EXPECT_EQ(errorOf("func @f(%x f32[2])"),
@@ -380,7 +381,7 @@ TEST(ParserErrors, UnexpectedTokens) {
             "end of input");
   EXPECT_EQ(errorOf("module @m\nmodule @n"),
             "t.nyx:2:1: error: 'module' must come first and only once; "
-            "expected 'param' or 'func'");
+            "expected 'param', 'func' or 'kernel'");
   EXPECT_EQ(errorOf("module @a.b"),
             "t.nyx:1:8: error: module name @a.b is not a C identifier; "
             "expected letters, digits and '_', not starting with a digit");

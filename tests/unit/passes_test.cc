@@ -29,8 +29,8 @@ func @main(%x: f32[2]) -> (f32[2]) {
 TEST(PassManager, ParsesAPipelineAndRejectsUnknownNames) {
   auto pm = PassManager::parse("verify, inline,shape-infer");
   ASSERT_TRUE(pm.ok());
-  ASSERT_EQ(pm->passes().size(), 3u);
-  EXPECT_EQ(pm->passes()[1]->name, "inline");
+  ASSERT_EQ(pm->steps().size(), 3u);
+  EXPECT_EQ(pm->steps()[1].pass->name, "inline");
   auto bad = PassManager::parse("inline,fold-everything");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(std::string(bad.status().message())

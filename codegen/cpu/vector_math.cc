@@ -1,0 +1,65 @@
+#include "codegen/cpu/vector_math.h"
+
+#include <string>
+#include <vector>
+
+namespace nyx::codegen::cpu {
+namespace {
+
+struct MathFunction {
+  const char *f32, *f64; // the scalar libm names
+  const char *intrinsic; // the LLVM intrinsic's stem ("" for none)
+  int args;
+};
+
+// The functions generated kernels call; libmvec has each in SSE ('b'),
+// AVX2 ('d') and AVX-512 ('e') widths.
+constexpr MathFunction kFunctions[] = {
+    {"expf", "exp", "exp", 1}, {"logf", "log", "log", 1},
+    {"powf", "pow", "pow", 2}, {"erff", "erf", "", 1},
+    {"tanhf", "tanh", "", 1},
+};
+
+struct Isa {
+  char letter;
+  int f32Lanes;
+};
+constexpr Isa kIsas[] = {{'b', 4}, {'d', 8}, {'e', 16}};
+
+} // namespace
+
+void addVectorMathLibrary(llvm::TargetLibraryInfoImpl &info,
+                          const llvm::Triple &triple) {
+  if (!triple.isX86() || !triple.isOSLinux() || !triple.isArch64Bit())
+    return;
+  // VecDesc keeps StringRefs, so the names live as long as the process.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const MathFunction &f : kFunctions)
+      for (const Isa &isa : kIsas)
+        for (int wide = 0; wide < 2; ++wide) {
+          int lanes = wide ? isa.f32Lanes / 2 : isa.f32Lanes;
+          std::string params(f.args, 'v');
+          const char *scalar = wide ? f.f64 : f.f32;
+          n.push_back(std::string("_ZGV") + isa.letter + "N" +
+                      std::to_string(lanes) + params + "_" + scalar);
+          n.push_back("_ZGV_LLVM_N" + std::to_string(lanes) + params);
+          n.push_back(scalar);
+          n.push_back(*f.intrinsic ? std::string("llvm.") + f.intrinsic +
+                                         (wide ? ".f64" : ".f32")
+                                   : std::string());
+        }
+    return n;
+  }();
+  std::vector<llvm::VecDesc> descs;
+  for (size_t i = 0; i < names.size(); i += 4) {
+    unsigned lanes = std::stoi(names[i + 1].substr(11));
+    auto vf = llvm::ElementCount::getFixed(lanes);
+    descs.emplace_back(names[i + 2], names[i], vf, false, names[i + 1]);
+    if (!names[i + 3].empty())
+      descs.emplace_back(names[i + 3], names[i], vf, false, names[i + 1]);
+  }
+  info.addVectorizableFunctions(descs);
+}
+
+} // namespace nyx::codegen::cpu

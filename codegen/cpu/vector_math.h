@@ -1,0 +1,17 @@
+// Which vector functions of glibc's libmvec may replace calls to scalar
+// math functions when a loop is vectorized. LLVM knows libmvec's SSE and
+// AVX2 entry points; this adds the AVX-512 ones and the functions glibc 2.35
+// added (erf, tanh), so a 16-lane loop calls one `_ZGVeN16v_expf` instead of
+// 16 `expf`s.
+#pragma once
+
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/TargetParser/Triple.h"
+
+namespace nyx::codegen::cpu {
+
+// Adds the libmvec mappings to `info` when `triple` is x86-64 Linux.
+void addVectorMathLibrary(llvm::TargetLibraryInfoImpl &info,
+                          const llvm::Triple &triple);
+
+} // namespace nyx::codegen::cpu
