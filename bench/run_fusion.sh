@@ -2,8 +2,11 @@
 # Fused vs unfused, side by side in one process per case and thread count:
 # each case is compiled with nyxc -O2 (the standard pipeline) and with the
 # same pipeline minus `fuse`, and pair_bench times both and checks that
-# they agree. NumPy runs the elementwise chain as a peer (preallocated
-# outputs, one temporary). Usage: bench/run_fusion.sh [ITERS]
+# they agree. The cases: the elementwise chain and the softmax/layer_norm
+# pipeline of bench/fusion, then the GPT-2 block and ResNet-18 graphs of
+# bench/models with random weights. NumPy runs the elementwise chain as a
+# peer (preallocated outputs, one temporary).
+# Usage: bench/run_fusion.sh [ITERS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${NYX_BUILD_DIR:-$root/build}
@@ -26,11 +29,19 @@ sizes() {
     sed 's/[^0-9]//g' | paste -sd, -
 }
 
+/usr/bin/python3 "$root/bench/models/make_models.py" "$work/models" --weights
+
 printf '%s\n' "case: fused (nyxc -O2) vs unfused (-O2 without fuse); ratio = unfused/fused"
-for case in chain softmax_layernorm; do
+for case in chain softmax_layernorm gpt2_block resnet18; do
+  model=$root/bench/fusion/$case.nyx
+  weights=()
+  if [ ! -f "$model" ]; then
+    model=$work/models/$case.nyx
+    weights=(--weights "$work/models/$case.safetensors")
+  fi
   for variant in fused unfused; do
     pipeline=${!variant}
-    "$nyxc" "$root/bench/fusion/$case.nyx" --passes="$pipeline" --name "$variant" \
+    "$nyxc" "$model" "${weights[@]}" --passes="$pipeline" --name "$variant" \
       -o "$work/$variant.o" --header "$work/$variant.h"
     cc -shared -o "$work/$variant.so" "$work/$variant.o" -lm
   done

@@ -51,6 +51,11 @@ struct OpDef {
   std::string name;
   FusionKind fusion = FusionKind::Other;
   bool commutative = false; // binary, f(a, b) == f(b, a) bit for bit
+  // Injective ops: whether consecutive result elements along the last axis
+  // read consecutive operand elements (null means they do). A kernel that
+  // reads such an op's result many times (a GEMM) may read through it
+  // without losing its memory locality.
+  std::function<bool(const Op &)> keepsInnermostAxis;
   int minOperands = 0;
   int maxOperands = 0; // -1: any number
   // Verifier and shape rule in one: checks operand types and attributes and

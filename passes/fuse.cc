@@ -37,6 +37,13 @@ bool isSplatConstant(const ir::Op &op) {
   return value.ok() && (*value)->isSplat();
 }
 
+// What a Contraction (which reads each operand element many times) may read
+// through: data movement that keeps the innermost axis contiguous.
+bool keepsLocality(const ir::Op &op) {
+  return kindOf(op) == FusionKind::Injective &&
+         (!op.def->keepsInnermostAxis || op.def->keepsInnermostAxis(op));
+}
+
 bool isAnchorKind(FusionKind k) {
   return k == FusionKind::Reduction || k == FusionKind::Normalization ||
          k == FusionKind::Contraction;
@@ -50,6 +57,7 @@ struct Group {
   std::vector<int> members; // op positions, ascending
   int anchor = -1;          // op position of the anchor, or -1
   bool alive = true;
+  bool sealed = false; // an op that takes no part in fusion, alone
 };
 
 class Fuser {
@@ -119,11 +127,18 @@ private:
   }
 
   // Merging the ops of `set` into one kernel is legal when no path from a
-  // member leaves the set and re-enters it.
+  // member leaves the set and re-enters it. Other groups run as units, so
+  // reaching one member of a group reaches all of them.
   bool acyclic(const std::set<int> &set) const {
     int last = *set.rbegin();
     std::vector<char> seen(ops_.size(), 0);
     std::vector<int> stack;
+    auto visit = [&](int p) {
+      if (seen[p] || inSet(p, set) || p >= last)
+        return;
+      seen[p] = 1;
+      stack.push_back(p);
+    };
     auto pushUsersOf = [&](int op) {
       for (const ir::Value *r : ops_[op]->results) {
         auto it = users_.find(r);
@@ -131,10 +146,10 @@ private:
           continue;
         for (const ir::Op *u : it->second) {
           int p = position_.at(u);
-          if (!seen[p] && !inSet(p, set) && p < last) {
-            seen[p] = 1;
-            stack.push_back(p);
-          }
+          visit(p);
+          if (groupOf_[p] >= 0 && !inSet(p, set))
+            for (int m : groups_[groupOf_[p]].members)
+              visit(m);
         }
       }
     };
@@ -191,7 +206,7 @@ private:
     if (k == FusionKind::Opaque)
       return;
     if (op.results.size() != 1) {
-      newGroup(i);
+      groups_[newGroup(i)].sealed = true;
       return;
     }
     if (isAnchorKind(k)) {
@@ -201,7 +216,7 @@ private:
       return;
     }
     if (!isPointKind(k)) {
-      newGroup(i);
+      groups_[newGroup(i)].sealed = true;
       return;
     }
     joinProducers(i);
@@ -214,14 +229,14 @@ private:
     std::set<int> candidates;
     for (const ir::Value *v : anchor.operands) {
       int pg = groupOfValue(v);
-      if (pg >= 0 && pg != g && groups_[pg].anchor < 0)
+      if (pg >= 0 && pg != g && groups_[pg].anchor < 0 && !groups_[pg].sealed)
         candidates.insert(pg);
     }
     for (int pg : candidates) {
       const Group &p = groups_[pg];
       bool ok = true;
       for (int op : p.members)
-        ok &= !injectiveOnly || kindOf(*ops_[op]) == FusionKind::Injective;
+        ok &= !injectiveOnly || keepsLocality(*ops_[op]);
       std::set<int> set = membersOf({g, pg}, -1);
       if (ok && usedOnlyWithin(p.members, set, -1) && acyclic(set))
         absorb(g, pg);
@@ -235,7 +250,8 @@ private:
     std::vector<int> joined;
     for (const ir::Value *v : op.operands) {
       int pg = groupOfValue(v);
-      if (pg < 0 || std::find(joined.begin(), joined.end(), pg) != joined.end())
+      if (pg < 0 || groups_[pg].sealed ||
+          std::find(joined.begin(), joined.end(), pg) != joined.end())
         continue;
       std::vector<int> trial = joined;
       trial.push_back(pg);
@@ -267,13 +283,22 @@ private:
     if (anchors > 1)
       return false;
     std::set<int> set = membersOf(ids, i);
-    // Beside an anchor, other groups may only join as values the epilogue
-    // reads, never as results of their own.
-    if (anchor >= 0)
-      for (int g : ids)
-        if (groups_[g].anchor < 0 &&
-            !usedOnlyWithin(groups_[g].members, set, -1))
+    // Beside an anchor, other groups may only join as side values the
+    // epilogue reads: never results of their own, never reading the
+    // anchor's group (only the epilogue itself may, at the same position).
+    if (anchor >= 0) {
+      int anchorGroup = groupOf_[anchor];
+      for (int g : ids) {
+        if (g == anchorGroup)
+          continue;
+        if (!usedOnlyWithin(groups_[g].members, set, -1))
           return false;
+        for (int m : groups_[g].members)
+          for (const ir::Value *v : ops_[m]->operands)
+            if (groupOfValue(v) == anchorGroup)
+              return false;
+      }
+    }
     if (anchor >= 0) {
       // An epilogue: elementwise at the anchor's positions, reading group
       // values only where their shape is the anchor result's.

@@ -224,8 +224,9 @@ private:
   llvm::Value *elementPointer(int buffer, const Expr &index) {
     const kernel::Buffer &buf = kernel_.buffers.at(buffer);
     llvm::Value *i = convert(expr(index), index.type, DType::I64);
+    int memory = buf.sameMemoryAs >= 0 ? buf.sameMemoryAs : buffer;
     return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype),
-                                fn_.getArg(buffer), i);
+                                fn_.getArg(memory), i);
   }
 
   void store(const Stmt &s) {
@@ -502,13 +503,18 @@ llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
       type, llvm::GlobalValue::InternalLinkage, name, module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   setTargetAttributes(*fn, target);
+  // Every access goes through one pointer per memory, so each argument may
+  // be noalias; one that an in-place result writes through is not readonly.
+  std::vector<bool> written(k.buffers.size(), false);
+  for (const kernel::Buffer &b : k.buffers)
+    if (b.isOutput && b.sameMemoryAs >= 0)
+      written[b.sameMemoryAs] = true;
   for (size_t i = 0; i < k.buffers.size(); ++i) {
     llvm::Argument *arg = fn->getArg(i);
     arg->setName(k.buffers[i].name);
-    if (!k.buffers[i].mayAlias)
-      arg->addAttr(llvm::Attribute::NoAlias);
+    arg->addAttr(llvm::Attribute::NoAlias);
     arg->addAttr(llvm::Attribute::NoCapture);
-    if (!k.buffers[i].isOutput)
+    if (!k.buffers[i].isOutput && !written[i])
       arg->addAttr(llvm::Attribute::ReadOnly);
   }
   if (withRange) {

@@ -55,7 +55,8 @@ public:
     placeOutputs();
     if (auto s = layOutArena(); !s.ok())
       return s;
-    markSharedBuffers();
+    if (auto s = markSharedBuffers(); !s.ok())
+      return s;
     layOutWeights();
     return std::move(plan_);
   }
@@ -281,11 +282,15 @@ private:
   }
 
   // A call whose result was planned over one of its operands (in place)
-  // passes the same memory twice; its kernel must not assume otherwise.
-  void markSharedBuffers() {
+  // passes the same memory twice; its kernel then reaches both through the
+  // operand's pointer. (Two values live at one op overlap only this way:
+  // an in-place result starts where its operand does.)
+  absl::Status markSharedBuffers() {
     for (KernelCall &call : plan_.calls)
       for (size_t i = 0; i < call.buffers.size(); ++i)
         for (size_t j = i + 1; j < call.buffers.size(); ++j) {
+          if (call.buffers[i] == call.buffers[j])
+            continue; // one value read twice
           const Location &a = plan_.locations.at(call.buffers[i]);
           const Location &b = plan_.locations.at(call.buffers[j]);
           if (a.kind != Location::Kind::Arena ||
@@ -293,11 +298,18 @@ private:
             continue;
           uint64_t aEnd = a.offset + call.buffers[i]->type.byteSize();
           uint64_t bEnd = b.offset + call.buffers[j]->type.byteSize();
-          if (a.offset < bEnd && b.offset < aEnd) {
-            call.kernel.buffers[i].mayAlias = true;
-            call.kernel.buffers[j].mayAlias = true;
-          }
+          if (a.offset >= bEnd || b.offset >= aEnd)
+            continue;
+          if (a.offset != b.offset || !call.kernel.buffers[j].isOutput ||
+              call.kernel.buffers[i].isOutput)
+            return absl::InternalError(
+                strCat("values %", call.buffers[i]->name, " and %",
+                       call.buffers[j]->name,
+                       " of one kernel overlap in the "
+                       "arena without being an in-place pair"));
+          call.kernel.buffers[j].sameMemoryAs = static_cast<int>(i);
         }
+    return absl::OkStatus();
   }
 
   void layOutWeights() {

@@ -85,9 +85,10 @@ struct Buffer {
   DType dtype;
   int64_t numElements = 0;
   bool isOutput = false; // written by the kernel
-  // Shares memory with another buffer of the same call (a result written
-  // over an operand in place), so the backend must not promise no aliasing.
-  bool mayAlias = false;
+  // When >= 0, this buffer is the memory of buffer `sameMemoryAs` of the same
+  // kernel (a result written over an operand in place): the backend reads
+  // and writes it through that buffer's pointer, so both are one pointer.
+  int sameMemoryAs = -1;
 };
 
 // A kernel is a function of its buffers, in order: inputs then outputs.

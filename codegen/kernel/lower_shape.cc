@@ -46,6 +46,9 @@ absl::StatusOr<ExprRef> transposeElement(const ir::Op &op,
   auto perm = op.getInts("perm", reversed);
   if (!perm.ok())
     return perm.status();
+  for (int64_t &p : *perm) // entries may count from the end
+    if (p < 0)
+      p += rank;
   std::vector<bool> seen(rank, false);
   bool valid = static_cast<int64_t>(perm->size()) == rank && out.rank() == rank;
   for (size_t d = 0; valid && d < perm->size(); ++d) {

@@ -360,7 +360,8 @@ void registerElementwiseOps(OpRegistry &r) {
                    "mul",  "div", "pow",     "max",  "min",    "eq",   "ne",
                    "lt",   "le",  "gt",      "ge",   "select", "cast"},
                   FusionKind::Elementwise);
-  r.setCommutative({"add", "mul", "max", "min", "eq", "ne"});
+  // Not max/min: they return the first operand for -0.0 against +0.0.
+  r.setCommutative({"add", "mul", "eq", "ne"});
 }
 
 } // namespace nyx::ir

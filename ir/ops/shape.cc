@@ -558,6 +558,15 @@ void registerShapeOps(OpRegistry &r) {
               .interpret = interpretPad});
   r.setFusionKind({"reshape", "transpose", "broadcast_to", "slice"},
                   FusionKind::Injective);
+  r.defs.at("transpose").keepsInnermostAxis = [](const Op &op) {
+    auto perm = transposePerm(op, op.operand(0)->type);
+    int64_t rank = op.operand(0)->type.rank();
+    return perm.ok() && (rank == 0 || perm->back() == rank - 1);
+  };
+  r.defs.at("slice").keepsInnermostAxis = [](const Op &op) {
+    auto spec = ops::resolveSlice(op, op.operand(0)->type);
+    return spec.ok() && (spec->step.empty() || spec->step.back() == 1);
+  };
 }
 
 } // namespace nyx::ir
