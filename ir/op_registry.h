@@ -55,7 +55,7 @@ struct OpDef {
   // read consecutive operand elements (null means they do). A kernel that
   // reads such an op's result many times (a GEMM) may read through it
   // without losing its memory locality.
-  std::function<bool(const Op &)> keepsInnermostAxis;
+  std::function<bool(const Op &)> keepsInnermostAxis = nullptr;
   int minOperands = 0;
   int maxOperands = 0; // -1: any number
   // Verifier and shape rule in one: checks operand types and attributes and

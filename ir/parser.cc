@@ -904,7 +904,7 @@ absl::StatusOr<std::unique_ptr<Module>> parseModule(std::string_view text,
   return Parser(std::move(*tokens), filename).run();
 }
 
-absl::StatusOr<std::unique_ptr<Module>> parseModuleFile(std::string_view path) {
+absl::StatusOr<std::string> readSourceFile(std::string_view path) {
   bool isStdin = path == "-";
   std::string p(path);
   std::FILE *file = isStdin ? stdin : std::fopen(p.c_str(), "rb");
@@ -922,7 +922,12 @@ absl::StatusOr<std::unique_ptr<Module>> parseModuleFile(std::string_view path) {
   if (err)
     return absl::DataLossError(
         strCat("cannot read ", path, ": ", std::strerror(err)));
-  return parseModule(text, isStdin ? "<stdin>" : path);
+  return text;
+}
+
+absl::StatusOr<std::unique_ptr<Module>> parseModuleFile(std::string_view path) {
+  NYX_ASSIGN_OR_RETURN(std::string text, readSourceFile(path));
+  return parseModule(text, path == "-" ? "<stdin>" : path);
 }
 
 } // namespace nyx::ir

@@ -22,6 +22,9 @@ absl::StatusOr<std::unique_ptr<Module>> parseModule(std::string_view text,
 // Reads and parses a file ("-" reads standard input, named "<stdin>" in
 // diagnostics); "cannot read FILE: reason" when it cannot be read.
 absl::StatusOr<std::unique_ptr<Module>> parseModuleFile(std::string_view path);
+// The whole text of a file ("-" is standard input), or "cannot read FILE:
+// reason".
+absl::StatusOr<std::string> readSourceFile(std::string_view path);
 
 // The module name used when the text has none: the stem of `filename` with
 // every character outside [A-Za-z0-9_] replaced by '_' (and a leading '_'

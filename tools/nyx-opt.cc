@@ -2,9 +2,6 @@
 // lit tests and for looking at what a pass does. With --split-input-file the
 // input is several modules separated by `// -----` lines, each run on its
 // own, as mlir-opt does for its tests.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -21,27 +18,6 @@
 using namespace nyx;
 
 static constexpr std::string_view kSplitMarker = "// -----";
-
-// The whole input ("-" is standard input).
-static absl::StatusOr<std::string> readInput(const std::string &path) {
-  bool isStdin = path == "-";
-  std::FILE *file = isStdin ? stdin : std::fopen(path.c_str(), "rb");
-  if (!file)
-    return absl::NotFoundError(
-        strCat("cannot read ", path, ": ", std::strerror(errno)));
-  std::string text;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0)
-    text.append(buf, n);
-  int err = std::ferror(file) ? errno : 0;
-  if (!isStdin)
-    std::fclose(file);
-  if (err)
-    return absl::DataLossError(
-        strCat("cannot read ", path, ": ", std::strerror(err)));
-  return text;
-}
 
 // The pieces of `text` between lines that are exactly `// -----` (a
 // trailing carriage return allowed). Each piece starts with one newline per
@@ -174,7 +150,7 @@ int main(int argc, char **argv) {
     if (inputs[0].ends_with(".json"))
       return fail(absl::InvalidArgumentError(
           strCat("--split-input-file reads text IR; ", inputs[0], " is JSON")));
-    auto text = readInput(inputs[0]);
+    auto text = ir::readSourceFile(inputs[0]);
     if (!text.ok())
       return fail(text.status());
     std::string filename = inputs[0] == "-" ? "<stdin>" : inputs[0];
