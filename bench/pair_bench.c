@@ -1,4 +1,5 @@
-/* Times two compiled variants of one model side by side, in one process:
+/* Times two compiled variants of one model side by side, in one process,
+ * running them alternately:
  *
  *   pair_bench A.so NAME_A B.so NAME_B ITERS IN_BYTES,... OUT_BYTES,...
  *
@@ -6,7 +7,8 @@
  * are f32 values uniform in [-1, 1] (the same for both variants). Prints the
  * median time of each, the ratio B/A, the thread count, and the largest
  * absolute difference between the two variants' outputs, so a benchmark
- * never reports the speed of a wrong answer. */
+ * never reports the speed of a wrong answer: a difference beyond rounding
+ * fails the run. */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
@@ -26,14 +28,17 @@ struct variant {
   double median_ms;
 };
 
+/* Parses "N,N,..." into out[]; -1 for text that is not a list of numbers or
+ * for more than `max` of them. */
 static int parse_sizes(const char *list, uint64_t *out, int max) {
   int n = 0;
-  for (const char *p = list; *p && n < max;) {
+  for (const char *p = list; *p;) {
     char *end;
-    out[n++] = strtoull(p, &end, 10);
-    p = *end == ',' ? end + 1 : end;
-    if (end == p && *p)
+    uint64_t value = strtoull(p, &end, 10);
+    if (end == p || n == max || (*end && *end != ','))
       return -1;
+    out[n++] = value;
+    p = *end ? end + 1 : end;
   }
   return n;
 }
@@ -75,23 +80,35 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static int time_variant(struct variant *v, int iters) {
-  double *t = malloc(sizeof(double) * iters);
-  for (int i = 0; i < iters + 2; ++i) { /* two warm-up runs */
-    double start = now_ms();
-    int status = v->run(v->buffers, v->arena);
-    if (status != NYX_OK) {
-      fprintf(stderr, "pair_bench: run failed: %s\n",
-              nyx_status_string(status));
-      return -1;
+static int run_once(struct variant *v, double *ms) {
+  double start = now_ms();
+  int status = v->run(v->buffers, v->arena);
+  *ms = now_ms() - start;
+  if (status != NYX_OK)
+    fprintf(stderr, "pair_bench: run failed: %s\n", nyx_status_string(status));
+  return status != NYX_OK;
+}
+
+/* Runs A and B alternately (after two warm-up runs each), so drift in
+ * clock speed or machine load falls on both, and keeps each median. */
+static int time_pair(struct variant v[2], int iters) {
+  double *t[2] = {malloc(sizeof(double) * iters),
+                  malloc(sizeof(double) * iters)};
+  int failed = !t[0] || !t[1];
+  for (int i = 0; !failed && i < iters + 2; ++i)
+    for (int k = 0; k < 2 && !failed; ++k) {
+      double ms;
+      failed = run_once(&v[k], &ms);
+      if (i >= 2)
+        t[k][i - 2] = ms;
     }
-    if (i >= 2)
-      t[i - 2] = now_ms() - start;
+  for (int k = 0; k < 2 && !failed; ++k) {
+    qsort(t[k], iters, sizeof(double), cmp_double);
+    v[k].median_ms = t[k][iters / 2];
   }
-  qsort(t, iters, sizeof(double), cmp_double);
-  v->median_ms = t[iters / 2];
-  free(t);
-  return 0;
+  free(t[0]);
+  free(t[1]);
+  return failed;
 }
 
 int main(int argc, char **argv) {
@@ -100,44 +117,67 @@ int main(int argc, char **argv) {
                     "IN_BYTES,... OUT_BYTES,...\n");
     return 2;
   }
-  uint64_t in[64], out[64];
-  int nin = parse_sizes(argv[6], in, 64), nout = parse_sizes(argv[7], out, 64);
+  enum { kMaxBuffers = 64 };
+  uint64_t in[kMaxBuffers], out[kMaxBuffers];
+  int nin = parse_sizes(argv[6], in, kMaxBuffers);
+  int nout = parse_sizes(argv[7], out, kMaxBuffers);
   int iters = atoi(argv[5]);
   if (nin < 0 || nout <= 0 || iters <= 0) {
-    fprintf(stderr, "pair_bench: bad sizes or iteration count\n");
+    fprintf(stderr,
+            "pair_bench: bad sizes (at most %d inputs and %d "
+            "outputs) or iteration count\n",
+            kMaxBuffers, kMaxBuffers);
     return 2;
   }
   struct variant v[2];
   if (load(argv[1], argv[2], &v[0]) || load(argv[3], argv[4], &v[1]))
     return 1;
   srand(1);
-  void *inputs[64];
+  void *inputs[kMaxBuffers];
   for (int i = 0; i < nin; ++i) {
     float *p = alloc_aligned(in[i]);
+    if (!p)
+      return 1;
     for (uint64_t j = 0; j < in[i] / 4; ++j)
       p[j] = 2.0f * rand() / RAND_MAX - 1.0f;
     inputs[i] = p;
   }
   for (int k = 0; k < 2; ++k) {
     v[k].buffers = malloc(sizeof(void *) * (nin + nout));
+    if (!v[k].buffers)
+      return 1;
     memcpy(v[k].buffers, inputs, sizeof(void *) * nin);
     for (int i = 0; i < nout; ++i)
-      v[k].buffers[nin + i] = alloc_aligned(out[i]);
-    if (time_variant(&v[k], iters))
-      return 1;
+      if (!(v[k].buffers[nin + i] = alloc_aligned(out[i])))
+        return 1;
   }
-  double diff = 0;
+  if (time_pair(v, iters))
+    return 1;
+  /* The variants compute the same function; they may differ by rounding
+   * (vectorized transcendentals), not more. */
+  double diff = 0, scale = 0;
+  int nan_mismatch = 0;
   for (int i = 0; i < nout; ++i) {
     const float *a = v[0].buffers[nin + i], *b = v[1].buffers[nin + i];
     for (uint64_t j = 0; j < out[i] / 4; ++j) {
-      double d = fabs((double)a[j] - (double)b[j]);
-      if (d > diff || isnan(d))
-        diff = d;
+      if (isnan(a[j]) != isnan(b[j]))
+        nan_mismatch = 1;
+      else if (!isnan(a[j]) && fabs((double)a[j] - b[j]) > diff)
+        diff = fabs((double)a[j] - b[j]);
+      if (fabs(a[j]) > scale)
+        scale = fabs(a[j]);
     }
   }
   printf("%-10s %10.3f ms %-10s %10.3f ms  ratio %6.2fx  threads %d  "
          "max|diff| %.2g\n",
          argv[2], v[0].median_ms, argv[4], v[1].median_ms,
          v[1].median_ms / v[0].median_ms, nyx_get_num_threads(), diff);
+  if (nan_mismatch || diff > 1e-4 * (1 + scale)) {
+    fprintf(stderr,
+            "pair_bench: the variants disagree (max|diff| %g, "
+            "largest |output| %g)\n",
+            diff, scale);
+    return 1;
+  }
   return 0;
 }

@@ -20,7 +20,11 @@ cc -O2 -rdynamic -I"$root/runtime/include" "$root/bench/pair_bench.c" \
   -o "$work/pair_bench" -ldl -lm -lpthread
 
 fused=$("$nyxc" -O2 --print-pipeline)
-unfused=$(echo "$fused" | sed -e 's/,fuse//')
+unfused=$(echo "$fused" | sed -e 's/,fuse,/,/')
+if [ "$fused" = "$unfused" ]; then
+  echo "run_fusion.sh: no 'fuse' in the -O2 pipeline ($fused)" >&2
+  exit 1
+fi
 
 # The byte sizes of a model's inputs and outputs, from its header.
 sizes() {

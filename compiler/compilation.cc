@@ -83,6 +83,22 @@ static std::string defaultOutput(const CompileOptions &o) {
   return fs::path(o.input).filename().replace_extension(".o").string();
 }
 
+// The function compiled as the model: --entry, else @main or the only func.
+static absl::StatusOr<ir::Function *> resolveEntry(const ir::Module &m,
+                                                   const CompileOptions &o) {
+  if (o.entry.empty())
+    return m.entry();
+  ir::Function *f = m.lookupFunction(o.entry);
+  if (!f)
+    return absl::InvalidArgumentError(
+        strCat("no function @", o.entry, " in ", o.input));
+  if (f->isKernel)
+    return absl::InvalidArgumentError(
+        strCat("@", o.entry, " in ", o.input,
+               " is a kernel function; expected a func as the entry"));
+  return f;
+}
+
 absl::Status compile(const CompileOptions &o) {
   auto module = loadModule(o.input);
   if (!module.ok())
@@ -98,6 +114,12 @@ absl::Status compile(const CompileOptions &o) {
       return loaded.status();
     weights = std::move(*loaded);
   }
+
+  // A missing entry is reported before any pass runs (the passes may delete
+  // what the message would point at, such as unused kernel functions).
+  if (o.emit != Emit::IR && o.emit != Emit::Json)
+    if (auto entry = resolveEntry(m, o); !entry.ok())
+      return entry.status();
 
   passes::Statistics stats;
   passes::Options passOptions;
@@ -126,13 +148,7 @@ absl::Status compile(const CompileOptions &o) {
     return files.commit();
   }
 
-  auto entry =
-      o.entry.empty() ? m.entry() : [&]() -> absl::StatusOr<ir::Function *> {
-    if (ir::Function *f = m.lookupFunction(o.entry))
-      return f;
-    return absl::InvalidArgumentError(
-        strCat("no function @", o.entry, " in ", o.input));
-  }();
+  auto entry = resolveEntry(m, o);
   if (!entry.ok())
     return entry.status();
   if (o.emit == Emit::Dot || o.emit == Emit::DotKernels) {

@@ -165,9 +165,11 @@ absl::StatusOr<Function *> Module::entry() const {
   if (candidates.size() == 1)
     return candidates.front();
   return absl::InvalidArgumentError(
-      candidates.empty() ? "the module has no functions"
-                         : "the module has several functions and none is "
-                           "named @main; pick one with --entry");
+      functions.empty()    ? "the module has no functions"
+      : candidates.empty() ? "the module has only kernel functions; expected "
+                             "a func to compile"
+                           : "the module has several functions and none is "
+                             "named @main; pick one with --entry");
 }
 
 } // namespace nyx::ir

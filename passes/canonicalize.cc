@@ -254,7 +254,7 @@ absl::StatusOr<ir::Value *> withSmallestOperands(const Match &m, Builder &b) {
       continue;
     auto value = def->getTensor("value");
     std::optional<ir::Shape> smallest = smallestOperandShape(shapes, k, result);
-    if (!value.ok() || !*value || !rewrite::isSplat(**value) ||
+    if (!value.ok() || !*value || !(*value)->isSplat() ||
         (*value)->dtype() != operands[k]->type.dtype || !smallest ||
         *smallest == shapes[k] || !keepsResult(k, *smallest))
       continue;

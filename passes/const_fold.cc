@@ -139,7 +139,7 @@ absl::StatusOr<int64_t> foldFunction(ir::Module &m, ir::Function &fn,
                                 "' with constant operands: ", s.message()));
     if (fn.isKernel &&
         !std::all_of(out.begin(), out.end(),
-                     [](const ir::Tensor &t) { return rewrite::isSplat(t); })) {
+                     [](const ir::Tensor &t) { return t.isSplat(); })) {
       fn.ops.push_back(std::move(op));
       continue;
     }

@@ -44,13 +44,14 @@ struct Options {
     if (stats)
       stats->add(std::string(name), delta);
   }
-  // The integer option `name` (or `dflt`); an error names the pass option
-  // and the value that does not parse.
+  // The integer option `name` (or `dflt`).
   absl::StatusOr<int64_t> intArg(std::string_view name, int64_t dflt) const;
 };
 
 using PassFn = absl::Status (*)(ir::Module &, const Options &);
 
+// A pass option; its value is an integer (checked when the pipeline is
+// parsed, read with Options::intArg).
 struct PassOption {
   std::string_view name;
   std::string_view summary;

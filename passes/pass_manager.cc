@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
@@ -67,6 +68,16 @@ static std::string_view trim(std::string_view s) {
   return std::string_view(t.data(), t.size());
 }
 
+// Pass options are integers; the text must be one, whole.
+static std::optional<int64_t> parseInteger(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
 absl::StatusOr<PassManager> PassManager::parse(std::string_view pipeline) {
   PassManager pm;
   NYX_ASSIGN_OR_RETURN(std::vector<std::string_view> pieces,
@@ -106,8 +117,15 @@ absl::StatusOr<PassManager> PassManager::parse(std::string_view pipeline) {
           return absl::InvalidArgumentError(strCat("unknown option '", key,
                                                    "' of pass '", name, "'; ",
                                                    knownOptions(*pass)));
-        step.args[key] = std::string(
+        std::string value(
             trim(std::string_view(kv.data(), kv.size()).substr(eq + 1)));
+        if (!parseInteger(value))
+          return absl::InvalidArgumentError(
+              strCat("option ", key, "=", value, " of pass '", name,
+                     "' is not an integer; expected e.g. ", key, "=4096"));
+        if (!step.args.emplace(key, std::move(value)).second)
+          return absl::InvalidArgumentError(
+              strCat("option '", key, "' of pass '", name, "' is given twice"));
       }
     }
     pm.steps_.push_back(std::move(step));
@@ -120,15 +138,27 @@ absl::StatusOr<int64_t> Options::intArg(std::string_view name,
   auto it = args.find(name);
   if (it == args.end())
     return dflt;
-  const std::string &text = it->second;
-  int64_t value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
+  // PassManager::parse accepted only integers.
+  std::optional<int64_t> value = parseInteger(it->second);
+  if (!value)
     return absl::InvalidArgumentError(
-        strCat("pass option ", name, "=", text,
-               " is not an integer; expected e.g. ", name, "=", dflt));
-  return value;
+        strCat("pass option ", name, "=", it->second, " is not an integer"));
+  return *value;
+}
+
+std::string PassManager::str() const {
+  std::vector<std::string> pieces;
+  for (const Step &step : steps_) {
+    std::string piece(step.pass->name);
+    if (!step.args.empty()) {
+      std::vector<std::string> kvs;
+      for (const auto &[key, value] : step.args)
+        kvs.push_back(strCat(key, "=", value));
+      piece += "{" + strJoin(kvs, ",") + "}";
+    }
+    pieces.push_back(std::move(piece));
+  }
+  return strJoin(pieces, ",");
 }
 
 absl::Status checkPassNames(const std::set<std::string, std::less<>> &names) {

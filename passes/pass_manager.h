@@ -39,6 +39,8 @@ public:
   static absl::StatusOr<PassManager> parse(std::string_view pipeline);
   void add(const PassInfo *pass) { steps_.push_back({pass, {}}); }
   const std::vector<Step> &steps() const { return steps_; }
+  // The pipeline as parse() accepts it, options in name order.
+  std::string str() const;
 
   absl::Status run(ir::Module &m, const Options &options,
                    const Instrumentation &inst) const;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -43,18 +42,6 @@ const ir::Tensor &Match::tensor(std::string_view name) const {
   return **op(name).getTensor("value");
 }
 
-bool isSplat(const ir::Tensor &t) {
-  const int64_t n = t.numElements();
-  if (n == 0)
-    return false;
-  const size_t size = ir::dtypeSize(t.dtype());
-  const uint8_t *first = t.bytes();
-  for (int64_t i = 1; i < n; ++i)
-    if (std::memcmp(first, first + i * size, size) != 0)
-      return false;
-  return true;
-}
-
 // Binds `name` to `v`, or checks that an earlier binding is `v`.
 static bool bindOrCompare(std::string_view name, ir::Value *v, Match &m) {
   if (name.empty())
@@ -88,7 +75,7 @@ bool Pattern::match(ir::Value *v, Match &m) const {
     return bindOrCompare(name_, v, m);
   case Kind::Splat: {
     const ir::Tensor *t = constantTensor(def);
-    if (!t || !isSplat(*t) || !test_(*t))
+    if (!t || !t->isSplat() || !test_(*t))
       return false;
     return bindOrCompare(name_, v, m);
   }

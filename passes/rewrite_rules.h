@@ -92,10 +92,6 @@ Pattern splat(std::string_view name, ElementTest test);
 // A value defined by any op passing `test`, operands not looked at.
 Pattern opWhere(std::string_view name, bool (*test)(const ir::Op &));
 
-// True if `t` has at least one element and every element has the bits of
-// the first.
-bool isSplat(const ir::Tensor &t);
-
 // Creates the ops of a replacement, each right before the root.
 class Builder {
 public:

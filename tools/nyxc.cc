@@ -125,9 +125,14 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (printPipeline) {
-    std::cout << (o.pipeline.empty() ? compiler::standardPipeline(o.optLevel)
-                                     : o.pipeline)
-              << "\n";
+    auto pm = passes::PassManager::parse(
+        o.pipeline.empty() ? compiler::standardPipeline(o.optLevel)
+                           : o.pipeline);
+    if (!pm.ok()) {
+      std::cerr << "nyxc: error: " << pm.status().message() << "\n";
+      return 1;
+    }
+    std::cout << pm->str() << "\n";
     return 0;
   }
   if (inputs.size() != 1) {

@@ -10,6 +10,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/Cloning.h"
@@ -37,7 +38,9 @@ absl::Status optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
   // lane. Registered before the defaults so it takes their place.
   llvm::Triple triple(module.getTargetTriple());
   llvm::TargetLibraryInfoImpl libraryInfo(triple);
-  addVectorMathLibrary(libraryInfo, triple);
+  const llvm::MCSubtargetInfo *subtarget = tm.getMCSubtargetInfo();
+  addVectorMathLibrary(libraryInfo, triple, subtarget->checkFeatures("+avx2"),
+                       subtarget->checkFeatures("+avx512f"));
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;

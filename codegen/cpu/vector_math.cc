@@ -24,12 +24,13 @@ struct Isa {
   char letter;
   int f32Lanes;
 };
-constexpr Isa kIsas[] = {{'b', 4}, {'d', 8}, {'e', 16}};
+constexpr Isa kIsas[] = {{'b', 4}, {'d', 8}, {'e', 16}}; // SSE, AVX2, AVX-512
 
 } // namespace
 
 void addVectorMathLibrary(llvm::TargetLibraryInfoImpl &info,
-                          const llvm::Triple &triple) {
+                          const llvm::Triple &triple, bool hasAvx2,
+                          bool hasAvx512) {
   if (!triple.isX86() || !triple.isOSLinux() || !triple.isArch64Bit())
     return;
   // VecDesc keeps StringRefs, so the names live as long as the process.
@@ -53,6 +54,9 @@ void addVectorMathLibrary(llvm::TargetLibraryInfoImpl &info,
   }();
   std::vector<llvm::VecDesc> descs;
   for (size_t i = 0; i < names.size(); i += 4) {
+    char isa = names[i][4]; // _ZGV<isa>...
+    if ((isa == 'd' && !hasAvx2) || (isa == 'e' && !hasAvx512))
+      continue;
     unsigned lanes = std::stoi(names[i + 1].substr(11));
     auto vf = llvm::ElementCount::getFixed(lanes);
     descs.emplace_back(names[i + 2], names[i], vf, false, names[i + 1]);

@@ -10,8 +10,12 @@
 
 namespace nyx::codegen::cpu {
 
-// Adds the libmvec mappings to `info` when `triple` is x86-64 Linux.
+// Adds the libmvec mappings to `info` when `triple` is x86-64 Linux: the
+// SSE ones always, the AVX2 and AVX-512 ones only when the target has those
+// instructions (the vector functions use them). erf and tanh need glibc
+// 2.35 or later at run time.
 void addVectorMathLibrary(llvm::TargetLibraryInfoImpl &info,
-                          const llvm::Triple &triple);
+                          const llvm::Triple &triple, bool hasAvx2,
+                          bool hasAvx512);
 
 } // namespace nyx::codegen::cpu

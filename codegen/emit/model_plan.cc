@@ -218,10 +218,10 @@ private:
       return -1;
     const auto *offsets = std::get_if<std::vector<int64_t>>(attr);
     if (!offsets || offsets->size() != op.results.size())
-      return absl::InternalError(
-          strCat("'", op.name(), "' has an ", ir::kArenaOffsetsAttr,
-                 " attribute that is not a list of ", op.results.size(),
-                 " integers (one per result)"));
+      return errorAt(op,
+                     strCat("'", op.name(), "' has an ", ir::kArenaOffsetsAttr,
+                            " attribute that is not a list of ",
+                            op.results.size(), " integers (one per result)"));
     return (*offsets)[v.index];
   }
 
@@ -237,11 +237,11 @@ private:
       if (!offset.ok())
         return offset.status();
       if (*offset < 0)
-        return absl::InternalError(
-            strCat("the memory plan gives %", v->name, " (computed by '",
-                   v->definingOp->name(),
-                   "', not returned) no arena offset; "
-                   "expected every intermediate value to have one"));
+        return errorAt(*v->definingOp,
+                       strCat("the memory plan gives %", v->name,
+                              " (computed by '", v->definingOp->name(),
+                              "', not returned) no arena offset; "
+                              "expected every intermediate value to have one"));
       const ir::LiveRange &live = ranges.at(v);
       PlannedBuffer b{v->name,
                       static_cast<uint64_t>(*offset),
@@ -287,29 +287,44 @@ private:
   // an in-place result starts where its operand does.)
   absl::Status markSharedBuffers() {
     for (KernelCall &call : plan_.calls)
-      for (size_t i = 0; i < call.buffers.size(); ++i)
-        for (size_t j = i + 1; j < call.buffers.size(); ++j) {
-          if (call.buffers[i] == call.buffers[j])
-            continue; // one value read twice
-          const Location &a = plan_.locations.at(call.buffers[i]);
-          const Location &b = plan_.locations.at(call.buffers[j]);
-          if (a.kind != Location::Kind::Arena ||
-              b.kind != Location::Kind::Arena)
+      for (size_t j = 1; j < call.buffers.size(); ++j)
+        for (size_t i = 0; i < j; ++i) {
+          auto shared = sameMemory(call, i, j);
+          if (!shared.ok())
+            return shared.status();
+          if (!*shared)
             continue;
-          uint64_t aEnd = a.offset + call.buffers[i]->type.byteSize();
-          uint64_t bEnd = b.offset + call.buffers[j]->type.byteSize();
-          if (a.offset >= bEnd || b.offset >= aEnd)
-            continue;
-          if (a.offset != b.offset || !call.kernel.buffers[j].isOutput ||
-              call.kernel.buffers[i].isOutput)
-            return absl::InternalError(
-                strCat("values %", call.buffers[i]->name, " and %",
-                       call.buffers[j]->name,
-                       " of one kernel overlap in the "
-                       "arena without being an in-place pair"));
-          call.kernel.buffers[j].sameMemoryAs = static_cast<int>(i);
+          // Point at the first buffer of that memory, so every access to it
+          // goes through one pointer.
+          int first = call.kernel.buffers[i].sameMemoryAs;
+          call.kernel.buffers[j].sameMemoryAs =
+              first >= 0 ? first : static_cast<int>(i);
+          break;
         }
     return absl::OkStatus();
+  }
+
+  // Whether buffers i < j of `call` are one memory: one value passed twice,
+  // or a result planned over an operand.
+  absl::StatusOr<bool> sameMemory(const KernelCall &call, size_t i,
+                                  size_t j) const {
+    if (call.buffers[i] == call.buffers[j])
+      return true;
+    const Location &a = plan_.locations.at(call.buffers[i]);
+    const Location &b = plan_.locations.at(call.buffers[j]);
+    if (a.kind != Location::Kind::Arena || b.kind != Location::Kind::Arena)
+      return false;
+    uint64_t aEnd = a.offset + call.buffers[i]->type.byteSize();
+    uint64_t bEnd = b.offset + call.buffers[j]->type.byteSize();
+    if (a.offset >= bEnd || b.offset >= aEnd)
+      return false;
+    if (a.offset != b.offset || !call.kernel.buffers[j].isOutput ||
+        call.kernel.buffers[i].isOutput)
+      return absl::InternalError(strCat(
+          "values %", call.buffers[i]->name, " and %", call.buffers[j]->name,
+          " of one kernel overlap in the arena without being an "
+          "in-place pair"));
+    return true;
   }
 
   void layOutWeights() {

@@ -1,5 +1,7 @@
 #include "codegen/kernel/index_math.h"
 
+#include <cassert>
+
 #include "absl/status/status.h"
 #include "ir/strings.h"
 
@@ -89,6 +91,8 @@ std::vector<ExprRef> unravel(ExprRef flat, const Shape &shape) {
 
 std::vector<ExprRef> broadcastCoords(std::span<const ExprRef> coords,
                                      const Shape &from) {
+  // Broadcasting only adds leading dimensions; shape rules guarantee it.
+  assert(from.size() <= coords.size());
   size_t lead = coords.size() - from.size();
   std::vector<ExprRef> out;
   for (size_t d = 0; d < from.size(); ++d)

@@ -86,8 +86,9 @@ struct Buffer {
   int64_t numElements = 0;
   bool isOutput = false; // written by the kernel
   // When >= 0, this buffer is the memory of buffer `sameMemoryAs` of the same
-  // kernel (a result written over an operand in place): the backend reads
-  // and writes it through that buffer's pointer, so both are one pointer.
+  // kernel (one value passed twice, or a result written over an operand in
+  // place): the backend reads and writes it through that buffer's pointer,
+  // so each memory is one pointer.
   int sameMemoryAs = -1;
 };
 

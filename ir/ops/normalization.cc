@@ -4,6 +4,7 @@
 // The interpreter computes these in f64 for every float dtype and rounds each
 // result element once.
 #include <cmath>
+#include <span>
 
 #include "ir/op_registry.h"
 #include "ir/ops/op_helpers.h"
@@ -72,6 +73,26 @@ void addSoftmax(OpRegistry &r, std::string name, bool logarithmic) {
 
 // layer_norm and rms_norm normalize over the trailing block axis..rank-1;
 // their optional scale (and bias) operands have exactly that block's shape.
+// Operands 1.. (named by `roles`) must have x's dtype and shape `want`,
+// which `where` describes ("x.shape[1:]").
+absl::Status checkSideOperands(const Op &op,
+                               std::span<const std::string_view> roles,
+                               const Shape &want, std::string_view where) {
+  const TensorType &x = op.operand(0)->type;
+  for (int i = 1; i < op.numOperands(); ++i) {
+    const TensorType &t = op.operand(i)->type;
+    if (t.dtype != x.dtype)
+      return opError(op, strCat(roles[i], " has dtype ", dtypeName(t.dtype),
+                                "; expected ", dtypeName(x.dtype),
+                                " (the dtype of x)"));
+    if (t.shape != want)
+      return opError(op, strCat(roles[i], " has shape [", shapeString(t.shape),
+                                "]; expected [", shapeString(want), "] (",
+                                where, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<TensorType>> inferNorm(const Op &op) {
   NYX_RETURN_IF_ERROR(checkOpBasics(op, {"axis", "epsilon"}));
   NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, DTypeClass::Float));
@@ -81,17 +102,8 @@ absl::StatusOr<std::vector<TensorType>> inferNorm(const Op &op) {
   const TensorType &x = op.operand(0)->type;
   Shape block(x.shape.begin() + axis, x.shape.end());
   static constexpr std::string_view kRoles[] = {"x", "scale", "bias"};
-  for (int i = 1; i < op.numOperands(); ++i) {
-    const TensorType &t = op.operand(i)->type;
-    if (t.dtype != x.dtype)
-      return opError(op, strCat(kRoles[i], " has dtype ", dtypeName(t.dtype),
-                                "; expected ", dtypeName(x.dtype),
-                                " (the dtype of x)"));
-    if (t.shape != block)
-      return opError(op, strCat(kRoles[i], " has shape [", shapeString(t.shape),
-                                "]; expected [", shapeString(block),
-                                "] (x.shape[", axis, ":])"));
-  }
+  NYX_RETURN_IF_ERROR(
+      checkSideOperands(op, kRoles, block, strCat("x.shape[", axis, ":]")));
   return std::vector<TensorType>{x};
 }
 
@@ -168,17 +180,8 @@ absl::StatusOr<std::vector<TensorType>> inferBatchNorm(const Op &op) {
   const Shape channels = {x.shape[axis]};
   static constexpr std::string_view kRoles[] = {"x", "scale", "bias", "mean",
                                                 "var"};
-  for (int i = 1; i < op.numOperands(); ++i) {
-    const TensorType &t = op.operand(i)->type;
-    if (t.dtype != x.dtype)
-      return opError(op, strCat(kRoles[i], " has dtype ", dtypeName(t.dtype),
-                                "; expected ", dtypeName(x.dtype),
-                                " (the dtype of x)"));
-    if (t.shape != channels)
-      return opError(op, strCat(kRoles[i], " has shape [", shapeString(t.shape),
-                                "]; expected [", x.shape[axis], "] (x.shape[",
-                                axis, "])"));
-  }
+  NYX_RETURN_IF_ERROR(
+      checkSideOperands(op, kRoles, channels, strCat("x.shape[", axis, "]")));
   return std::vector<TensorType>{x};
 }
 

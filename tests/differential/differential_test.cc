@@ -379,6 +379,36 @@ bool parseConfig(int &argc, char **argv) {
   return true;
 }
 
+// A run of the standard pipeline over many graphs must give every pass
+// something to do; otherwise the generator has drifted and the test checks
+// less than it claims.
+bool checkPassesHadWork(const Totals &t) {
+  if (!config().pipeline.empty() || config().seed || t.graphs < 100)
+    return true;
+  auto stat = [&](std::string_view name) {
+    auto it = t.stats.find(std::string(name));
+    return it == t.stats.end() ? int64_t{0} : it->second;
+  };
+  int64_t canonicalized = 0;
+  for (const auto &[name, value] : t.stats)
+    if (name.rfind("canonicalize.", 0) == 0)
+      canonicalized += value;
+  std::vector<std::string> idle;
+  if (canonicalized == 0)
+    idle.push_back("canonicalize");
+  for (std::string_view name : {"const-fold.folded", "cse.merged",
+                                "dce.removed", "memory-plan.in-place"})
+    if (stat(name) == 0)
+      idle.push_back(std::string(name));
+  if (stat("fuse.kernels-after") >= stat("fuse.kernels-before"))
+    idle.push_back("fuse");
+  if (idle.empty())
+    return true;
+  std::cout << "differential: no work for " << strJoin(idle, ", ") << " over "
+            << t.graphs << " graphs; the generator no longer exercises them\n";
+  return false;
+}
+
 } // namespace
 } // namespace nyx::difftest
 
@@ -398,5 +428,7 @@ int main(int argc, char **argv) {
             << " ops before, " << t.opsAfter << " after\n";
   for (const auto &[name, value] : t.stats)
     std::cout << "  " << name << " " << value << "\n";
+  if (status == 0 && !checkPassesHadWork(t))
+    return 1;
   return status;
 }
