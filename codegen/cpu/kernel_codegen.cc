@@ -60,9 +60,13 @@ bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
 
 class KernelEmitter {
 public:
-  KernelEmitter(const kernel::Kernel &k, llvm::Function &fn)
+  KernelEmitter(const kernel::Kernel &k, llvm::Function &fn,
+                const TargetSpec &target)
       : kernel_(k), fn_(fn), ctx_(fn.getContext()),
-        entry_(llvm::BasicBlock::Create(ctx_, "entry", &fn)), b_(entry_) {}
+        entry_(llvm::BasicBlock::Create(ctx_, "entry", &fn)), b_(entry_),
+        lanes_(target.avx512                                ? 16
+               : target.features.find("+avx2") != std::string::npos ? 8
+                                                            : 4) {}
 
   // Makes loop `s` run over [begin, end) instead of [0, extent): the body of
   // a loop split across threads.
@@ -73,6 +77,7 @@ public:
   }
 
   void run() {
+    bindMemory();
     if (kernel_.body)
       stmt(*kernel_.body);
     b_.CreateRetVoid();
@@ -154,7 +159,118 @@ private:
     case Stmt::Kind::If:
       ifThen(s);
       return;
+    case Stmt::Kind::MatmulTile:
+      matmulTile(s);
+      return;
     }
+  }
+
+  // Parameters are the function's arguments; the scratch buffers share one
+  // block from nyx_scratch, each at a 64-byte aligned offset.
+  void bindMemory() {
+    const size_t params = kernel_.numParams();
+    for (size_t i = 0; i < params; ++i)
+      memory_.push_back(fn_.getArg(i));
+    if (params == kernel_.buffers.size())
+      return;
+    std::vector<int64_t> offsets;
+    int64_t total = 0;
+    for (size_t i = params; i < kernel_.buffers.size(); ++i) {
+      const kernel::Buffer &buf = kernel_.buffers[i];
+      offsets.push_back(total);
+      int64_t bytes =
+          buf.numElements * static_cast<int64_t>(ir::dtypeSize(buf.dtype));
+      total += (bytes + 63) / 64 * 64;
+    }
+    llvm::Type *ptrTy = llvm::PointerType::getUnqual(ctx_);
+    llvm::FunctionCallee scratch = fn_.getParent()->getOrInsertFunction(
+        "nyx_scratch", llvm::FunctionType::get(ptrTy, {b_.getInt64Ty()}, false));
+    if (auto *f = llvm::dyn_cast<llvm::Function>(scratch.getCallee())) {
+      // Like malloc: the block aliases nothing the kernel already sees.
+      f->setDoesNotThrow();
+      f->addRetAttr(llvm::Attribute::NoAlias);
+      f->addRetAttr(llvm::Attribute::getWithAlignment(ctx_, llvm::Align(64)));
+    }
+    llvm::Value *block = b_.CreateCall(scratch, {b_.getInt64(total)}, "scratch");
+    for (int64_t offset : offsets)
+      memory_.push_back(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), block,
+                                                      offset));
+  }
+
+  // The register tile: rows x (cols / lanes) vector accumulators carried
+  // through the p loop, one broadcast FMA per accumulator and step.
+  void matmulTile(const Stmt &s) {
+    const kernel::MatmulTileArgs &t = *s.tile;
+    int64_t lanes = lanes_;
+    while (t.cols % lanes != 0)
+      lanes /= 2;
+    const int64_t vectors = t.cols / lanes;
+    llvm::Type *f32 = b_.getFloatTy();
+    auto *vecTy = llvm::FixedVectorType::get(f32, static_cast<unsigned>(lanes));
+    llvm::Value *aBase = elementPointer(t.aBuffer, *t.aIndex);
+    llvm::Value *bBase = elementPointer(t.bBuffer, *t.bIndex);
+    llvm::Value *tile = elementPointer(s.buffer, *s.index);
+    llvm::Value *k = convert(expr(*s.extent), s.extent->type, DType::I64);
+    llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
+    const size_t count = static_cast<size_t>(t.rows * vectors);
+
+    llvm::BasicBlock *pre = b_.GetInsertBlock();
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "tile", &fn_);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "tile.done", &fn_);
+    b_.CreateCondBr(b_.CreateICmpSGT(k, b_.getInt64(0)), body, done);
+    b_.SetInsertPoint(body);
+    llvm::PHINode *p = b_.CreatePHI(b_.getInt64Ty(), 2, "p");
+    p->addIncoming(b_.getInt64(0), pre);
+    std::vector<llvm::PHINode *> acc(count);
+    for (size_t i = 0; i < count; ++i) {
+      acc[i] = b_.CreatePHI(vecTy, 2, "acc");
+      acc[i]->addIncoming(zero, pre);
+    }
+    llvm::Value *bRow =
+        b_.CreateInBoundsGEP(f32, bBase, b_.CreateMul(p, b_.getInt64(t.cols)));
+    std::vector<llvm::Value *> bVec(vectors);
+    for (int64_t v = 0; v < vectors; ++v)
+      bVec[v] = b_.CreateAlignedLoad(
+          vecTy, b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes),
+          llvm::Align(4));
+    llvm::Value *aCol = b_.CreateInBoundsGEP(
+        f32, aBase, b_.CreateMul(p, b_.getInt64(t.aInnerStride)));
+    std::vector<llvm::Value *> next(count);
+    for (int64_t r = 0; r < t.rows; ++r) {
+      llvm::Value *a = b_.CreateLoad(
+          f32, b_.CreateConstInBoundsGEP1_64(f32, aCol, r * t.aRowStride));
+      llvm::Value *splat =
+          b_.CreateVectorSplat(static_cast<unsigned>(lanes), a);
+      for (int64_t v = 0; v < vectors; ++v) {
+        size_t i = static_cast<size_t>(r * vectors + v);
+        next[i] = b_.CreateIntrinsic(llvm::Intrinsic::fma, {vecTy},
+                                     {splat, bVec[v], acc[i]});
+      }
+    }
+    llvm::Value *pNext = b_.CreateAdd(p, b_.getInt64(1), "", true, true);
+    llvm::BasicBlock *latch = b_.GetInsertBlock();
+    p->addIncoming(pNext, latch);
+    for (size_t i = 0; i < count; ++i)
+      acc[i]->addIncoming(next[i], latch);
+    b_.CreateCondBr(b_.CreateICmpSLT(pNext, k), body, done);
+
+    b_.SetInsertPoint(done);
+    std::vector<llvm::Value *> results(count);
+    for (size_t i = 0; i < count; ++i) {
+      llvm::PHINode *result = b_.CreatePHI(vecTy, 2, "tile.acc");
+      result->addIncoming(zero, pre);
+      result->addIncoming(next[i], latch);
+      results[i] = result;
+    }
+    for (int64_t r = 0; r < t.rows; ++r)
+      for (int64_t v = 0; v < vectors; ++v) {
+        size_t i = static_cast<size_t>(r * vectors + v);
+        b_.CreateAlignedStore(results[i],
+                              b_.CreateConstInBoundsGEP1_64(
+                                  f32, tile, r * t.cols + v * lanes),
+                              llvm::Align(4));
+      }
+    cache_.clear();
   }
 
   llvm::AllocaInst *localSlot(const kernel::Var &v) {
@@ -225,8 +341,8 @@ private:
     const kernel::Buffer &buf = kernel_.buffers.at(buffer);
     llvm::Value *i = convert(expr(index), index.type, DType::I64);
     int memory = buf.sameMemoryAs >= 0 ? buf.sameMemoryAs : buffer;
-    return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype),
-                                fn_.getArg(memory), i);
+    return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype), memory_.at(memory),
+                                i);
   }
 
   void store(const Stmt &s) {
@@ -432,14 +548,16 @@ private:
   std::unordered_map<const Expr *, llvm::Value *> cache_;
   const Stmt *restricted_ = nullptr;
   llvm::Value *begin_ = nullptr, *end_ = nullptr;
+  int lanes_;                          // f32 lanes of the target's vectors
+  std::vector<llvm::Value *> memory_; // each buffer's base pointer
 };
 
 // Below this many innermost iterations a kernel runs on the calling thread:
 // handing work to the pool costs more than it saves.
 constexpr int64_t kParallelWorkThreshold = int64_t{1} << 16;
 
-// Innermost iterations of `s` when every loop extent is a constant; -1 when
-// one is not known.
+// Innermost iterations of `s` (a register tile counts its multiply-adds)
+// when every loop extent is a constant; -1 when one is not known.
 // Sums and products saturate here: the work of huge loop nests would
 // overflow, and the result is only compared with a threshold.
 constexpr int64_t kMaxWork = std::numeric_limits<int64_t>::max();
@@ -470,6 +588,15 @@ int64_t constantWork(const Stmt &s) {
     int64_t a = listWork(s.body), b = listWork(s.orElse);
     return a < 0 || b < 0 ? -1 : std::max(a, b);
   }
+  case Stmt::Kind::MatmulTile: {
+    const kernel::MatmulTileArgs &t = *s.tile;
+    if (s.extent->kind != Expr::Kind::IntConst)
+      return -1;
+    int64_t tile = t.rows * t.cols;
+    return s.extent->intValue > kMaxWork / std::max<int64_t>(tile, 1)
+               ? kMaxWork
+               : std::max<int64_t>(tile * s.extent->intValue, 1);
+  }
   default:
     return 1;
   }
@@ -485,16 +612,18 @@ const Stmt *splittableLoop(const kernel::Kernel &k) {
       s->loopKind != kernel::LoopKind::Parallel ||
       s->extent->kind != Expr::Kind::IntConst || s->extent->intValue < 2)
     return nullptr;
+  // Loops whose extents are computed (GEMM edge tiles) are big enough to
+  // have them.
   int64_t work = constantWork(*s);
-  return work >= kParallelWorkThreshold ? s : nullptr;
+  return work < 0 || work >= kParallelWorkThreshold ? s : nullptr;
 }
 
 llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
                               const TargetSpec &target, const std::string &name,
                               bool withRange) {
   llvm::LLVMContext &ctx = module.getContext();
-  std::vector<llvm::Type *> params(k.buffers.size(),
-                                   llvm::PointerType::getUnqual(ctx));
+  const size_t n = k.numParams();
+  std::vector<llvm::Type *> params(n, llvm::PointerType::getUnqual(ctx));
   if (withRange)
     params.insert(params.end(), 2, llvm::Type::getInt64Ty(ctx));
   auto *type =
@@ -505,11 +634,11 @@ llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
   setTargetAttributes(*fn, target);
   // Every access goes through one pointer per memory, so each argument may
   // be noalias; one that an in-place result writes through is not readonly.
-  std::vector<bool> written(k.buffers.size(), false);
-  for (const kernel::Buffer &b : k.buffers)
-    if (b.isOutput && b.sameMemoryAs >= 0)
-      written[b.sameMemoryAs] = true;
-  for (size_t i = 0; i < k.buffers.size(); ++i) {
+  std::vector<bool> written(n, false);
+  for (size_t i = 0; i < n; ++i)
+    if (k.buffers[i].isOutput && k.buffers[i].sameMemoryAs >= 0)
+      written[k.buffers[i].sameMemoryAs] = true;
+  for (size_t i = 0; i < n; ++i) {
     llvm::Argument *arg = fn->getArg(i);
     arg->setName(k.buffers[i].name);
     arg->addAttr(llvm::Attribute::NoAlias);
@@ -518,8 +647,8 @@ llvm::Function *declareKernel(const kernel::Kernel &k, llvm::Module &module,
       arg->addAttr(llvm::Attribute::ReadOnly);
   }
   if (withRange) {
-    fn->getArg(k.buffers.size())->setName("begin");
-    fn->getArg(k.buffers.size() + 1)->setName("end");
+    fn->getArg(n)->setName("begin");
+    fn->getArg(n + 1)->setName("end");
   }
   return fn;
 }
@@ -533,11 +662,11 @@ void emitSplitKernel(const kernel::Kernel &k, const Stmt &loop,
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *ptrTy = llvm::PointerType::getUnqual(ctx);
   llvm::Type *i64Ty = llvm::Type::getInt64Ty(ctx);
-  size_t n = k.buffers.size();
+  size_t n = k.numParams();
 
   llvm::Function *range =
       declareKernel(k, module, target, k.name + ".range", true);
-  KernelEmitter emitter(k, *range);
+  KernelEmitter emitter(k, *range, target);
   emitter.restrictLoop(&loop, range->getArg(n), range->getArg(n + 1));
   emitter.run();
 
@@ -585,7 +714,7 @@ llvm::Function *emitKernel(const kernel::Kernel &k, llvm::Module &module,
       arg.removeAttr(llvm::Attribute::NoCapture);
     emitSplitKernel(k, *loop, *fn, module, target);
   } else {
-    KernelEmitter(k, *fn).run();
+    KernelEmitter(k, *fn, target).run();
   }
   return fn;
 }

@@ -90,10 +90,10 @@ private:
     if (!k.ok())
       return errorAt(op, std::string(k.status().message()));
     size_t expected = op.operands.size() + op.results.size();
-    if (k->buffers.size() != expected)
+    if (k->numParams() != expected)
       return errorAt(op,
                      strCat("the lowering of '", name, "' made a kernel of ",
-                            k->buffers.size(), " buffers; expected ", expected,
+                            k->numParams(), " buffers; expected ", expected,
                             " (operands then results)"));
     KernelCall call{std::move(*k), {}};
     for (const ir::Value *v : op.operands)

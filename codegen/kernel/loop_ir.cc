@@ -188,6 +188,23 @@ StmtRef Builder::ifThen(ExprRef cond, std::vector<StmtRef> then,
   return s;
 }
 
+StmtRef Builder::matmulTile(int tileBuffer, ExprRef tileIndex, ExprRef k,
+                            MatmulTileArgs args) {
+  auto s = makeStmt(Stmt::Kind::MatmulTile);
+  s->buffer = tileBuffer;
+  s->index = std::move(tileIndex);
+  s->extent = std::move(k);
+  s->tile = std::make_shared<const MatmulTileArgs>(std::move(args));
+  return s;
+}
+
+size_t Kernel::numParams() const {
+  size_t n = buffers.size();
+  while (n > 0 && buffers[n - 1].isScratch)
+    --n;
+  return n;
+}
+
 // The sugar folds constants and identities so printed kernels stay readable
 // (broadcast index arithmetic produces many `* 1` and `+ 0`).
 ExprRef operator+(ExprRef a, ExprRef b) {
@@ -324,12 +341,17 @@ public:
 
   std::string run() {
     os_ << "kernel " << kernel_.name << "(";
-    for (size_t i = 0; i < kernel_.buffers.size(); ++i) {
+    for (size_t i = 0; i < kernel_.numParams(); ++i) {
       const Buffer &b = kernel_.buffers[i];
       os_ << (i ? ", " : "") << (b.isOutput ? "out " : "") << b.name << ": "
           << ir::dtypeName(b.dtype) << "[" << b.numElements << "]";
     }
     os_ << ") {\n";
+    for (size_t i = kernel_.numParams(); i < kernel_.buffers.size(); ++i) {
+      const Buffer &b = kernel_.buffers[i];
+      os_ << "  scratch " << b.name << ": " << ir::dtypeName(b.dtype) << "["
+          << b.numElements << "]\n";
+    }
     if (kernel_.body)
       stmt(*kernel_.body, 1);
     os_ << "}\n";
@@ -453,6 +475,17 @@ private:
       indent(depth);
       os_ << "}\n";
       return;
+    case Stmt::Kind::MatmulTile: {
+      const MatmulTileArgs &t = *s.tile;
+      indent(depth);
+      os_ << bufferName(s.buffer) << "[" << expr(*s.index) << " : " << t.rows
+          << "x" << t.cols << "] = matmul_tile(" << bufferName(t.aBuffer) << "["
+          << expr(*t.aIndex) << " + r*" << t.aRowStride << " + p*"
+          << t.aInnerStride << "], " << bufferName(t.bBuffer) << "["
+          << expr(*t.bIndex) << " + p*" << t.cols << " + c], p < "
+          << expr(*s.extent) << ")\n";
+      return;
+    }
     }
   }
 

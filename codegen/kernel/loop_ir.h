@@ -67,17 +67,33 @@ enum class LoopKind {
             // across threads with nyx_parallel_for
 };
 
+// A MatmulTile computes a register tile of a matrix product, the inner
+// step of GEMM kernels (codegen/kernel/gemm.h), which backends emit as
+// vector FMAs:
+//   tile[index + r*cols + c] = sum over p < extent of
+//       a[aIndex + r*aRowStride + p*aInnerStride] * b[bIndex + p*cols + c]
+// for r < rows, c < cols, summed in increasing p, each step one fused
+// multiply-add (rounded once), from 0. Buffers are f32; `tile` and `b` are
+// dense, every element of the tile is written.
+struct MatmulTileArgs {
+  int aBuffer = -1, bBuffer = -1;
+  ExprRef aIndex, bIndex;
+  int64_t rows = 0, cols = 0;
+  int64_t aRowStride = 0, aInnerStride = 0;
+};
+
 struct Stmt {
-  enum class Kind { Block, For, Store, Declare, Assign, If };
+  enum class Kind { Block, For, Store, Declare, Assign, If, MatmulTile };
   Kind kind;
   std::vector<StmtRef> body;   // Block: statements; For/If: body (then)
   std::vector<StmtRef> orElse; // If: else branch
   Var var;                     // For: loop index; Declare/Assign: the local
   ExprRef extent;              // For: iterates var = 0 .. extent-1 (i64)
   LoopKind loopKind = LoopKind::Serial;
-  int buffer = -1; // Store
-  ExprRef index;   // Store: element index (i64)
-  ExprRef value;   // Store/Declare/Assign: value; If: condition
+  int buffer = -1; // Store; MatmulTile: the tile
+  ExprRef index;   // Store: element index (i64); MatmulTile: tile offset
+  std::shared_ptr<const MatmulTileArgs> tile; // MatmulTile; extent is K
+  ExprRef value; // Store/Declare/Assign: value; If: condition
 };
 
 struct Buffer {
@@ -90,6 +106,12 @@ struct Buffer {
   // place): the backend reads and writes it through that buffer's pointer,
   // so each memory is one pointer.
   int sameMemoryAs = -1;
+  // Scratch memory of the kernel itself (packed GEMM operands), not a
+  // parameter: scratch buffers come after the inputs and outputs. Each
+  // thread running the kernel (each chunk of a split parallel loop) has its
+  // own, so a parallel loop's iterations must not share scratch contents
+  // with the code outside it. Contents start undefined.
+  bool isScratch = false;
 };
 
 // A kernel is a function of its buffers, in order: inputs then outputs.
@@ -97,6 +119,8 @@ struct Kernel {
   std::string name;
   std::vector<Buffer> buffers;
   StmtRef body;
+  // The buffers passed in: all but the trailing scratch buffers.
+  size_t numParams() const;
 };
 
 // Builds expressions and statements; hands out fresh variable ids.
@@ -145,6 +169,8 @@ public:
   static StmtRef assign(const Var &local, ExprRef value);
   static StmtRef ifThen(ExprRef cond, std::vector<StmtRef> then,
                         std::vector<StmtRef> orElse = {});
+  static StmtRef matmulTile(int tileBuffer, ExprRef tileIndex, ExprRef k,
+                            MatmulTileArgs args);
 
 private:
   int nextVar_ = 0;

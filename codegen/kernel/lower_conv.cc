@@ -1,4 +1,6 @@
 // Convolution and pooling over NCHW: conv2d, max_pool2d, avg_pool2d.
+// f32 convolutions with a real inner dimension are implicit GEMMs (gemm.h);
+// the direct nest below handles depthwise ones and other dtypes.
 //
 // One output element per iteration of a parallel nest over [N, C, OH, OW]
 // (for conv2d, [N, groups, M / groups, OH, OW]), a scalar accumulator in
@@ -7,6 +9,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "codegen/kernel/gemm.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/strings.h"
@@ -108,6 +111,8 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
                "; expected one dtype and a bias of [", M, "]"));
   const int64_t G = *groups, Cg = C / G, Mg = M / G;
   const int64_t OH = y.shape[2], OW = y.shape[3];
+  if (auto form = gemmFormOf(op))
+    return lowerGemmOp(op, *form, std::move(name));
 
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;

@@ -7,6 +7,7 @@
 #include "codegen/kernel/anchor_rewrite.h"
 #include "codegen/kernel/element_fn.h"
 #include "codegen/kernel/fused_values.h"
+#include "codegen/kernel/gemm.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/iteration.h"
 #include "codegen/kernel/lowering.h"
@@ -154,6 +155,8 @@ private:
                  " results; expected an anchor with one result"));
     if (auto s = checkAnchorForm(anchor); !s.ok())
       return s;
+    if (auto form = gemmFormOf(anchor))
+      return gemmGroup(anchor, *form, k);
     const LowerFn *lower = lookupLowering(anchor.name());
     if (!lower)
       return absl::InvalidArgumentError(
@@ -165,6 +168,50 @@ private:
     if (!rewritten.ok())
       return rewritten.status();
     k.body = *rewritten;
+    return absl::OkStatus();
+  }
+
+  // A GEMM anchor: packing reads the prologue's values, the epilogue
+  // consumes each finished element of the product.
+  absl::Status gemmGroup(const ir::Op &anchor, const GemmForm &form,
+                         Kernel &k) {
+    auto schedule = scheduleOf(anchor, form.shape);
+    if (!schedule.ok())
+      return schedule.status();
+    const VarExtents none;
+    Builder b(0);
+    FusedValues operands(body_, none, nullptr);
+    FusedValues results(body_, none, &b);
+    const int first = static_cast<int>(body_.params.size());
+    GemmIo io;
+    io.load = [&](int operand, const std::vector<ExprRef> &coords) {
+      return operands.at(anchor.operand(operand), coords);
+    };
+    io.store = [&](const std::vector<ExprRef> &coords,
+                   ExprRef value) -> absl::StatusOr<std::vector<StmtRef>> {
+      results.setAnchor(anchor.result(), value);
+      std::vector<ExprRef> stored;
+      for (const ir::Value *r : body_.returns) {
+        auto v = results.at(r, coords);
+        if (!v.ok())
+          return v.status();
+        stored.push_back(*v);
+      }
+      std::vector<StmtRef> stmts = results.takeDeclares();
+      const ir::Shape &shape = anchor.result()->type.shape;
+      for (size_t r = 0; r < stored.size(); ++r)
+        stmts.push_back(B::store(first + static_cast<int>(r),
+                                 ravel(coords, shape), stored[r]));
+      return stmts;
+    };
+    const ir::Value *a = anchor.operand(form.aOperand);
+    for (size_t i = 0; i < body_.params.size(); ++i)
+      if (body_.params[i] == a)
+        io.aBuffer = static_cast<int>(i);
+    auto gemm = buildGemm(form, *schedule, io, k, b);
+    if (!gemm.ok())
+      return gemm.status();
+    k.body = *gemm;
     return absl::OkStatus();
   }
 

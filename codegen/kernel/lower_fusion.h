@@ -27,8 +27,10 @@ namespace nyx::kernel {
 // constants) feeding its operands; epilogue ops (Elementwise, each result of
 // the anchor's shape) computed from the anchor's result at the same
 // position and from side values of the params (read with broadcasting).
-// Every returned value is the anchor's result or an epilogue value. The
-// anchor is lowered with its own LowerFn (see the anchor contract in
+// Every returned value is the anchor's result or an epilogue value. A GEMM
+// anchor (gemm.h: f32 matmul, conv2d) becomes a GEMM kernel whose packing
+// computes the prologue's values and whose epilogue stores every returned
+// value of each finished element. Any other anchor is lowered with its own LowerFn (see the anchor contract in
 // lowering.h), then its loads of operands become the prologue's values at
 // those positions and its stores of the result become stores of every
 // returned value.

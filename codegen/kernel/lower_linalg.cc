@@ -1,4 +1,6 @@
 // Linear algebra: matmul with optional transposes and broadcast batch axes.
+// f32 products are GEMM kernels (gemm.h); the loop nests below are for the
+// other dtypes.
 //
 // Loop order keeps the innermost loop on contiguous memory:
 // - b transposed: c[i, j] = dot(a row i, b row j), k innermost, both rows
@@ -10,6 +12,7 @@
 //   a scalar f32 accumulator.
 // Every order adds the products in increasing k, like the reference.
 #include "absl/status/status.h"
+#include "codegen/kernel/gemm.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/strings.h"
@@ -54,6 +57,8 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
   if (c.rank() < 2 || c.shape[c.rank() - 2] != m || c.shape[c.rank() - 1] != n)
     return absl::InvalidArgumentError(strCat(
         "'matmul' result is ", c.str(), "; expected [..., ", m, ", ", n, "]"));
+  if (auto form = gemmFormOf(op))
+    return lowerGemmOp(op, *form, std::move(name));
   Shape batch(c.shape.begin(), c.shape.end() - 2);
   Shape batchA(a.shape.begin(), a.shape.end() - 2);
   Shape batchB(bt.shape.begin(), bt.shape.end() - 2);

@@ -7,6 +7,7 @@
 
 #include "ir/buffer_rules.h"
 #include "ir/half.h"
+#include "ir/printer.h"
 #include "ir/strings.h"
 
 namespace nyx::ir::ops {
@@ -30,6 +31,15 @@ absl::Status checkOperandCount(const Op &op) {
   return absl::OkStatus();
 }
 
+// The tiling the autotune pass (or the source) chooses for the ops the code
+// generator lowers as a GEMM (codegen/kernel/gemm_schedule.h): a string
+// whose contents code generation checks.
+static constexpr std::string_view kScheduleAttr = "schedule";
+
+static bool takesSchedule(const Op &op) {
+  return op.name() == "matmul" || op.name() == "conv2d";
+}
+
 absl::Status checkAttrNames(const Op &op,
                             std::initializer_list<std::string_view> allowed) {
   for (const auto &[name, value] : op.attrs) {
@@ -37,6 +47,14 @@ absl::Status checkAttrNames(const Op &op,
     if (std::find(allowed.begin(), allowed.end(), name) != allowed.end() ||
         name == kArenaOffsetsAttr)
       continue;
+    if (name == kScheduleAttr && takesSchedule(op)) {
+      if (!std::holds_alternative<std::string>(value))
+        return opError(op, strCat("attribute 'schedule' is ",
+                                  printAttribute(value),
+                                  "; expected a string such as "
+                                  "\"mr=6,nr=64,mc=96,nc=256,pack_a=1\""));
+      continue;
+    }
     std::string takes = allowed.size() == 0
                             ? std::string("it takes no attributes")
                             : strCat("it takes: ", strJoin(allowed, ", "));

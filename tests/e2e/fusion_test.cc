@@ -77,7 +77,7 @@ public:
         llvm::GlobalValue::ExternalLinkage, "nyx_fused", module);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
     std::vector<llvm::Value *> args;
-    for (size_t i = 0; i < k->buffers.size(); ++i)
+    for (size_t i = 0; i < k->numParams(); ++i)
       args.push_back(b.CreateLoad(
           ptrTy, b.CreateConstInBoundsGEP1_64(ptrTy, entry->getArg(0), i)));
     b.CreateCall(kernelFn, args);

@@ -85,6 +85,14 @@ int nyx_get_num_threads(void);
  * Waits for a nyx_parallel_for in progress on another thread to finish. */
 void nyx_set_num_threads(int n);
 
+/* Working memory for generated kernels (packed GEMM operands): a 64-byte
+ * aligned block of at least `bytes` bytes owned by the calling thread,
+ * valid until its next nyx_scratch call; kept and reused, freed when the
+ * thread exits. A kernel calls it once per thread and chunk, never while an
+ * earlier block is still in use on that thread. Aborts with a message when
+ * the memory cannot be had: kernels have no error path. */
+void *nyx_scratch(int64_t bytes);
+
 /* ---- Weights ---------------------------------------------------------- */
 
 /* One tensor a generated object expects in its weights buffer. */

@@ -1,0 +1,192 @@
+#include "codegen/kernel/gemm_schedule.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "absl/status/status.h"
+#include "ir/strings.h"
+
+namespace nyx::kernel {
+namespace {
+
+// The part of L2 (1 MiB per core on the machines we tune for, 512 KiB or
+// more elsewhere) a task's packed B block may fill, leaving room for C and
+// the A panel.
+constexpr int64_t kBlockBytes = 512 * 1024;
+// Packed blocks beyond this are refused: K is not blocked, so the B block is
+// K x nc.
+constexpr int64_t kMaxScratchBytes = int64_t{256} << 20;
+
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+int64_t ceilDiv(int64_t v, int64_t m) { return (v + m - 1) / m; }
+
+int registersFor(int lanes) { return lanes >= 16 ? 32 : 16; }
+
+// The tallest register tile of `vectors` vectors per row that fits: the
+// accumulators plus one register per B vector and one broadcast.
+int64_t maxRows(int lanes, int64_t vectors) {
+  return std::min<int64_t>(16, (registersFor(lanes) - vectors - 1) / vectors);
+}
+
+GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
+                        int64_t nc, int threads) {
+  GemmSchedule s;
+  s.mr = mr;
+  s.nr = nr;
+  s.nc = std::min(roundUp(shape.n, nr), std::max(nr, nc / nr * nr));
+  s.mc = roundUp(shape.m, mr);
+  // Enough tasks that every thread has several: split rows while the
+  // column blocks and batch alone give too few.
+  int64_t tasks = shape.batch * ceilDiv(shape.n, s.nc);
+  int64_t wanted = 4 * int64_t{threads};
+  if (tasks < wanted && shape.m > mr) {
+    int64_t parts = std::min(ceilDiv(wanted, tasks), ceilDiv(shape.m, mr));
+    s.mc = roundUp(ceilDiv(shape.m, parts), mr);
+  }
+  return s;
+}
+
+int64_t l2Columns(const GemmShape &shape) {
+  return kBlockBytes / (4 * std::max<int64_t>(shape.k, 1));
+}
+
+} // namespace
+
+std::string GemmSchedule::str() const {
+  return strCat("mr=", mr, ",nr=", nr, ",mc=", mc, ",nc=", nc,
+                ",pack_a=", packA ? 1 : 0);
+}
+
+absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
+  std::map<std::string, int64_t, std::less<>> values;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string_view::npos)
+      end = text.size();
+    std::string_view item = text.substr(pos, end - pos);
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos)
+      return absl::InvalidArgumentError(strCat(
+          "schedule item '", item, "' has no '='; expected key=integer"));
+    std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
+    int64_t v = 0;
+    auto [ptr, ec] =
+        std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || ptr != value.data() + value.size())
+      return absl::InvalidArgumentError(strCat("schedule key '", key,
+                                               "' has value '", value,
+                                               "'; expected an integer"));
+    if (!values.emplace(std::string(key), v).second)
+      return absl::InvalidArgumentError(
+          strCat("schedule key '", key, "' appears twice"));
+    pos = end + 1;
+  }
+  GemmSchedule s;
+  const std::pair<std::string_view, int64_t *> keys[] = {
+      {"mr", &s.mr}, {"nr", &s.nr}, {"mc", &s.mc}, {"nc", &s.nc}};
+  for (auto [key, field] : keys) {
+    auto it = values.find(key);
+    if (it == values.end())
+      return absl::InvalidArgumentError(
+          strCat("schedule '", text, "' has no '", key,
+                 "'; expected mr, nr, mc, nc and pack_a"));
+    *field = it->second;
+    values.erase(it);
+  }
+  auto pack = values.find("pack_a");
+  if (pack == values.end() || (pack->second != 0 && pack->second != 1))
+    return absl::InvalidArgumentError(
+        strCat("schedule '", text, "' has no pack_a of 0 or 1"));
+  s.packA = pack->second == 1;
+  values.erase(pack);
+  if (!values.empty())
+    return absl::InvalidArgumentError(
+        strCat("schedule key '", values.begin()->first,
+               "' is unknown; expected mr, nr, mc, nc and pack_a"));
+  return s;
+}
+
+absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
+                              int lanes) {
+  if (s.mr <= 0 || s.nr <= 0 || s.mc <= 0 || s.nc <= 0)
+    return absl::InvalidArgumentError(
+        strCat("schedule ", s.str(), " has a size <= 0; expected positive"));
+  if (s.nr % lanes != 0)
+    return absl::InvalidArgumentError(
+        strCat("schedule ", s.str(), " has nr=", s.nr,
+               "; expected a multiple of the target's ", lanes, " lanes"));
+  if (s.mc % s.mr != 0 || s.nc % s.nr != 0)
+    return absl::InvalidArgumentError(
+        strCat("schedule ", s.str(),
+               " has blocks that are not whole tiles; expected mc a "
+               "multiple of mr and nc a multiple of nr"));
+  if (s.mr > maxRows(lanes, s.nr / lanes))
+    return absl::InvalidArgumentError(
+        strCat("schedule ", s.str(), " needs ", s.mr * (s.nr / lanes),
+               " accumulator registers; expected at most ",
+               maxRows(lanes, s.nr / lanes) * (s.nr / lanes), " with ",
+               lanes, " lanes"));
+  const int64_t k = std::max<int64_t>(shape.k, 1);
+  if (s.nc > kMaxScratchBytes / 4 / k)
+    return absl::InvalidArgumentError(
+        strCat("schedule ", s.str(), " packs a ", k, " x ", s.nc,
+               " block of B; expected at most ", kMaxScratchBytes >> 20,
+               " MiB"));
+  return absl::OkStatus();
+}
+
+int vectorLanes(int vectorBits) {
+  return vectorBits >= 512 ? 16 : vectorBits >= 256 ? 8 : 4;
+}
+
+GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
+  // Four vectors per row when N is wide (the B loads amortize over six
+  // rows), fewer for narrow N so the tile is not mostly padding.
+  int64_t vectors = std::clamp<int64_t>(ceilDiv(shape.n, lanes), 1,
+                                        lanes >= 16 ? 4 : 2);
+  int64_t mr = std::min(maxRows(lanes, vectors), roundUp(shape.m, 1));
+  if (vectors >= 4)
+    mr = std::min<int64_t>(mr, 6);
+  mr = std::clamp<int64_t>(mr, 1, 16);
+  int64_t nr = vectors * lanes;
+  return withBlocks(shape, mr, nr, l2Columns(shape), threads);
+}
+
+std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
+                                        int threads, size_t limit) {
+  std::vector<GemmSchedule> out;
+  auto add = [&](const GemmSchedule &s) {
+    if (out.size() < limit && validateSchedule(s, shape, lanes).ok() &&
+        std::find(out.begin(), out.end(), s) == out.end())
+      out.push_back(s);
+  };
+  GemmSchedule base = defaultSchedule(shape, lanes, threads);
+  add(base);
+  const int64_t maxVectors = lanes >= 16 ? 4 : 3;
+  std::vector<std::pair<int64_t, int64_t>> tiles;
+  for (int64_t v = 1; v <= maxVectors; ++v)
+    for (int64_t mr : {maxRows(lanes, v), maxRows(lanes, v) - 2,
+                       std::min<int64_t>(8, maxRows(lanes, v)),
+                       std::min<int64_t>(4, maxRows(lanes, v))})
+      if (mr >= 1)
+        tiles.emplace_back(std::min(mr, roundUp(shape.m, 1)), v * lanes);
+  const int64_t l2 = l2Columns(shape);
+  for (auto [mr, nr] : tiles)
+    for (int64_t nc : {l2, l2 / 2, 2 * l2, nr})
+      for (bool pack : {true, false}) {
+        GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
+        s.packA = pack;
+        add(s);
+        // The same blocks with one task per row block of half the rows:
+        // more, smaller tasks.
+        if (s.mc > mr) {
+          s.mc = roundUp(ceilDiv(s.mc, 2), mr);
+          add(s);
+        }
+      }
+  return out;
+}
+
+} // namespace nyx::kernel

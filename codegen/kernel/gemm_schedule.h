@@ -1,0 +1,73 @@
+// How a GEMM-shaped kernel (f32 matmul, conv2d as an implicit GEMM) is
+// tiled: the choice the autotune pass makes and records on the op as the
+// string attribute `schedule`, e.g. "mr=6,nr=64,mc=96,nc=256,pack_a=1".
+//
+// The kernel (codegen/kernel/gemm.h) splits C = A·B (M x N, inner K, per
+// batch) into tasks of mc x nc elements run in parallel; a task packs its
+// K x nc block of B into nr-wide panels, and for each mr-row panel of A
+// (packed into mr-interleaved order, or read in place when pack_a=0 and A
+// is a plain row-major or column-major buffer) runs the mr x nr register
+// tile over the whole K with vector FMAs, then stores the tile through the
+// epilogue.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace nyx::kernel {
+
+inline constexpr std::string_view kScheduleAttr = "schedule";
+
+// The revision of the GEMM kernel generator and of what a schedule means.
+// Raise it with any change that alters a schedule's speed: tuning databases
+// measured before then become stale (docs/autotuning.md).
+inline constexpr int kGemmRevision = 1;
+
+// The GEMM problem one op poses.
+struct GemmShape {
+  int64_t batch = 1; // independent products (matmul batch dims, conv N*groups)
+  int64_t m = 0, n = 0, k = 0;
+  bool operator==(const GemmShape &) const = default;
+};
+
+struct GemmSchedule {
+  int64_t mr = 6;   // rows of the register tile
+  int64_t nr = 16;  // columns of the register tile, a multiple of the lanes
+  int64_t mc = 96;  // rows per task, a multiple of mr
+  int64_t nc = 256; // columns per task, a multiple of nr
+  bool packA = true;
+  bool operator==(const GemmSchedule &) const = default;
+
+  // "mr=6,nr=64,mc=96,nc=256,pack_a=1".
+  std::string str() const;
+  // Parses str()'s form; every key once, in any order. The message names
+  // the offending key or value.
+  static absl::StatusOr<GemmSchedule> parse(std::string_view text);
+};
+
+// Checks the schedule's own invariants (positive sizes, mc a multiple of mr,
+// nc of nr, nr of `lanes`, the register tile fitting the 32 or 16 vector
+// registers `lanes` implies, packed blocks within the scratch limit for a
+// problem of `shape`).
+absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
+                              int lanes);
+
+// The f32 lanes of the target's preferred vector: 16 with AVX-512, 8 with
+// AVX2, 4 otherwise.
+int vectorLanes(int vectorBits);
+
+// A good schedule without measuring: the register tile by the vector width,
+// the B block sized to stay in L2, enough tasks for `threads`.
+GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads);
+
+// The candidates the autotuner measures, the default among them, each valid
+// for `shape` and `lanes`; at most `limit` of them, the most promising
+// first.
+std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
+                                        int threads, size_t limit = 64);
+
+} // namespace nyx::kernel

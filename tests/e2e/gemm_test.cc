@@ -1,0 +1,156 @@
+// GEMM kernels (f32 matmul and conv2d as implicit GEMMs) against the
+// interpreter: explicit schedules covering every tile shape and blocking,
+// edge tiles, A read in place and packed, and fused prologues/epilogues.
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "ir/strings.h"
+
+namespace nyx {
+namespace {
+
+using e2e::expectCompiledMatchesInterpreter;
+
+// Products of length k drift from the f64 reference by about k ulps of the
+// largest partial sum; conv2d's bias is added after the sum.
+e2e::HarnessOptions dotOptions(int64_t k) {
+  e2e::HarnessOptions o;
+  o.atol = std::max(1e-6, 4e-6 * k);
+  return o;
+}
+
+std::string matmulModule(int64_t m, int64_t k, int64_t n, bool ta, bool tb,
+                         const std::string &schedule) {
+  std::string a = ta ? strCat(k, ",", m) : strCat(m, ",", k);
+  std::string b = tb ? strCat(n, ",", k) : strCat(k, ",", n);
+  std::string attrs = strCat("transpose_a = ", ta ? "true" : "false",
+                             ", transpose_b = ", tb ? "true" : "false");
+  if (!schedule.empty())
+    attrs += strCat(", schedule = \"", schedule, "\"");
+  return strCat("func @main(%a: f32[", a, "], %b: f32[", b, "]) -> (f32[", m,
+                ",", n, "]) {\n  %c = matmul(%a, %b) {", attrs, "} : f32[", m,
+                ",", n, "]\n  return %c\n}\n");
+}
+
+// Register tiles of every width the backends use, blocks that split M and
+// N into several tasks with edge tiles, and both ways of reading A.
+constexpr const char *kSchedules[] = {
+    "mr=6,nr=64,mc=96,nc=256,pack_a=1", "mr=6,nr=64,mc=12,nc=64,pack_a=0",
+    "mr=14,nr=32,mc=28,nc=96,pack_a=1", "mr=12,nr=32,mc=36,nc=32,pack_a=0",
+    "mr=16,nr=16,mc=16,nc=48,pack_a=1", "mr=4,nr=8,mc=8,nc=24,pack_a=0",
+    "mr=1,nr=4,mc=3,nc=8,pack_a=1",
+};
+
+TEST(Gemm, MatmulSchedulesAndShapes) {
+  const int64_t shapes[][3] = {{1, 1, 1},    {5, 7, 3},      {17, 33, 65},
+                               {64, 80, 96}, {130, 200, 70}, {32, 51, 10}};
+  for (const char *schedule : kSchedules)
+    for (const auto &s : shapes)
+      for (int t = 0; t < 4; ++t) {
+        SCOPED_TRACE(strCat(schedule, " ", s[0], "x", s[1], "x", s[2],
+                            " transposes ", t));
+        expectCompiledMatchesInterpreter(
+            matmulModule(s[0], s[1], s[2], t & 1, t & 2, schedule),
+            dotOptions(s[1]));
+      }
+}
+
+TEST(Gemm, DefaultScheduleLargeAndSkinny) {
+  const int64_t shapes[][3] = {
+      {256, 256, 256}, {32, 784, 512}, {32, 512, 10}, {3, 1000, 300}};
+  for (const auto &s : shapes) {
+    SCOPED_TRACE(strCat(s[0], "x", s[1], "x", s[2]));
+    expectCompiledMatchesInterpreter(
+        matmulModule(s[0], s[1], s[2], false, false, ""), dotOptions(s[1]));
+  }
+}
+
+TEST(Gemm, BatchedBroadcast) {
+  expectCompiledMatchesInterpreter(R"(
+func @main(%a: f32[2,1,19,23], %b: f32[3,23,29]) -> (f32[2,3,19,29]) {
+  %c = matmul(%a, %b) {schedule = "mr=6,nr=16,mc=12,nc=16,pack_a=0"} : f32[2,3,19,29]
+  return %c
+})",
+                                   dotOptions(23));
+}
+
+std::string convModule(int64_t n, int64_t c, int64_t hw, int64_t m,
+                       int64_t kernel, int64_t stride, int64_t pad,
+                       int64_t groups, int64_t dilation, bool bias,
+                       const std::string &schedule) {
+  int64_t extent = dilation * (kernel - 1) + 1;
+  int64_t out = (hw + 2 * pad - extent) / stride + 1;
+  std::string attrs =
+      strCat("strides = [", stride, ", ", stride, "], padding = [", pad, ", ",
+             pad, ", ", pad, ", ", pad, "], dilations = [", dilation, ", ",
+             dilation, "], groups = ", groups);
+  if (!schedule.empty())
+    attrs += strCat(", schedule = \"", schedule, "\"");
+  std::string params =
+      strCat("%x: f32[", n, ",", c, ",", hw, ",", hw, "], %w: f32[", m, ",",
+             c / groups, ",", kernel, ",", kernel, "]");
+  if (bias)
+    params += strCat(", %b: f32[", m, "]");
+  std::string y = strCat("f32[", n, ",", m, ",", out, ",", out, "]");
+  return strCat("func @main(", params, ") -> (", y, ") {\n  %y = conv2d(%x, %w",
+                bias ? ", %b" : "", ") {", attrs, "} : ", y,
+                "\n  return %y\n}\n");
+}
+
+TEST(Gemm, Convolutions) {
+  struct Case {
+    int64_t n, c, hw, m, kernel, stride, pad, groups, dilation;
+    bool bias;
+  };
+  const Case cases[] = {
+      {1, 3, 23, 16, 7, 2, 3, 1, 1, false}, // stem: 7x7/2
+      {2, 8, 13, 12, 3, 1, 1, 1, 1, true},  // 3x3 same, two images
+      {1, 16, 14, 24, 1, 2, 0, 1, 1, true}, // 1x1/2 shortcut
+      {1, 16, 9, 20, 1, 1, 0, 1, 1, false}, // 1x1: B read contiguously
+      {1, 8, 11, 8, 3, 1, 2, 2, 2, true},   // grouped, dilated
+      {1, 12, 10, 6, 3, 2, 1, 3, 1, false}, // 3 groups, strided
+  };
+  for (const Case &c : cases)
+    for (const char *schedule : {"", "mr=6,nr=16,mc=6,nc=32,pack_a=0",
+                                 "mr=4,nr=32,mc=8,nc=32,pack_a=1"}) {
+      SCOPED_TRACE(strCat(c.c, "->", c.m, " k", c.kernel, " s", c.stride, " p",
+                          c.pad, " g", c.groups, " ", schedule));
+      expectCompiledMatchesInterpreter(
+          convModule(c.n, c.c, c.hw, c.m, c.kernel, c.stride, c.pad, c.groups,
+                     c.dilation, c.bias, schedule),
+          dotOptions(c.c / c.groups * c.kernel * c.kernel));
+    }
+}
+
+// The fuse pass puts bias, activation and residual after the product and
+// elementwise/layout ops before it into the GEMM kernel.
+TEST(Gemm, FusedPrologueAndEpilogue) {
+  e2e::HarnessOptions o = dotOptions(48);
+  o.pipeline = "verify,shape-infer,inline,fuse,dce";
+  expectCompiledMatchesInterpreter(R"(
+func @main(%x: f32[37,48], %w: f32[48,40], %b: f32[40], %r: f32[37,40]) -> (f32[37,40], f32[37,40]) {
+  %s = mul(%x, %x) : f32[37,48]
+  %y = matmul(%s, %w) : f32[37,40]
+  %z = add(%y, %b) : f32[37,40]
+  %a = relu(%z) : f32[37,40]
+  %o = add(%a, %r) : f32[37,40]
+  return %o, %z
+})",
+                                   o);
+  expectCompiledMatchesInterpreter(R"(
+func @main(%x: f32[1,8,12,12], %w: f32[16,8,3,3], %b: f32[16]) -> (f32[1,16,12,12]) {
+  %t = tanh(%x) : f32[1,8,12,12]
+  %y = conv2d(%t, %w, %b) {padding = [1, 1, 1, 1]} : f32[1,16,12,12]
+  %a = relu(%y) : f32[1,16,12,12]
+  return %a
+})",
+                                   [&] {
+                                     e2e::HarnessOptions c = dotOptions(72);
+                                     c.pipeline = o.pipeline;
+                                     return c;
+                                   }());
+}
+
+} // namespace
+} // namespace nyx
