@@ -213,6 +213,21 @@ private:
     llvm::Value *k = convert(expr(*s.extent), s.extent->type, DType::I64);
     llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
     const size_t count = static_cast<size_t>(t.rows * vectors);
+    // The sums start from zero or, when accumulating, from the tile.
+    std::vector<llvm::Value *> init(count, zero);
+    if (t.accumulate) {
+      llvm::Value *more =
+          convert(expr(*t.accumulate), t.accumulate->type, DType::Bool);
+      for (int64_t r = 0; r < t.rows; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          init[static_cast<size_t>(r * vectors + v)] = b_.CreateSelect(
+              more,
+              b_.CreateAlignedLoad(vecTy,
+                                   b_.CreateConstInBoundsGEP1_64(
+                                       f32, tile, r * t.cols + v * lanes),
+                                   llvm::Align(4)),
+              zero);
+    }
 
     llvm::BasicBlock *pre = b_.GetInsertBlock();
     llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "tile", &fn_);
@@ -224,7 +239,7 @@ private:
     std::vector<llvm::PHINode *> acc(count);
     for (size_t i = 0; i < count; ++i) {
       acc[i] = b_.CreatePHI(vecTy, 2, "acc");
-      acc[i]->addIncoming(zero, pre);
+      acc[i]->addIncoming(init[i], pre);
     }
     llvm::Value *bRow =
         b_.CreateInBoundsGEP(f32, bBase, b_.CreateMul(p, b_.getInt64(t.cols)));
@@ -258,7 +273,7 @@ private:
     std::vector<llvm::Value *> results(count);
     for (size_t i = 0; i < count; ++i) {
       llvm::PHINode *result = b_.CreatePHI(vecTy, 2, "tile.acc");
-      result->addIncoming(zero, pre);
+      result->addIncoming(init[i], pre);
       result->addIncoming(next[i], latch);
       results[i] = result;
     }

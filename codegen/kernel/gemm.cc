@@ -177,10 +177,21 @@ public:
       return B::block({});
     const int64_t tilesM = ceilDiv(g.m, s_.mc), tilesN = ceilDiv(g.n, s_.nc);
     const int64_t panels = s_.nc / s_.nr;
-    packedB_ = scratch("packed_b", std::max<int64_t>(g.k, 1) * s_.nc);
+    kc_ = s_.kc > 0 && s_.kc < g.k ? s_.kc : std::max<int64_t>(g.k, 1);
+    if (f_.conv) {
+      // A conv's K blocks hold whole input channels.
+      const int64_t window = f_.conv->kh * f_.conv->kw;
+      kc_ = std::max(window, kc_ / window * window);
+    }
+    const bool blocked = kc_ < g.k;
+    const int64_t kBlocks = blocked ? ceilDiv(g.k, kc_) : 1;
+    packedB_ = scratch("packed_b", kc_ * s_.nc);
     directA_ = !s_.packA && io_.aBuffer >= 0 && f_.aBase;
-    packedA_ = scratch("packed_a", std::max<int64_t>(g.k, 1) * s_.mr);
-    tile_ = scratch("tile", s_.mr * s_.nr);
+    packedA_ = scratch("packed_a", kc_ * s_.mr);
+    // Unblocked, one tile at a time goes through the epilogue; blocked, the
+    // task's tiles accumulate over the K blocks first.
+    tile_ = scratch(blocked ? "c_block" : "tile",
+                    (blocked ? s_.mc * panels : 1) * s_.mr * s_.nr);
 
     Var task = var("task", g.batch * tilesM * tilesN);
     ExprRef t = B::ref(task);
@@ -191,11 +202,15 @@ public:
     ExprRef colBlock = ix(B::binary(BinaryFn::Rem, t, B::i64(tilesN)));
     ExprRef i0 = mulIndex(rowBlock, s_.mc), j0 = mulIndex(colBlock, s_.nc);
 
-    std::vector<StmtRef> body;
+    Var kBlock = var("kb", kBlocks);
+    k0_ = blocked ? mulIndex(B::ref(kBlock), kc_) : B::i64(0);
+    kLen_ =
+        blocked ? ix(minIndex(B::i64(kc_), B::i64(g.k) - k0_)) : B::i64(g.k);
+    std::vector<StmtRef> block;
     auto packB = packBlock(batch, j0, panels);
     if (!packB.ok())
       return packB.status();
-    body.push_back(*packB);
+    block.push_back(*packB);
 
     Var rowPanel = var("ir", s_.mc / s_.mr);
     ExprRef i = ix(addIndex(i0, mulIndex(B::ref(rowPanel), s_.mr)));
@@ -203,45 +218,64 @@ public:
     Var colPanel = var("jr", panels);
     ExprRef j = ix(addIndex(j0, mulIndex(B::ref(colPanel), s_.nr)));
     ExprRef cols = minIndex(B::i64(s_.nr), ix(B::i64(g.n) - j));
+    ExprRef tileAt =
+        blocked ? ix(mulIndex(addIndex(mulIndex(B::ref(rowPanel), panels),
+                                       B::ref(colPanel)),
+                              s_.mr * s_.nr))
+                : B::i64(0);
+    ExprRef accumulate =
+        blocked ? B::compare(CmpFn::Gt, B::ref(kBlock), B::i64(0)) : nullptr;
 
     auto packed = packPanel(batch, i, rows);
     if (!packed.ok())
       return packed.status();
     MatmulTileArgs packedArgs{
-        packedA_, packedB_, B::i64(0), mulIndex(B::ref(colPanel), s_.nr * g.k),
-        s_.mr,    s_.nr,    1,         s_.mr};
-    auto epilogue = store(batch, i, rows, j, cols);
+        packedA_,  packedB_, B::i64(0), mulIndex(B::ref(colPanel), s_.nr * kc_),
+        s_.mr,     s_.nr,    1,         s_.mr,
+        accumulate};
+    auto epilogue = store(batch, i, rows, j, cols, tileAt);
     if (!epilogue.ok())
       return epilogue.status();
-    auto tileWith = [&](MatmulTileArgs args) {
+    auto inColumns = [&](std::vector<StmtRef> body) {
       return B::loop(
           colPanel, B::i64(panels),
-          {B::ifThen(B::compare(CmpFn::Lt, j, B::i64(g.n)),
-                     {B::matmulTile(tile_, B::i64(0), B::i64(g.k), args),
-                      *epilogue})});
+          {B::ifThen(B::compare(CmpFn::Lt, j, B::i64(g.n)), std::move(body))});
+    };
+    auto tileWith = [&](MatmulTileArgs args) {
+      StmtRef tile = B::matmulTile(tile_, tileAt, kLen_, args);
+      return blocked ? inColumns({tile})
+                     : inColumns(std::vector<StmtRef>{tile, *epilogue});
     };
     StmtRef panelBody;
     if (directA_) {
       // Full panels read A in place; the last, short one is packed so the
       // tile never reads past A's rows.
-      MatmulTileArgs direct{
-          io_.aBuffer,
-          packedB_,
-          ix(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride))),
-          packedArgs.bIndex,
-          s_.mr,
-          s_.nr,
-          f_.aRowStride,
-          f_.aInnerStride};
+      MatmulTileArgs direct = packedArgs;
+      direct.aBuffer = io_.aBuffer;
+      direct.aIndex =
+          ix(addIndex(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride)),
+                      mulIndex(k0_, f_.aInnerStride)));
+      direct.aRowStride = f_.aRowStride;
+      direct.aInnerStride = f_.aInnerStride;
       panelBody =
           B::ifThen(B::compare(CmpFn::Eq, rows, B::i64(s_.mr)),
                     {tileWith(direct)}, {*packed, tileWith(packedArgs)});
     } else {
       panelBody = B::block({*packed, tileWith(packedArgs)});
     }
-    body.push_back(B::loop(
-        rowPanel, B::i64(s_.mc / s_.mr),
-        {B::ifThen(B::compare(CmpFn::Lt, i, B::i64(g.m)), {panelBody})}));
+    auto inRows = [&](StmtRef body) {
+      return B::loop(
+          rowPanel, B::i64(s_.mc / s_.mr),
+          {B::ifThen(B::compare(CmpFn::Lt, i, B::i64(g.m)), {body})});
+    };
+    block.push_back(inRows(panelBody));
+    std::vector<StmtRef> body;
+    if (blocked) {
+      body.push_back(B::loop(kBlock, B::i64(kBlocks), std::move(block)));
+      body.push_back(inRows(inColumns({*epilogue})));
+    } else {
+      body = std::move(block);
+    }
     return B::loop(task, B::i64(g.batch * tilesM * tilesN), std::move(body),
                    LoopKind::Parallel);
   }
@@ -285,8 +319,7 @@ private:
   // columns past N are zero.
   absl::StatusOr<StmtRef> packBlock(ExprRef batch, ExprRef j0, int64_t panels) {
     const GemmShape &g = f_.shape;
-    Var q = var("q", panels), p = var("p", std::max<int64_t>(g.k, 1)),
-        c = var("c", s_.nr);
+    Var q = var("q", panels), p = var("p", kc_), c = var("c", s_.nr);
     ExprRef jq = ix(addIndex(j0, mulIndex(B::ref(q), s_.nr)));
     ExprRef valid = minIndex(B::i64(s_.nr), ix(B::i64(g.n) - jq));
     if (f_.conv) {
@@ -298,24 +331,25 @@ private:
           {B::ifThen(B::compare(CmpFn::Lt, jq, B::i64(g.n)), {*panel})});
     }
     ExprRef at = ix(
-        addIndex(mulIndex(addIndex(mulIndex(B::ref(q), g.k), B::ref(p)), s_.nr),
+        addIndex(mulIndex(addIndex(mulIndex(B::ref(q), kc_), B::ref(p)), s_.nr),
                  B::ref(c)));
-    auto copy = copyElement(f_.bOperand,
-                            f_.b(batch, B::ref(p), addIndex(jq, B::ref(c))),
-                            packedB_, at);
+    auto copy = copyElement(
+        f_.bOperand,
+        f_.b(batch, addIndex(k0_, B::ref(p)), addIndex(jq, B::ref(c))),
+        packedB_, at);
     if (!copy.ok())
       return copy.status();
     Var z = var("c", s_.nr);
     ExprRef zAt = ix(
-        addIndex(mulIndex(addIndex(mulIndex(B::ref(q), g.k), B::ref(p)), s_.nr),
+        addIndex(mulIndex(addIndex(mulIndex(B::ref(q), kc_), B::ref(p)), s_.nr),
                  B::ref(z)));
     StmtRef zeros = B::loop(
         z, B::i64(s_.nr) - valid,
         {B::store(packedB_, addIndex(zAt, valid), B::constant(DType::F32, 0))});
-    return B::loop(q, B::i64(panels),
-                   {B::ifThen(B::compare(CmpFn::Lt, jq, B::i64(g.n)),
-                              {B::loop(p, B::i64(g.k),
-                                       {B::loop(c, valid, {*copy}), zeros})})});
+    return B::loop(
+        q, B::i64(panels),
+        {B::ifThen(B::compare(CmpFn::Lt, jq, B::i64(g.n)),
+                   {B::loop(p, kLen_, {B::loop(c, valid, {*copy}), zeros})})});
   }
 
   // The conv form's panel: for each (channel, kh, kw) row of the panel,
@@ -325,18 +359,20 @@ private:
   absl::StatusOr<StmtRef> packConvPanel(ExprRef batch, ExprRef q, ExprRef jq,
                                         ExprRef valid) {
     const GemmForm::ConvInput &cv = *f_.conv;
-    const GemmShape &g = f_.shape;
-    Var ci = var("ci", cv.channels), kh = var("kh", cv.kh),
+    const int64_t window = cv.kh * cv.kw;
+    // The block's rows are whole channels: [k0 / window, + kLen / window).
+    Var ci = var("ci", kc_ / window), kh = var("kh", cv.kh),
         kw = var("kw", cv.kw);
     ExprRef p = ix(addIndex(
         mulIndex(addIndex(mulIndex(B::ref(ci), cv.kh), B::ref(kh)), cv.kw),
         B::ref(kw)));
-    ExprRef rowBase = ix(mulIndex(addIndex(mulIndex(q, g.k), p), s_.nr));
+    ExprRef rowBase = ix(mulIndex(addIndex(mulIndex(q, kc_), p), s_.nr));
     ExprRef n = B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
-    ExprRef channel =
+    ExprRef channel = addIndex(
         addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
                           cv.channels),
-                 B::ref(ci));
+                 B::binary(BinaryFn::Div, k0_, B::i64(window))),
+        B::ref(ci));
     ExprRef first = B::binary(BinaryFn::Div, jq, B::i64(cv.ow));
     ExprRef last = B::binary(BinaryFn::Div, ix(addIndex(jq, valid) - B::i64(1)),
                              B::i64(cv.ow));
@@ -394,7 +430,7 @@ private:
         B::loop(row, ix(last - first + B::i64(1)),
                 {B::ifThen(rowInside, {zeros(lo, inLo), copy, zeros(inHi, hi)},
                            {zeros(lo, hi)})});
-    return B::loop(ci, B::i64(cv.channels),
+    return B::loop(ci, ix(B::binary(BinaryFn::Div, kLen_, B::i64(window))),
                    {B::loop(kh, B::i64(cv.kh),
                             {B::loop(kw, B::i64(cv.kw), {rows, tail})})});
   }
@@ -402,19 +438,19 @@ private:
   // Rows [i, i + rows) of A as a K x mr panel (row r of A in column r);
   // rows past `rows` are zero.
   absl::StatusOr<StmtRef> packPanel(ExprRef batch, ExprRef i, ExprRef rows) {
-    const GemmShape &g = f_.shape;
-    Var r = var("r", s_.mr), p = var("p", std::max<int64_t>(g.k, 1));
+    Var r = var("r", s_.mr), p = var("p", kc_);
     ExprRef at = ix(addIndex(mulIndex(B::ref(p), s_.mr), B::ref(r)));
-    auto copy =
-        copyElement(f_.aOperand, f_.a(batch, addIndex(i, B::ref(r)), B::ref(p)),
-                    packedA_, at);
+    auto copy = copyElement(
+        f_.aOperand,
+        f_.a(batch, addIndex(i, B::ref(r)), addIndex(k0_, B::ref(p))), packedA_,
+        at);
     if (!copy.ok())
       return copy.status();
-    Var z = var("r", s_.mr), pz = var("p", std::max<int64_t>(g.k, 1));
+    Var z = var("r", s_.mr), pz = var("p", kc_);
     ExprRef zAt = ix(addIndex(mulIndex(B::ref(pz), s_.mr), B::ref(z)));
     return B::block(
-        {B::loop(r, rows, {B::loop(p, B::i64(g.k), {*copy})}),
-         B::loop(pz, B::i64(g.k),
+        {B::loop(r, rows, {B::loop(p, kLen_, {*copy})}),
+         B::loop(pz, kLen_,
                  {B::loop(z, B::i64(s_.mr) - rows,
                           {B::store(packedA_, addIndex(zAt, rows),
                                     B::constant(DType::F32, 0))})})});
@@ -422,10 +458,11 @@ private:
 
   // The finished tile's rows x cols elements through the epilogue.
   absl::StatusOr<StmtRef> store(ExprRef batch, ExprRef i, ExprRef rows,
-                                ExprRef j, ExprRef cols) {
+                                ExprRef j, ExprRef cols, ExprRef tileAt) {
     Var r = var("r", s_.mr), c = var("c", s_.nr);
     ExprRef value = B::load(
-        tile_, DType::F32, ix(addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c))));
+        tile_, DType::F32,
+        ix(addIndex(tileAt, addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c)))));
     ExprRef row = ix(addIndex(i, B::ref(r)));
     if (f_.biasOperand >= 0) {
       std::vector<ExprRef> coords;
@@ -467,6 +504,8 @@ private:
   VarExtents extents_;
   int packedA_ = -1, packedB_ = -1, tile_ = -1;
   bool directA_ = false;
+  int64_t kc_ = 0;    // depth of the K blocks (K when not blocked)
+  ExprRef k0_, kLen_; // the current K block's start and length
 };
 
 } // namespace

@@ -55,7 +55,7 @@ int64_t l2Columns(const GemmShape &shape) {
 
 std::string GemmSchedule::str() const {
   return strCat("mr=", mr, ",nr=", nr, ",mc=", mc, ",nc=", nc,
-                ",pack_a=", packA ? 1 : 0);
+                kc ? strCat(",kc=", kc) : "", ",pack_a=", packA ? 1 : 0);
 }
 
 absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
@@ -95,6 +95,10 @@ absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
     *field = it->second;
     values.erase(it);
   }
+  if (auto kc = values.find("kc"); kc != values.end()) {
+    s.kc = kc->second;
+    values.erase(kc);
+  }
   auto pack = values.find("pack_a");
   if (pack == values.end() || (pack->second != 0 && pack->second != 1))
     return absl::InvalidArgumentError(
@@ -110,6 +114,10 @@ absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
 
 absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                               int lanes) {
+  if (s.kc < 0)
+    return absl::InvalidArgumentError(strCat(
+        "schedule ", s.str(), " has kc=", s.kc, "; expected 0 (no K blocks) "
+        "or a block depth"));
   if (s.mr <= 0 || s.nr <= 0 || s.mc <= 0 || s.nc <= 0)
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(), " has a size <= 0; expected positive"));
@@ -128,7 +136,7 @@ absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                " accumulator registers; expected at most ",
                maxRows(lanes, s.nr / lanes) * (s.nr / lanes), " with ",
                lanes, " lanes"));
-  const int64_t k = std::max<int64_t>(shape.k, 1);
+  const int64_t k = std::max<int64_t>(s.kc ? std::min(s.kc, shape.k) : shape.k, 1);
   if (s.nc > kMaxScratchBytes / 4 / k)
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(), " packs a ", k, " x ", s.nc,

@@ -8,7 +8,9 @@
 // (packed into mr-interleaved order, or read in place when pack_a=0 and A
 // is a plain row-major or column-major buffer) runs the mr x nr register
 // tile over the whole K with vector FMAs, then stores the tile through the
-// epilogue.
+// epilogue. With kc, K is walked in blocks of kc: each block's B panel stays
+// in L2 and A's in L1, the task's tiles accumulate in an mc x nc scratch,
+// and the epilogue runs after the last block.
 #pragma once
 
 #include <cstdint>
@@ -39,13 +41,15 @@ struct GemmSchedule {
   int64_t nr = 16;  // columns of the register tile, a multiple of the lanes
   int64_t mc = 96;  // rows per task, a multiple of mr
   int64_t nc = 256; // columns per task, a multiple of nr
+  int64_t kc = 0;   // depth of a K block; 0: K is not blocked
   bool packA = true;
   bool operator==(const GemmSchedule &) const = default;
 
-  // "mr=6,nr=64,mc=96,nc=256,pack_a=1".
+  // "mr=6,nr=64,mc=96,nc=256,pack_a=1", with ",kc=256" before pack_a when
+  // K is blocked.
   std::string str() const;
-  // Parses str()'s form; every key once, in any order. The message names
-  // the offending key or value.
+  // Parses str()'s form; every key once, in any order, kc optional. The
+  // message names the offending key or value.
   static absl::StatusOr<GemmSchedule> parse(std::string_view text);
 };
 

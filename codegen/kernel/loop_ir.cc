@@ -483,7 +483,10 @@ private:
           << expr(*t.aIndex) << " + r*" << t.aRowStride << " + p*"
           << t.aInnerStride << "], " << bufferName(t.bBuffer) << "["
           << expr(*t.bIndex) << " + p*" << t.cols << " + c], p < "
-          << expr(*s.extent) << ")\n";
+          << expr(*s.extent);
+      if (t.accumulate)
+        os_ << ", accumulate if " << expr(*t.accumulate);
+      os_ << ")\n";
       return;
     }
     }

@@ -73,13 +73,15 @@ enum class LoopKind {
 //   tile[index + r*cols + c] = sum over p < extent of
 //       a[aIndex + r*aRowStride + p*aInnerStride] * b[bIndex + p*cols + c]
 // for r < rows, c < cols, summed in increasing p, each step one fused
-// multiply-add (rounded once), from 0. Buffers are f32; `tile` and `b` are
-// dense, every element of the tile is written.
+// multiply-add (rounded once), from 0 — or, where `accumulate` is true,
+// from the tile's own values. Buffers are f32; `tile` and `b` are dense,
+// every element of the tile is written.
 struct MatmulTileArgs {
   int aBuffer = -1, bBuffer = -1;
   ExprRef aIndex, bIndex;
   int64_t rows = 0, cols = 0;
   int64_t aRowStride = 0, aInnerStride = 0;
+  ExprRef accumulate; // bool; null: never
 };
 
 struct Stmt {

@@ -36,10 +36,16 @@ std::string matmulModule(int64_t m, int64_t k, int64_t n, bool ta, bool tb,
 // Register tiles of every width the backends use, blocks that split M and
 // N into several tasks with edge tiles, and both ways of reading A.
 constexpr const char *kSchedules[] = {
-    "mr=6,nr=64,mc=96,nc=256,pack_a=1", "mr=6,nr=64,mc=12,nc=64,pack_a=0",
-    "mr=14,nr=32,mc=28,nc=96,pack_a=1", "mr=12,nr=32,mc=36,nc=32,pack_a=0",
-    "mr=16,nr=16,mc=16,nc=48,pack_a=1", "mr=4,nr=8,mc=8,nc=24,pack_a=0",
+    "mr=6,nr=64,mc=96,nc=256,pack_a=1",
+    "mr=6,nr=64,mc=12,nc=64,pack_a=0",
+    "mr=14,nr=32,mc=28,nc=96,pack_a=1",
+    "mr=12,nr=32,mc=36,nc=32,pack_a=0",
+    "mr=16,nr=16,mc=16,nc=48,pack_a=1",
+    "mr=4,nr=8,mc=8,nc=24,pack_a=0",
     "mr=1,nr=4,mc=3,nc=8,pack_a=1",
+    // K in blocks (the last one short), accumulating in the task's tiles.
+    "mr=6,nr=32,mc=18,nc=64,kc=16,pack_a=0",
+    "mr=4,nr=16,mc=8,nc=32,kc=7,pack_a=1",
 };
 
 TEST(Gemm, MatmulSchedulesAndShapes) {
