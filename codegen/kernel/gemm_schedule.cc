@@ -36,19 +36,34 @@ GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
   s.nr = nr;
   s.nc = std::min(roundUp(shape.n, nr), std::max(nr, nc / nr * nr));
   s.mc = roundUp(shape.m, mr);
-  // Enough tasks that every thread has several: split rows while the
-  // column blocks and batch alone give too few.
-  int64_t tasks = shape.batch * ceilDiv(shape.n, s.nc);
-  int64_t wanted = 4 * int64_t{threads};
-  if (tasks < wanted && shape.m > mr) {
-    int64_t parts = std::min(ceilDiv(wanted, tasks), ceilDiv(shape.m, mr));
-    s.mc = roundUp(ceilDiv(shape.m, parts), mr);
+  // Two tasks per thread. Every task packs its own B block, which costs
+  // about as much as multiplying it by a few dozen rows of A: narrow the
+  // column blocks first, and split rows only into blocks of many rows.
+  const int64_t wanted = 2 * int64_t{threads};
+  auto tasks = [&] {
+    return shape.batch * ceilDiv(shape.n, s.nc) * ceilDiv(shape.m, s.mc);
+  };
+  while (tasks() < wanted && s.nc > nr)
+    s.nc = std::max(nr, roundUp(s.nc / 2, nr));
+  const int64_t minRows = 8 * mr;
+  if (tasks() < wanted && shape.m > minRows) {
+    int64_t parts = std::min(ceilDiv(wanted, tasks()), shape.m / minRows);
+    s.mc = roundUp(ceilDiv(shape.m, std::max<int64_t>(parts, 1)), mr);
   }
   return s;
 }
 
+// Deep products walk K in blocks, so the B block of a task stays in L2 and
+// the A panel in L1.
+constexpr int64_t kDeepK = 1024, kBlockDepth = 512;
+
+int64_t blockDepth(const GemmShape &shape) {
+  return shape.k > kDeepK ? kBlockDepth : 0;
+}
+
 int64_t l2Columns(const GemmShape &shape) {
-  return kBlockBytes / (4 * std::max<int64_t>(shape.k, 1));
+  int64_t depth = blockDepth(shape) ? blockDepth(shape) : shape.k;
+  return kBlockBytes / (4 * std::max<int64_t>(depth, 1));
 }
 
 } // namespace
@@ -115,9 +130,10 @@ absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
 absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                               int lanes) {
   if (s.kc < 0)
-    return absl::InvalidArgumentError(strCat(
-        "schedule ", s.str(), " has kc=", s.kc, "; expected 0 (no K blocks) "
-        "or a block depth"));
+    return absl::InvalidArgumentError(strCat("schedule ", s.str(),
+                                             " has kc=", s.kc,
+                                             "; expected 0 (no K blocks) "
+                                             "or a block depth"));
   if (s.mr <= 0 || s.nr <= 0 || s.mc <= 0 || s.nc <= 0)
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(), " has a size <= 0; expected positive"));
@@ -134,14 +150,14 @@ absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(), " needs ", s.mr * (s.nr / lanes),
                " accumulator registers; expected at most ",
-               maxRows(lanes, s.nr / lanes) * (s.nr / lanes), " with ",
-               lanes, " lanes"));
-  const int64_t k = std::max<int64_t>(s.kc ? std::min(s.kc, shape.k) : shape.k, 1);
+               maxRows(lanes, s.nr / lanes) * (s.nr / lanes), " with ", lanes,
+               " lanes"));
+  const int64_t k =
+      std::max<int64_t>(s.kc ? std::min(s.kc, shape.k) : shape.k, 1);
   if (s.nc > kMaxScratchBytes / 4 / k)
-    return absl::InvalidArgumentError(
-        strCat("schedule ", s.str(), " packs a ", k, " x ", s.nc,
-               " block of B; expected at most ", kMaxScratchBytes >> 20,
-               " MiB"));
+    return absl::InvalidArgumentError(strCat(
+        "schedule ", s.str(), " packs a ", k, " x ", s.nc,
+        " block of B; expected at most ", kMaxScratchBytes >> 20, " MiB"));
   return absl::OkStatus();
 }
 
@@ -152,14 +168,19 @@ int vectorLanes(int vectorBits) {
 GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
   // Four vectors per row when N is wide (the B loads amortize over six
   // rows), fewer for narrow N so the tile is not mostly padding.
-  int64_t vectors = std::clamp<int64_t>(ceilDiv(shape.n, lanes), 1,
-                                        lanes >= 16 ? 4 : 2);
+  int64_t vectors =
+      std::clamp<int64_t>(ceilDiv(shape.n, lanes), 1, lanes >= 16 ? 4 : 2);
   int64_t mr = std::min(maxRows(lanes, vectors), roundUp(shape.m, 1));
   if (vectors >= 4)
     mr = std::min<int64_t>(mr, 6);
   mr = std::clamp<int64_t>(mr, 1, 16);
   int64_t nr = vectors * lanes;
-  return withBlocks(shape, mr, nr, l2Columns(shape), threads);
+  GemmSchedule s = withBlocks(shape, mr, nr, l2Columns(shape), threads);
+  s.kc = blockDepth(shape);
+  // Reading A in place (where the kernel can) measured faster than packing
+  // it for every shape we benchmark: A's rows stream through the prefetcher.
+  s.packA = false;
+  return s;
 }
 
 std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
@@ -181,19 +202,26 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
       if (mr >= 1)
         tiles.emplace_back(std::min(mr, roundUp(shape.m, 1)), v * lanes);
   const int64_t l2 = l2Columns(shape);
+  // K blocks of the default depth, and of half of it (or, for shallow K,
+  // none and 256).
+  const int64_t depth = blockDepth(shape);
+  const int64_t depths[] = {depth,
+                            depth ? depth / 2 : (shape.k > 256 ? 256 : 0)};
   for (auto [mr, nr] : tiles)
     for (int64_t nc : {l2, l2 / 2, 2 * l2, nr})
-      for (bool pack : {true, false}) {
-        GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
-        s.packA = pack;
-        add(s);
-        // The same blocks with one task per row block of half the rows:
-        // more, smaller tasks.
-        if (s.mc > mr) {
-          s.mc = roundUp(ceilDiv(s.mc, 2), mr);
+      for (int64_t kc : depths)
+        for (bool pack : {false, true}) {
+          GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
+          s.kc = kc;
+          s.packA = pack;
           add(s);
+          // The same blocks with one task per row block of half the rows:
+          // more, smaller tasks.
+          if (s.mc > mr) {
+            s.mc = roundUp(ceilDiv(s.mc, 2), mr);
+            add(s);
+          }
         }
-      }
   return out;
 }
 
