@@ -158,5 +158,19 @@ func @main(%x: f32[1,8,12,12], %w: f32[16,8,3,3], %b: f32[16]) -> (f32[1,16,12,1
                                    }());
 }
 
+// The register tile takes the target's vector width: 8-lane AVX2 tiles and
+// 16-lane ones on an AVX-512 target, whatever the schedule asks for.
+TEST(Gemm, Avx2AndAvx512Targets) {
+  for (const char *target : {"x86-64-avx2", "x86-64-avx512"})
+    for (const char *schedule : {"", "mr=6,nr=16,mc=12,nc=32,pack_a=0",
+                                 "mr=6,nr=64,mc=12,nc=64,kc=24,pack_a=1"}) {
+      SCOPED_TRACE(strCat(target, " ", schedule));
+      e2e::HarnessOptions o = dotOptions(70);
+      o.target = target;
+      expectCompiledMatchesInterpreter(
+          matmulModule(45, 70, 83, false, true, schedule), o);
+    }
+}
+
 } // namespace
 } // namespace nyx
