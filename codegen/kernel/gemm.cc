@@ -191,7 +191,7 @@ public:
     // Unblocked, one tile at a time goes through the epilogue; blocked, the
     // task's tiles accumulate over the K blocks first.
     tile_ = scratch(blocked ? "c_block" : "tile",
-                    (blocked ? s_.mc * panels : 1) * s_.mr * s_.nr);
+                    blocked ? s_.mc * s_.nc : s_.mr * s_.nr);
 
     Var task = var("task", g.batch * tilesM * tilesN);
     ExprRef t = B::ref(task);
