@@ -5,6 +5,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "codegen/cpu/fast_math.h"
 #include "codegen/cpu/float_bits.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -64,9 +65,9 @@ public:
                 const TargetSpec &target)
       : kernel_(k), fn_(fn), ctx_(fn.getContext()),
         entry_(llvm::BasicBlock::Create(ctx_, "entry", &fn)), b_(entry_),
-        lanes_(target.avx512                                ? 16
+        lanes_(target.avx512                                        ? 16
                : target.features.find("+avx2") != std::string::npos ? 8
-                                                            : 4) {}
+                                                                    : 4) {}
 
   // Makes loop `s` run over [begin, end) instead of [0, extent): the body of
   // a loop split across threads.
@@ -184,17 +185,19 @@ private:
     }
     llvm::Type *ptrTy = llvm::PointerType::getUnqual(ctx_);
     llvm::FunctionCallee scratch = fn_.getParent()->getOrInsertFunction(
-        "nyx_scratch", llvm::FunctionType::get(ptrTy, {b_.getInt64Ty()}, false));
+        "nyx_scratch",
+        llvm::FunctionType::get(ptrTy, {b_.getInt64Ty()}, false));
     if (auto *f = llvm::dyn_cast<llvm::Function>(scratch.getCallee())) {
       // Like malloc: the block aliases nothing the kernel already sees.
       f->setDoesNotThrow();
       f->addRetAttr(llvm::Attribute::NoAlias);
       f->addRetAttr(llvm::Attribute::getWithAlignment(ctx_, llvm::Align(64)));
     }
-    llvm::Value *block = b_.CreateCall(scratch, {b_.getInt64(total)}, "scratch");
+    llvm::Value *block =
+        b_.CreateCall(scratch, {b_.getInt64(total)}, "scratch");
     for (int64_t offset : offsets)
-      memory_.push_back(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), block,
-                                                      offset));
+      memory_.push_back(
+          b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), block, offset));
   }
 
   // The register tile: rows x (cols / lanes) vector accumulators carried
@@ -280,10 +283,10 @@ private:
     for (int64_t r = 0; r < t.rows; ++r)
       for (int64_t v = 0; v < vectors; ++v) {
         size_t i = static_cast<size_t>(r * vectors + v);
-        b_.CreateAlignedStore(results[i],
-                              b_.CreateConstInBoundsGEP1_64(
-                                  f32, tile, r * t.cols + v * lanes),
-                              llvm::Align(4));
+        b_.CreateAlignedStore(
+            results[i],
+            b_.CreateConstInBoundsGEP1_64(f32, tile, r * t.cols + v * lanes),
+            llvm::Align(4));
       }
     cache_.clear();
   }
@@ -356,8 +359,8 @@ private:
     const kernel::Buffer &buf = kernel_.buffers.at(buffer);
     llvm::Value *i = convert(expr(index), index.type, DType::I64);
     int memory = buf.sameMemoryAs >= 0 ? buf.sameMemoryAs : buffer;
-    return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype), memory_.at(memory),
-                                i);
+    return b_.CreateInBoundsGEP(storageType(ctx_, buf.dtype),
+                                memory_.at(memory), i);
   }
 
   void store(const Stmt &s) {
@@ -422,11 +425,12 @@ private:
     return nullptr;
   }
 
-  llvm::Value *libmCall(const char *f32Name, const char *f64Name,
-                        llvm::Value *a) {
-    bool isF32 = a->getType()->isFloatTy();
-    llvm::FunctionCallee callee = fn_.getParent()->getOrInsertFunction(
-        isF32 ? f32Name : f64Name, a->getType(), a->getType());
+  // f32 exp, log, tanh and erf are Nyx's own polynomials (fast_math.h),
+  // so f32 code needs no libm; f64 ones call libm (exp and log through
+  // LLVM's intrinsics).
+  llvm::Value *libmCall(const char *name, llvm::Value *a) {
+    llvm::FunctionCallee callee =
+        fn_.getParent()->getOrInsertFunction(name, a->getType(), a->getType());
     if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
       // Like clang's -fno-math-errno: results depend on the argument only,
       // so calls can be hoisted and merged.
@@ -450,8 +454,12 @@ private:
       return b_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, a,
                                       b_.getFalse()); // abs(min) = min
     case UnaryFn::Exp:
+      if (type == DType::F32)
+        return emitFastMath(b_, FastMathFn::Exp, a);
       return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
     case UnaryFn::Log:
+      if (type == DType::F32)
+        return emitFastMath(b_, FastMathFn::Log, a);
       return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
     case UnaryFn::Sqrt:
       return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
@@ -459,9 +467,13 @@ private:
       return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
                            b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a));
     case UnaryFn::Tanh:
-      return libmCall("tanhf", "tanh", a);
+      if (type == DType::F32)
+        return emitFastMath(b_, FastMathFn::Tanh, a);
+      return libmCall("tanh", a);
     case UnaryFn::Erf:
-      return libmCall("erff", "erf", a);
+      if (type == DType::F32)
+        return emitFastMath(b_, FastMathFn::Erf, a);
+      return libmCall("erf", a);
     case UnaryFn::Floor:
       return isFp ? b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
     case UnaryFn::Not:
@@ -563,7 +575,7 @@ private:
   std::unordered_map<const Expr *, llvm::Value *> cache_;
   const Stmt *restricted_ = nullptr;
   llvm::Value *begin_ = nullptr, *end_ = nullptr;
-  int lanes_;                          // f32 lanes of the target's vectors
+  int lanes_;                         // f32 lanes of the target's vectors
   std::vector<llvm::Value *> memory_; // each buffer's base pointer
 };
 

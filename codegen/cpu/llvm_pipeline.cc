@@ -33,9 +33,11 @@ absl::Status optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
-  // exp, log, pow and friends vectorize into glibc's vector math library
-  // (libmvec, which `-lm` links as needed) instead of one scalar call per
-  // lane. Registered before the defaults so it takes their place.
+  // f64 exp, log, pow, erf and tanh and f32 pow vectorize into glibc's
+  // vector math library (libmvec, which `-lm` links as needed) instead of
+  // one scalar call per lane; f32 exp, log, tanh and erf are inlined
+  // polynomials (fast_math.h) that vectorize like any arithmetic.
+  // Registered before the defaults so it takes their place.
   llvm::Triple triple(module.getTargetTriple());
   llvm::TargetLibraryInfoImpl libraryInfo(triple);
   const llvm::MCSubtargetInfo *subtarget = tm.getMCSubtargetInfo();

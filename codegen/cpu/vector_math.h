@@ -1,8 +1,9 @@
 // Which vector functions of glibc's libmvec may replace calls to scalar
 // math functions when a loop is vectorized. LLVM knows libmvec's SSE and
 // AVX2 entry points; this adds the AVX-512 ones and the functions glibc 2.35
-// added (erf, tanh), so a 16-lane loop calls one `_ZGVeN16v_expf` instead of
-// 16 `expf`s.
+// added (erf, tanh), so an 8-lane f64 loop calls one `_ZGVeN8v_exp` instead
+// of 8 `exp`s. Only f64 functions and f32 pow are mapped: f32 exp, log,
+// tanh and erf are Nyx's own polynomials (fast_math.h), not libm calls.
 #pragma once
 
 #include "llvm/Analysis/TargetLibraryInfo.h"

@@ -411,11 +411,12 @@ TEST(LoopGroup, TanhTimesSigmoidIsOneVectorLoop) {
   auto k = FusedKernel::build(**module->entry(), "x86-64-avx512",
                               /*load=*/false);
   ASSERT_TRUE(k);
-  EXPECT_EQ(k->kernelText().find("tanh("), std::string::npos)
-      << k->kernelText();
+  // tanh is Nyx's inlined polynomial, so the loop vectorizes and calls
+  // nothing but the thread pool.
   EXPECT_NE(k->ir().find("<16 x float>"), std::string::npos) << k->ir();
   EXPECT_NE(k->ir().find("call void @nyx_parallel_for"), std::string::npos);
-  for (const char *op : {" sdiv ", " srem ", " udiv ", " urem ", "@tanhf"})
+  for (const char *op :
+       {" sdiv ", " srem ", " udiv ", " urem ", "@tanhf", "call float @nyx."})
     EXPECT_EQ(k->ir().find(op), std::string::npos) << op;
 }
 

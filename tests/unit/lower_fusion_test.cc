@@ -221,19 +221,19 @@ TEST(LowerFusion, AnchorThatAccumulatesInItsResultGetsAnEpilogueLoop) {
   // Matmul in i-k-j order accumulates into row i of its result; the
   // epilogue runs over that row once the row is done.
   Lowered l = lowerKernel(R"(
-kernel @k(%a: f32[3,4], %w: f32[4,5], %bias: f32[5]) -> (f32[3,5]) {
-  %m = matmul(%a, %w) : f32[3,5]
-  %b = add(%m, %bias) : f32[3,5]
-  %r = relu(%b) : f32[3,5]
+kernel @k(%a: f64[3,4], %w: f64[4,5], %bias: f64[5]) -> (f64[3,5]) {
+  %m = matmul(%a, %w) : f64[3,5]
+  %b = add(%m, %bias) : f64[3,5]
+  %r = relu(%b) : f64[3,5]
   return %r
 })");
   ASSERT_TRUE(l.kernel.ok()) << l.error();
   EXPECT_EQ(
       l.printed,
-      R"(kernel fused(a: f32[12], w: f32[20], bias: f32[5], out r: f32[15]) {
+      R"(kernel fused(a: f64[12], w: f64[20], bias: f64[5], out r: f64[15]) {
   parallel for i.0 in 0..3 {
     for j.3 in 0..5 {
-      r[((i.0 * 5) + j.3)] = 0.0:f32
+      r[((i.0 * 5) + j.3)] = 0.0:f64
     }
     for k.2 in 0..4 {
       for j.1 in 0..5 {
@@ -241,8 +241,8 @@ kernel @k(%a: f32[3,4], %w: f32[4,5], %bias: f32[5]) -> (f32[3,5]) {
       }
     }
     for j.4 in 0..5 {
-      var m.5: f32 = r[((i.0 * 5) + j.4)]
-      r[((i.0 * 5) + j.4)] = max((m.5 + bias[j.4]), 0.0:f32)
+      var m.5: f64 = r[((i.0 * 5) + j.4)]
+      r[((i.0 * 5) + j.4)] = max((m.5 + bias[j.4]), 0.0:f64)
     }
   }
 }
@@ -403,15 +403,15 @@ kernel @k(%x: f32[3,4]) -> (f32[3,4], f32[3]) {
 
 TEST(LowerFusionErrors, AccumulatingAnchorWithNowhereToAccumulate) {
   Lowered l = lowerKernel(R"(
-kernel @k(%a: f32[3,4], %b: f32[4,5]) -> (f16[3,5]) {
-  %m = matmul(%a, %b) : f32[3,5]
+kernel @k(%a: f64[3,4], %b: f64[4,5]) -> (f16[3,5]) {
+  %m = matmul(%a, %b) : f64[3,5]
   %h = cast(%m) {to = f16} : f16[3,5]
   return %h
 })");
   ASSERT_FALSE(l.kernel.ok());
   EXPECT_EQ(l.error(),
             "kernel @k: the lowering of 'matmul' accumulates in its result, "
-            "and no returned value has its type f32[3,5]; expected the "
+            "and no returned value has its type f64[3,5]; expected the "
             "anchor's result, or an epilogue value of its type, among the "
             "returns");
 }
@@ -422,8 +422,8 @@ kernel @k(%a: f32[3,4], %b: f32[4,5]) -> (f16[3,5]) {
 struct Contract {
   Contract() {
     auto parsed = ir::parseModule(R"(
-func @k(%x: f32[4]) -> (f32[4]) {
-  %y = neg(%x) : f32[4]
+func @k(%x: f64[4]) -> (f64[4]) {
+  %y = neg(%x) : f64[4]
   return %y
 })",
                                   "test.nyx");

@@ -56,8 +56,9 @@ absl::StatusOr<Kernel> lowerUnchecked(std::string_view opName,
 
 ir::TensorType f32(ir::Shape s) { return {ir::DType::F32, std::move(s)}; }
 
+// The kernel's parameters; any scratch buffers follow them.
 void expectBuffers(const Kernel &k, std::vector<Buffer> want) {
-  ASSERT_EQ(k.buffers.size(), want.size());
+  ASSERT_EQ(k.numParams(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(k.buffers[i].name, want[i].name) << i;
     EXPECT_EQ(k.buffers[i].dtype, want[i].dtype) << i;
@@ -271,15 +272,15 @@ func @main(%x: bf16[4,8]) -> (bf16[4,8]) {
 
 TEST(Lowering, MatmulUsesIKJOrderWithContiguousInnerLoop) {
   Lowered l = lowerText(R"(
-func @main(%a: f32[2,3], %b: f32[3,4]) -> (f32[2,4]) {
-  %c = matmul(%a, %b) : f32[2,4]
+func @main(%a: f64[2,3], %b: f64[3,4]) -> (f64[2,4]) {
+  %c = matmul(%a, %b) : f64[2,4]
   return %c
 })");
   ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
-  EXPECT_EQ(l.printed, R"(kernel k(a: f32[6], b: f32[12], out c: f32[8]) {
+  EXPECT_EQ(l.printed, R"(kernel k(a: f64[6], b: f64[12], out c: f64[8]) {
   parallel for i.0 in 0..2 {
     for j.3 in 0..4 {
-      c[((i.0 * 4) + j.3)] = 0.0:f32
+      c[((i.0 * 4) + j.3)] = 0.0:f64
     }
     for k.2 in 0..3 {
       for j.1 in 0..4 {
@@ -293,20 +294,20 @@ func @main(%a: f32[2,3], %b: f32[3,4]) -> (f32[2,4]) {
 
 TEST(Lowering, MatmulTransposedBUsesDotProducts) {
   Lowered l = lowerText(R"(
-func @main(%a: f32[2,3], %b: f32[4,3]) -> (f32[2,4]) {
-  %c = matmul(%a, %b) {transpose_b = true} : f32[2,4]
+func @main(%a: f64[2,3], %b: f64[4,3]) -> (f64[2,4]) {
+  %c = matmul(%a, %b) {transpose_b = true} : f64[2,4]
   return %c
 })");
   ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
   EXPECT_NE(l.printed.find("b[((j.1 * 3) + k.2)]"), std::string::npos)
       << l.printed;
-  EXPECT_NE(l.printed.find("var acc.3: f32"), std::string::npos) << l.printed;
+  EXPECT_NE(l.printed.find("var acc.3: f64"), std::string::npos) << l.printed;
 }
 
 TEST(Lowering, MatmulBroadcastsBatchAxes) {
   Lowered l = lowerText(R"(
-func @main(%a: f32[2,1,3,4], %b: f32[5,4,2]) -> (f32[2,5,3,2]) {
-  %c = matmul(%a, %b) : f32[2,5,3,2]
+func @main(%a: f64[2,1,3,4], %b: f64[5,4,2]) -> (f64[2,5,3,2]) {
+  %c = matmul(%a, %b) : f64[2,5,3,2]
   return %c
 })");
   ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
@@ -319,6 +320,24 @@ func @main(%a: f32[2,1,3,4], %b: f32[5,4,2]) -> (f32[2,5,3,2]) {
   EXPECT_NE(l.printed.find("b[((batch1.1 * 8) + ((k.4 * 2) + j.3))]"),
             std::string::npos)
       << l.printed;
+}
+
+TEST(Lowering, GemmBroadcastsBatchAxes) {
+  // f32 products are GEMM kernels: one task per batch position here, and
+  // each operand's offset ignores the batch index it broadcasts along.
+  Lowered l = lowerText(R"(
+func @main(%a: f32[2,1,3,4], %b: f32[5,4,2]) -> (f32[2,5,3,2]) {
+  %c = matmul(%a, %b) : f32[2,5,3,2]
+  return %c
+})");
+  ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
+  EXPECT_NE(l.printed.find("parallel for task.0 in 0..10"), std::string::npos)
+      << l.printed;
+  EXPECT_NE(l.printed.find("b[(((((task.0 % 5) * 8)"), std::string::npos)
+      << l.printed;
+  EXPECT_NE(l.printed.find("a[(((task.0 / 5) * 12)"), std::string::npos)
+      << l.printed;
+  EXPECT_NE(l.printed.find("matmul_tile("), std::string::npos) << l.printed;
 }
 
 TEST(Lowering, HalfMatmulAccumulatesInF32Scalar) {
@@ -437,6 +456,40 @@ func @main(%x: f32[4]) -> (f32[7]) {
 
 TEST(Lowering, Conv2dLoopsOverGroupsAndChecksPadding) {
   Lowered l = lowerText(R"(
+func @main(%x: f64[1,4,5,5], %w: f64[6,2,3,3], %b: f64[6]) -> (f64[1,6,5,5]) {
+  %y = conv2d(%x, %w, %b) {padding = [1, 1, 1, 1], groups = 2} : f64[1,6,5,5]
+  return %y
+})");
+  ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
+  expectBuffers(*l.kernel, {{"x", DType::F64, 100, false},
+                            {"w", DType::F64, 108, false},
+                            {"b", DType::F64, 6, false},
+                            {"y", DType::F64, 150, true}});
+  // N = 1 has no loop; the group loop is the parallel one.
+  EXPECT_NE(l.printed.find("parallel for o1.1 in 0..2"), std::string::npos)
+      << l.printed;
+  EXPECT_NE(l.printed.find("var acc.8: f64 = b[((o1.1 * 3) + o2.2)]"),
+            std::string::npos)
+      << l.printed;
+  EXPECT_NE(l.printed.find("if ("), std::string::npos) << l.printed;
+}
+
+TEST(Lowering, UnpaddedConvHasNoBoundsCheck) {
+  Lowered l = lowerText(R"(
+func @main(%x: f64[2,3,6,6], %w: f64[4,3,2,2]) -> (f64[2,4,3,3]) {
+  %y = conv2d(%x, %w) {strides = [2, 2]} : f64[2,4,3,3]
+  return %y
+})");
+  ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
+  EXPECT_EQ(l.printed.find("if "), std::string::npos) << l.printed;
+  EXPECT_NE(l.printed.find("var acc.8: f64 = 0.0:f64"), std::string::npos)
+      << l.printed;
+}
+
+TEST(Lowering, Conv2dIsAnImplicitGemm) {
+  // f32: one task per image and group, the weights read in place, the
+  // input packed by walking the window and the output rows.
+  Lowered l = lowerText(R"(
 func @main(%x: f32[1,4,5,5], %w: f32[6,2,3,3], %b: f32[6]) -> (f32[1,6,5,5]) {
   %y = conv2d(%x, %w, %b) {padding = [1, 1, 1, 1], groups = 2} : f32[1,6,5,5]
   return %y
@@ -446,25 +499,9 @@ func @main(%x: f32[1,4,5,5], %w: f32[6,2,3,3], %b: f32[6]) -> (f32[1,6,5,5]) {
                             {"w", DType::F32, 108, false},
                             {"b", DType::F32, 6, false},
                             {"y", DType::F32, 150, true}});
-  // N = 1 has no loop; the group loop is the parallel one.
-  EXPECT_NE(l.printed.find("parallel for o1.1 in 0..2"), std::string::npos)
-      << l.printed;
-  EXPECT_NE(l.printed.find("var acc.8: f32 = b[((o1.1 * 3) + o2.2)]"),
-            std::string::npos)
-      << l.printed;
-  EXPECT_NE(l.printed.find("if ("), std::string::npos) << l.printed;
-}
-
-TEST(Lowering, UnpaddedConvHasNoBoundsCheck) {
-  Lowered l = lowerText(R"(
-func @main(%x: f32[2,3,6,6], %w: f32[4,3,2,2]) -> (f32[2,4,3,3]) {
-  %y = conv2d(%x, %w) {strides = [2, 2]} : f32[2,4,3,3]
-  return %y
-})");
-  ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
-  EXPECT_EQ(l.printed.find("if "), std::string::npos) << l.printed;
-  EXPECT_NE(l.printed.find("var acc.8: f32 = 0.0:f32"), std::string::npos)
-      << l.printed;
+  for (const char *want : {"parallel for task.0 in 0..2", "for kh.", "for oh.",
+                           "matmul_tile(w[", "+ b[(((task.0 * 3) +"})
+    EXPECT_NE(l.printed.find(want), std::string::npos) << want << l.printed;
 }
 
 TEST(Lowering, AvgPoolDividesByCountOrWindow) {
