@@ -13,6 +13,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/strings.h"
+#include "tuning/autotuner.h"
 
 namespace nyx::compiler {
 
@@ -24,13 +25,14 @@ std::string standardPipeline(int optLevel) {
   // simplifies; -O2 and up also fuse. fold-batchnorm emits the folded
   // weights as ops that the const-fold after it evaluates when the weights
   // are known; fuse copies splat constants into kernels, so a dce follows.
+  // autotune picks the GEMM schedules of the kernels fuse made.
   if (optLevel <= 0)
     return "verify,shape-infer,inline";
   std::string simplify = "verify,shape-infer,inline,canonicalize,"
                          "fold-batchnorm,const-fold,canonicalize,cse,dce";
   if (optLevel == 1)
     return simplify + ",memory-plan";
-  return simplify + ",fuse,dce,memory-plan";
+  return simplify + ",fuse,dce,autotune,memory-plan";
 }
 
 void printStatistics(const passes::Statistics &stats, std::ostream &out) {
@@ -121,11 +123,23 @@ absl::Status compile(const CompileOptions &o) {
     if (auto entry = resolveEntry(m, o); !entry.ok())
       return entry.status();
 
+  tuning::TunerSettings tunerSettings;
+  tunerSettings.target = o.target;
+  tunerSettings.optLevel = o.optLevel;
+  tunerSettings.measure = o.autotune;
+  tunerSettings.budgetSeconds = o.autotuneBudget;
+  tunerSettings.databasePath = o.tuningDb;
+  tunerSettings.progress = tuning::stderrIsTerminal();
+  auto tuner = tuning::Autotuner::create(tunerSettings, std::cerr);
+  if (!tuner.ok())
+    return tuner.status();
+
   passes::Statistics stats;
   passes::Options passOptions;
   passOptions.entry = o.entry;
   passOptions.weights = o.externalWeights ? nullptr : &weights;
   passOptions.stats = &stats;
+  passOptions.tuner = tuner->get();
   auto pipeline = passes::PassManager::parse(
       o.pipeline.empty() ? standardPipeline(o.optLevel) : o.pipeline);
   if (!pipeline.ok())
@@ -133,9 +147,16 @@ absl::Status compile(const CompileOptions &o) {
   if (absl::Status s = pipeline->run(m, passOptions, o.instrumentation);
       !s.ok())
     return s;
-  if (o.printStats)
-    printStatistics(stats,
-                    o.instrumentation.out ? *o.instrumentation.out : std::cerr);
+  // Losing the measurements costs only time: the compile goes on.
+  if (absl::Status s = (*tuner)->saveDatabase(); !s.ok())
+    std::cerr << "warning: " << s.message() << "\n";
+  if (o.printStats) {
+    std::ostream &out =
+        o.instrumentation.out ? *o.instrumentation.out : std::cerr;
+    printStatistics(stats, out);
+    if ((*tuner)->summary().ops > 0)
+      out << (*tuner)->summary().line() << "\n";
+  }
 
   std::string output = o.output.empty() ? defaultOutput(o) : o.output;
   OutputFiles files;

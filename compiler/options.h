@@ -30,6 +30,13 @@ struct CompileOptions {
   // The generated <name>_run calls nyx_instrument after every kernel
   // (runtime/include/nyx/instrument.h).
   bool instrument = false;
+  // Autotuning (docs/autotuning.md): the autotune pass times candidate
+  // schedules of GEMM-shaped ops (`autotune`) for at most `autotuneBudget`
+  // seconds in all, and reads and extends the tuning database `tuningDb`
+  // ("" = none). Without `autotune` it uses the database or the defaults.
+  bool autotune = false;
+  double autotuneBudget = 60;
+  std::string tuningDb;
 };
 
 } // namespace nyx::compiler

@@ -30,6 +30,33 @@ private:
   std::map<std::string, int64_t> values_;
 };
 
+// What the autotune pass asks of the code generator, which passes/ does not
+// link: which ops are tiled by a `schedule` attribute, whether one written
+// in the source is valid, and the schedules for the others (from a tuning
+// database, by measuring, or the heuristic default). tuning/autotuner.h
+// implements it; the compiler hands one to the pipeline.
+class ScheduleTuner {
+public:
+  // The attribute (codegen/kernel/gemm_schedule.h describes its value).
+  static constexpr std::string_view kAttr = "schedule";
+  enum class Source { Database, Measured, Default };
+  struct Choice {
+    std::string schedule; // the attribute's value
+    Source source = Source::Default;
+  };
+
+  virtual ~ScheduleTuner() = default;
+  // True for an op the code generator tiles by a schedule (a GEMM-shaped
+  // matmul or conv2d).
+  virtual bool tiles(const ir::Op &op) const = 0;
+  // Checks the `schedule` attribute written on such an op; the message
+  // says what is wrong with it.
+  virtual absl::Status check(const ir::Op &op) const = 0;
+  // One choice per op of `ops` (each tiled, none with a schedule), in order.
+  virtual absl::StatusOr<std::vector<Choice>>
+  choose(const std::vector<const ir::Op *> &ops) = 0;
+};
+
 // Settings a pass may consult.
 struct Options {
   std::string entry; // the function compiled as the model ("" = default)
@@ -37,6 +64,10 @@ struct Options {
   // (weights embedded in the object); null when they are bound at run time.
   const ir::WeightMap *weights = nullptr;
   Statistics *stats = nullptr; // where passes count things; may be null
+  // Picks the schedules of GEMM-shaped ops (the autotune pass); null when
+  // the passes run without a code generator, and autotune then leaves the
+  // ops as they are.
+  ScheduleTuner *tuner = nullptr;
   // This pass's options from the pipeline string, `const-fold{max-bytes=64}`.
   std::map<std::string, std::string, std::less<>> args;
 
@@ -76,6 +107,7 @@ absl::Status runCse(ir::Module &m, const Options &o);
 absl::Status runDce(ir::Module &m, const Options &o);
 absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
 absl::Status runFuse(ir::Module &m, const Options &o);
+absl::Status runAutotune(ir::Module &m, const Options &o);
 absl::Status runMemoryPlan(ir::Module &m, const Options &o);
 
 } // namespace nyx::passes

@@ -25,6 +25,10 @@ const std::vector<PassInfo> &allPasses() {
        runFoldBatchNorm},
       {"fuse", "group ops into kernels (elementwise, reduction, epilogue)",
        runFuse},
+      {"autotune",
+       "choose the tiling schedule of every GEMM-shaped matmul and conv2d "
+       "(tuning database, measuring, or default)",
+       runAutotune},
       {"memory-plan",
        "place intermediates in one arena by liveness, reusing buffers",
        runMemoryPlan},

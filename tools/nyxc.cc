@@ -6,6 +6,7 @@
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
 #include "compiler/pass_flags.h"
+#include "compiler/tuning_flags.h"
 #include "ir/strings.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
               return absl::OkStatus();
             });
   compiler::addPassInstrumentationFlags(cl, o.instrumentation);
+  compiler::addTuningFlags(cl, o);
   cl.flag("stats", "print what the passes counted (kernels, arena bytes)",
           [&] { o.printStats = true; });
   cl.flag("instrument",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <map>
 
 #include "absl/status/status.h"
@@ -64,6 +65,53 @@ int64_t blockDepth(const GemmShape &shape) {
 int64_t l2Columns(const GemmShape &shape) {
   int64_t depth = blockDepth(shape) ? blockDepth(shape) : shape.k;
   return kBlockBytes / (4 * std::max<int64_t>(depth, 1));
+}
+
+// How many steps (halvings or doublings, a flipped choice) the blocks of
+// `s` are from those of `base`.
+int blockDistance(const GemmSchedule &s, const GemmSchedule &base) {
+  auto steps = [](int64_t a, int64_t b) {
+    return static_cast<int>(std::lround(
+        std::fabs(std::log2(static_cast<double>(a) / static_cast<double>(b)))));
+  };
+  return (s.kc != base.kc) + (s.packA != base.packA) + steps(s.nc, base.nc) +
+         steps(s.mc, base.mc);
+}
+
+// A register tile's promise: FMAs per load (each k step loads nr / lanes
+// B vectors and broadcasts mr A elements for mr * nr / lanes FMAs), less
+// the share of the tile that the edges of C leave as padding.
+double tilePromise(const GemmShape &shape, int64_t mr, int64_t nr, int lanes) {
+  const double vectors = static_cast<double>(nr / lanes);
+  const double fmasPerLoad = mr * vectors / (mr + vectors);
+  const double used = static_cast<double>(shape.m) / roundUp(shape.m, mr) *
+                      static_cast<double>(shape.n) / roundUp(shape.n, nr);
+  return fmasPerLoad * used;
+}
+
+// The candidates in the order a budget should measure them: the default,
+// then every register tile (the choice that matters most) with the blocks
+// nearest the default's, then each tile with blocks a step further, and so
+// on; among equals the more promising tile first. A budget that runs out
+// has then tried every tile rather than many blocks of a few.
+std::vector<GemmSchedule> mostPromisingFirst(std::vector<GemmSchedule> all,
+                                             const GemmShape &shape, int lanes,
+                                             size_t limit) {
+  if (all.empty())
+    return all;
+  const GemmSchedule base = all.front();
+  std::stable_sort(all.begin() + 1, all.end(),
+                   [&](const GemmSchedule &a, const GemmSchedule &b) {
+                     int da = blockDistance(a, base),
+                         db = blockDistance(b, base);
+                     if (da != db)
+                       return da < db;
+                     return tilePromise(shape, a.mr, a.nr, lanes) >
+                            tilePromise(shape, b.mr, b.nr, lanes);
+                   });
+  if (all.size() > limit)
+    all.resize(limit);
+  return all;
 }
 
 } // namespace
@@ -187,7 +235,7 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
                                         int threads, size_t limit) {
   std::vector<GemmSchedule> out;
   auto add = [&](const GemmSchedule &s) {
-    if (out.size() < limit && validateSchedule(s, shape, lanes).ok() &&
+    if (validateSchedule(s, shape, lanes).ok() &&
         std::find(out.begin(), out.end(), s) == out.end())
       out.push_back(s);
   };
@@ -222,7 +270,7 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
             add(s);
           }
         }
-  return out;
+  return mostPromisingFirst(std::move(out), shape, lanes, limit);
 }
 
 } // namespace nyx::kernel

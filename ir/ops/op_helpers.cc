@@ -49,10 +49,10 @@ absl::Status checkAttrNames(const Op &op,
       continue;
     if (name == kScheduleAttr && takesSchedule(op)) {
       if (!std::holds_alternative<std::string>(value))
-        return opError(op, strCat("attribute 'schedule' is ",
-                                  printAttribute(value),
-                                  "; expected a string such as "
-                                  "\"mr=6,nr=64,mc=96,nc=256,pack_a=1\""));
+        return opError(op,
+                       strCat("attribute 'schedule' is ", printAttribute(value),
+                              "; expected a string such as "
+                              "\"mr=6,nr=64,mc=96,nc=256,pack_a=1\""));
       continue;
     }
     std::string takes = allowed.size() == 0

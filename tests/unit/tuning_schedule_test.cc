@@ -1,0 +1,151 @@
+// GEMM schedules: the attribute's text form, the checks a schedule must
+// pass, the default heuristic and the space the autotuner searches.
+#include <set>
+
+#include "codegen/kernel/gemm_schedule.h"
+#include "gtest/gtest.h"
+
+namespace nyx::kernel {
+namespace {
+
+GemmSchedule schedule(int64_t mr, int64_t nr, int64_t mc, int64_t nc,
+                      bool packA, int64_t kc = 0) {
+  GemmSchedule s;
+  s.mr = mr;
+  s.nr = nr;
+  s.mc = mc;
+  s.nc = nc;
+  s.kc = kc;
+  s.packA = packA;
+  return s;
+}
+
+std::string parseError(std::string_view text) {
+  auto s = GemmSchedule::parse(text);
+  EXPECT_FALSE(s.ok()) << text;
+  return s.ok() ? "" : std::string(s.status().message());
+}
+
+TEST(GemmScheduleText, RoundTrips) {
+  for (const GemmSchedule &s : {schedule(6, 64, 96, 256, false),
+                                schedule(14, 32, 518, 64, true, 256)}) {
+    auto back = GemmSchedule::parse(s.str());
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(schedule(6, 64, 96, 256, false).str(),
+            "mr=6,nr=64,mc=96,nc=256,pack_a=0");
+  EXPECT_EQ(schedule(6, 64, 96, 256, true, 512).str(),
+            "mr=6,nr=64,mc=96,nc=256,kc=512,pack_a=1");
+  // Keys in any order; kc is optional.
+  auto shuffled = GemmSchedule::parse("pack_a=1,nc=32,mc=8,nr=16,mr=4");
+  ASSERT_TRUE(shuffled.ok());
+  EXPECT_EQ(*shuffled, schedule(4, 16, 8, 32, true));
+}
+
+TEST(GemmScheduleText, ErrorsNameTheProblem) {
+  EXPECT_EQ(parseError("mr=6,nr=64,mc=96,pack_a=1"),
+            "schedule 'mr=6,nr=64,mc=96,pack_a=1' has no 'nc'; expected mr, "
+            "nr, mc, nc and pack_a");
+  EXPECT_EQ(parseError("mr=6,mr=4"), "schedule key 'mr' appears twice");
+  EXPECT_EQ(parseError("mr=six"),
+            "schedule key 'mr' has value 'six'; expected an integer");
+  EXPECT_EQ(parseError("mr=6,nr"),
+            "schedule item 'nr' has no '='; expected key=integer");
+  EXPECT_EQ(parseError("mr=6,nr=64,mc=96,nc=256,pack_a=1,kb=64"),
+            "schedule key 'kb' is unknown; expected mr, nr, mc, nc and pack_a");
+  EXPECT_NE(parseError("mr=6,nr=64,mc=96,nc=256,pack_a=2").find("pack_a"),
+            std::string::npos);
+  EXPECT_NE(parseError("").find("no '='"), std::string::npos);
+}
+
+TEST(GemmScheduleCheck, RefusesWhatTheKernelCannotUse) {
+  const GemmShape shape{1, 256, 256, 256};
+  EXPECT_TRUE(validateSchedule(schedule(6, 64, 96, 256, true), shape, 16).ok());
+  auto message = [&](GemmSchedule s, int lanes) {
+    return std::string(validateSchedule(s, shape, lanes).message());
+  };
+  EXPECT_NE(message(schedule(0, 64, 96, 256, true), 16).find("size <= 0"),
+            std::string::npos);
+  EXPECT_NE(message(schedule(6, 24, 96, 240, true), 16)
+                .find("multiple of the target"),
+            std::string::npos);
+  EXPECT_NE(message(schedule(6, 64, 100, 256, true), 16).find("whole tiles"),
+            std::string::npos);
+  // 12 rows of 4 vectors are 48 accumulators: more than 32 registers.
+  EXPECT_NE(message(schedule(12, 64, 96, 256, true), 16)
+                .find("accumulator registers"),
+            std::string::npos);
+  // AVX2 has 16 registers: 6 rows of 2 vectors fit, 6 rows of 4 do not.
+  EXPECT_TRUE(validateSchedule(schedule(6, 16, 96, 256, true), shape, 8).ok());
+  EXPECT_FALSE(validateSchedule(schedule(6, 32, 96, 256, true), shape, 8).ok());
+}
+
+TEST(GemmScheduleCheck, VectorLanesFollowTheWidth) {
+  EXPECT_EQ(vectorLanes(512), 16);
+  EXPECT_EQ(vectorLanes(256), 8);
+  EXPECT_EQ(vectorLanes(128), 4);
+}
+
+// Shapes of every kind: tiny, skinny, wide, batched, conv-like, huge K.
+const GemmShape kShapes[] = {
+    {1, 1, 1, 1},        {1, 64, 96, 80},   {1, 1024, 1024, 1024},
+    {1, 1, 4096, 1024},  {1, 4096, 1, 512}, {1, 3, 5, 7},
+    {8, 128, 64, 64},    {1, 1024, 64, 27}, {2, 3136, 64, 576},
+    {1, 17, 1000, 4096}, {1, 8, 8, 100000}, {12, 197, 197, 64},
+};
+
+TEST(GemmScheduleSpace, DefaultsAreValid) {
+  for (int lanes : {4, 8, 16})
+    for (int threads : {1, 2, 16})
+      for (const GemmShape &shape : kShapes) {
+        GemmSchedule s = defaultSchedule(shape, lanes, threads);
+        EXPECT_TRUE(validateSchedule(s, shape, lanes).ok())
+            << s.str() << " for " << shape.batch << "x" << shape.m << "x"
+            << shape.n << "x" << shape.k << " lanes " << lanes << ": "
+            << validateSchedule(s, shape, lanes).message();
+      }
+}
+
+TEST(GemmScheduleSpace, StartsWithTheDefaultAndHoldsDistinctValidSchedules) {
+  for (int lanes : {8, 16})
+    for (int threads : {1, 2})
+      for (const GemmShape &shape : kShapes) {
+        std::vector<GemmSchedule> space = scheduleSpace(shape, lanes, threads);
+        ASSERT_FALSE(space.empty());
+        EXPECT_EQ(space[0], defaultSchedule(shape, lanes, threads));
+        EXPECT_LE(space.size(), 64u);
+        std::set<std::string> seen;
+        for (const GemmSchedule &s : space) {
+          EXPECT_TRUE(validateSchedule(s, shape, lanes).ok()) << s.str();
+          EXPECT_TRUE(seen.insert(s.str()).second) << "twice: " << s.str();
+        }
+      }
+}
+
+TEST(GemmScheduleSpace, OffersChoicesForRealProblems) {
+  // A square GEMM has register tiles and block sizes to choose between.
+  std::vector<GemmSchedule> space = scheduleSpace({1, 1024, 1024, 1024}, 16, 2);
+  std::set<std::pair<int64_t, int64_t>> tiles;
+  std::set<int64_t> blocks, depths;
+  std::set<bool> packs;
+  for (const GemmSchedule &s : space) {
+    tiles.emplace(s.mr, s.nr);
+    blocks.insert(s.nc);
+    depths.insert(s.kc);
+    packs.insert(s.packA);
+  }
+  EXPECT_GE(tiles.size(), 4u);
+  EXPECT_GE(blocks.size(), 3u);
+  EXPECT_GE(depths.size(), 2u);
+  EXPECT_EQ(packs.size(), 2u);
+}
+
+TEST(GemmScheduleSpace, RespectsTheLimit) {
+  EXPECT_EQ(scheduleSpace({1, 1024, 1024, 1024}, 16, 2, 5).size(), 5u);
+  EXPECT_EQ(scheduleSpace({1, 1024, 1024, 1024}, 16, 2, 1)[0],
+            defaultSchedule({1, 1024, 1024, 1024}, 16, 2));
+}
+
+} // namespace
+} // namespace nyx::kernel
