@@ -2,13 +2,24 @@
 //
 // Each output row (the elements that share every index but the normalized
 // ones) is independent: a parallel nest over rows wraps serial passes over
-// the row, all arithmetic in the compute type (f32 for f16/bf16).
+// the row, all arithmetic in the compute type (f32 for f16/bf16). The row
+// statistics (softmax's max and sum of exponentials, layer_norm's mean and
+// variance, rms_norm's mean square) are reductions in partial results, in
+// the orders partial_sums.h documents, once a row has 32 elements or more:
+// over a contiguous row, sums in 16 lanes and the max in one running value
+// that LLVM vectorizes; softmax over an axis with 16 or more elements after
+// it keeps one partial max and sum per position of a tile of those
+// elements instead. Shorter rows accumulate sequentially. layer_norm uses
+// the corrected two-pass algorithm (see lowerNorm).
 // batch_norm has no row statistics; it is a per-channel affine map.
+#include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "codegen/kernel/partial_sums.h"
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -30,6 +41,65 @@ ExprRef sub(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Sub, a, b); }
 ExprRef mul(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Mul, a, b); }
 ExprRef div(ExprRef a, ExprRef b) { return B::binary(BinaryFn::Div, a, b); }
 
+void append(std::vector<StmtRef> &to, std::vector<StmtRef> more) {
+  for (StmtRef &s : more)
+    to.push_back(std::move(s));
+}
+
+// softmax and log_softmax over an axis with `inner` > 1 elements after it:
+// the input is [outer, n, inner], and each tile of up to 64 contiguous
+// inner positions keeps one partial max and one partial sum per position,
+// which step down the n rows (partial_sums.h).
+StmtRef softmaxOverColumnTiles(const ir::TensorType &in, int64_t axis,
+                               int64_t inner, bool logarithm) {
+  Builder b;
+  const DType dt = in.dtype, ct = computeType(dt);
+  const int64_t n = in.shape[axis];
+  const Shape outer(in.shape.begin(), in.shape.begin() + axis);
+  auto tile = [&](const ExprRef &o, const ExprRef &first, int64_t lanes) {
+    ExprRef base = addIndex(mulIndex(o, n * inner), first);
+    auto at = [&](const ExprRef &r, int64_t l) {
+      return addIndex(addIndex(base, mulIndex(r, inner)), B::i64(l));
+    };
+    auto xAt = [&](const ExprRef &r, int64_t l) {
+      return B::load(0, dt, at(r, l));
+    };
+    Lanes maxLanes(b, maxCombiner(ct), lanes, "max");
+    Lanes sumLanes(b, sumCombiner(ct), lanes, "sum");
+    std::vector<StmtRef> body = maxLanes.declare();
+    append(body, maxLanes.addSteps(n, xAt));
+    append(body, sumLanes.declare());
+    append(body, sumLanes.addSteps(n, [&](const ExprRef &r, int64_t l) {
+      return B::unary(UnaryFn::Exp,
+                      sub(B::load(0, dt, at(r, l)), maxLanes.lane(l)));
+    }));
+    std::vector<ExprRef> logSums;
+    if (logarithm)
+      for (int64_t l = 0; l < lanes; ++l) {
+        Var v = b.newVar(ct, strCat("log_sum", l));
+        body.push_back(B::declare(v, B::unary(UnaryFn::Log, sumLanes.lane(l))));
+        logSums.push_back(B::ref(v));
+      }
+    Var r = b.newVar(DType::I64, "r");
+    std::vector<StmtRef> stores;
+    for (int64_t l = 0; l < lanes; ++l) {
+      ExprRef shifted = sub(B::load(0, dt, at(B::ref(r), l)), maxLanes.lane(l));
+      stores.push_back(B::store(
+          1, at(B::ref(r), l),
+          logarithm ? sub(shifted, logSums[l])
+                    : div(B::unary(UnaryFn::Exp, shifted), sumLanes.lane(l))));
+    }
+    body.push_back(B::loop(r, B::i64(n), std::move(stores)));
+    return B::block(std::move(body));
+  };
+  // Each tile keeps two or three lanes per column and stores every column
+  // of every row in its own statement: narrower tiles than a reduction's,
+  // and narrower still for f16/bf16, whose conversions at every load and
+  // store make LLVM's SLP vectorizer slow on wide tiles.
+  const bool half = dt == DType::F16 || dt == DType::BF16;
+  return columnTiles(b, outer, inner, half ? 16 : 64, tile);
+}
+
 // softmax and log_softmax over one axis, which need not be the last: the
 // input is viewed as [outer, n, inner] and the row of (o, i) has stride
 // `inner`.
@@ -42,6 +112,12 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
   if (!axis.ok())
     return axis.status();
   Kernel k = kernelSkeleton(op, std::move(name));
+  const int64_t inner =
+      ir::numElements(Shape(in.shape.begin() + *axis + 1, in.shape.end()));
+  if (inner >= kMinTileColumns) {
+    k.body = softmaxOverColumnTiles(in, *axis, inner, logarithm);
+    return k;
+  }
   Builder b;
   const DType dt = in.dtype, ct = computeType(dt);
   AlongAxis row(b, in.shape, *axis);
@@ -64,17 +140,36 @@ absl::StatusOr<Kernel> lowerSoftmax(const ir::Op &op, std::string name,
   ExprRef value = logarithm
                       ? sub(shifted3, B::unary(UnaryFn::Log, B::ref(sum)))
                       : div(B::unary(UnaryFn::Exp, shifted3), B::ref(sum));
-  k.body = row.others().wrap(
-      {B::declare(mx,
-                  B::constant(ct, -std::numeric_limits<double>::infinity())),
-       B::loop(r, B::i64(n), {B::assign(mx, B::select(takes, x, B::ref(mx)))}),
-       B::declare(sum, B::constant(ct, 0)),
-       B::loop(
-           r2, B::i64(n),
-           {B::assign(sum, add(B::ref(sum),
-                               B::unary(UnaryFn::Exp, sub(x2, B::ref(mx)))))}),
-       B::loop(r3, B::i64(n), {B::store(1, row.at(B::ref(r3)), value)})},
-      true);
+  std::vector<StmtRef> body;
+  const int64_t groups = inner == 1 ? runGroups(n) : 0;
+  if (groups > 0) {
+    // A contiguous row: the max in one running value that LLVM
+    // vectorizes, the sum in partial results.
+    RunSum sums(b, ct, "sum");
+    auto xAt = [&](const ExprRef &i) { return B::load(0, dt, row.at(i)); };
+    body = {B::declare(
+                mx, B::constant(ct, -std::numeric_limits<double>::infinity())),
+            extremeOfRun(b, mx, true, n, xAt)};
+    append(body, sums.declare());
+    append(body, sums.add(n, groups, [&](const ExprRef &i) {
+      return B::unary(UnaryFn::Exp, sub(xAt(i), B::ref(mx)));
+    }));
+    append(body, sums.combine());
+    body.push_back(B::declare(sum, sums.total()));
+  } else {
+    body = {
+        B::declare(mx,
+                   B::constant(ct, -std::numeric_limits<double>::infinity())),
+        B::loop(r, B::i64(n), {B::assign(mx, B::select(takes, x, B::ref(mx)))}),
+        B::declare(sum, B::constant(ct, 0)),
+        B::loop(
+            r2, B::i64(n),
+            {B::assign(sum, add(B::ref(sum), B::unary(UnaryFn::Exp,
+                                                      sub(x2, B::ref(mx)))))})};
+  }
+  body.push_back(
+      B::loop(r3, B::i64(n), {B::store(1, row.at(B::ref(r3)), value)}));
+  k.body = row.others().wrap(std::move(body), true);
   return k;
 }
 
@@ -123,8 +218,8 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
   const DType dt = in.dtype, ct = computeType(dt);
   LoopNest rows(b, {rowsCount}, "row");
   ExprRef base = mulIndex(rows.indices()[0], d);
-  auto loadX = [&](const Var &j) {
-    return B::load(0, dt, addIndex(base, B::ref(j)));
+  auto loadX = [&](const ExprRef &j) {
+    return B::load(0, dt, addIndex(base, j));
   };
   ExprRef count = B::constant(ct, static_cast<double>(d));
 
@@ -133,25 +228,61 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
       j3 = b.newVar(DType::I64, "j");
   Var mean = b.newVar(ct, "mean"), acc = b.newVar(ct, "acc"),
       inv = b.newVar(ct, "inv");
+  // Declares `into` as the sum of value(j) over the row: in partial
+  // results (partial_sums.h) when the row is long enough, else sequentially
+  // with loop index `j`. (One sum per pass: two sums in one pass would give
+  // LLVM's SLP vectorizer pairs of alike lanes to vectorize narrowly.)
+  const int64_t groups = runGroups(d);
+  std::vector<int> declared;
+  auto rowSum = [&](const Var &j, const Var &into,
+                    const std::function<ExprRef(const ExprRef &)> &value) {
+    auto set = [&](ExprRef v) {
+      bool again = std::find(declared.begin(), declared.end(), into.id) !=
+                   declared.end();
+      declared.push_back(into.id);
+      return again ? B::assign(into, v) : B::declare(into, v);
+    };
+    if (groups == 0) {
+      body.push_back(set(B::constant(ct, 0)));
+      body.push_back(
+          B::loop(j, B::i64(d),
+                  {B::assign(into, add(B::ref(into), value(B::ref(j))))}));
+      return;
+    }
+    RunSum sums(b, ct, "acc");
+    append(body, sums.declare());
+    append(body, sums.add(d, groups, value));
+    append(body, sums.combine());
+    body.push_back(set(sums.total()));
+  };
   ExprRef centered; // x - mean in the output pass (x itself for rms_norm)
   if (rms) {
-    ExprRef x = loadX(j1);
-    body.push_back(B::declare(acc, B::constant(ct, 0)));
-    body.push_back(
-        B::loop(j1, B::i64(d), {B::assign(acc, add(B::ref(acc), mul(x, x)))}));
-    centered = loadX(j3);
+    rowSum(j1, acc, [&](const ExprRef &j) {
+      ExprRef x = loadX(j);
+      return mul(x, x);
+    });
+    centered = loadX(B::ref(j3));
   } else {
-    // Two passes (mean, then the mean of squared deviations) keep the
-    // variance accurate when the mean is large.
-    body.push_back(B::declare(acc, B::constant(ct, 0)));
-    body.push_back(
-        B::loop(j1, B::i64(d), {B::assign(acc, add(B::ref(acc), loadX(j1)))}));
+    // The corrected two-pass algorithm: the mean; the sum of the deviations
+    // from it, zero but for the rounding of the mean, which corrects them;
+    // the mean square of the corrected deviations. Unlike a one-pass sum of
+    // squares this does not cancel when the mean is large against the
+    // spread, and the correction keeps the centred values accurate to their
+    // last bits however large the mean. The row is read again from cache.
+    Var error = b.newVar(ct, "mean_error"), j4 = b.newVar(DType::I64, "j");
+    auto deviation = [&](const ExprRef &j) {
+      return sub(sub(loadX(j), B::ref(mean)), B::ref(error));
+    };
+    rowSum(j1, acc, loadX);
     body.push_back(B::declare(mean, div(B::ref(acc), count)));
-    ExprRef dev = sub(loadX(j2), B::ref(mean));
-    body.push_back(B::assign(acc, B::constant(ct, 0)));
-    body.push_back(B::loop(j2, B::i64(d),
-                           {B::assign(acc, add(B::ref(acc), mul(dev, dev)))}));
-    centered = sub(loadX(j3), B::ref(mean));
+    rowSum(j4, error,
+           [&](const ExprRef &j) { return sub(loadX(j), B::ref(mean)); });
+    body.push_back(B::assign(error, div(B::ref(error), count)));
+    rowSum(j2, acc, [&](const ExprRef &j) {
+      ExprRef dev = deviation(j);
+      return mul(dev, dev);
+    });
+    centered = deviation(B::ref(j3));
   }
   body.push_back(B::declare(
       inv, div(B::constant(ct, 1),

@@ -1,16 +1,32 @@
 // Reductions: reduce_sum, reduce_mean, reduce_max, reduce_min, argmax.
 //
 // The kept dimensions index the output elements and the outermost loop over
-// them is parallel. The running value lives in a scalar (innermost input
+// them is parallel. Float reductions accumulate in the compute type (f32 for
+// f16/bf16) in partial results, in the orders partial_sums.h documents:
+// - innermost axis reduced: each output element reduces runs of contiguous
+//   elements (the trailing reduced axes); sums of runs of 32 or more in 16
+//   lanes combined at the end, max and min of runs of 16 or more in one
+//   running value that LLVM vectorizes;
+// - innermost axis kept, reduced axes adjacent ([prefix, reduced,
+//   columns]), 16 or more columns: tiles of up to 1024 output columns (a
+//   whole row when it fits; 256 for f16/bf16) keep one lane per column,
+//   which steps down the reduced rows; each column sums blocks of 64 rows
+//   first, then adds the block sums in order.
+// Either is at least as accurate as a sequential sum and vectorizes (the
+// interpreter sums in f64 and rounds once; docs/ops.md). Shorter runs and
+// rows, integers (exact up to wrapping, which LLVM vectorizes as written)
+// and other layouts keep one running value: in a scalar (innermost input
 // dimension reduced, or f16/bf16, which accumulate in f32) or in the output
 // itself (innermost dimension kept), whichever keeps the inner loop on
 // contiguous memory. Integer sums accumulate in the element type, so they
 // wrap at its width.
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "codegen/kernel/partial_sums.h"
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -89,6 +105,18 @@ ExprRef update(Combine combine, const ExprRef &acc, const ExprRef &x) {
   }
   }
   return nullptr;
+}
+
+// The partial results of `combine` in float type `t`.
+Combiner combinerFor(Combine combine, DType t) {
+  switch (combine) {
+  case Combine::Max:
+    return maxCombiner(t);
+  case Combine::Min:
+    return minCombiner(t);
+  default:
+    return sumCombiner(t);
+  }
 }
 
 // The input index built from the kept and reduced dimensions' indices.
@@ -189,6 +217,117 @@ StmtRef accumulateInOutput(const ir::TensorType &in,
   return outer.wrap(std::move(body), true);
 }
 
+// A float reduction whose reduced axes end with the innermost one: each
+// output element reduces runs of `run` contiguous elements (the trailing
+// reduced axes) in partial results (partial_sums.h), one run per position
+// of the reduced axes before them. Null when a run is too short for lanes.
+StmtRef lanesOverInnermostRuns(const ir::TensorType &in,
+                               const std::vector<bool> &reduced,
+                               const Shape &keptShape, int64_t count,
+                               Combine combine) {
+  const int64_t rank = in.rank();
+  int64_t first = rank - 1; // the trailing reduced axes are first..rank-1
+  while (first > 0 && reduced[first - 1])
+    --first;
+  const int64_t run =
+      ir::numElements(Shape(in.shape.begin() + first, in.shape.end()));
+  const bool extreme = combine == Combine::Max || combine == Combine::Min;
+  const int64_t groups = runGroups(run);
+  if (extreme ? run < kRunLanes : groups == 0)
+    return nullptr;
+  Shape leadReduced;
+  for (int64_t d = 0; d < first; ++d)
+    if (reduced[d])
+      leadReduced.push_back(in.shape[d]);
+
+  Builder b;
+  LoopNest outer(b, keptShape, "o");
+  LoopNest leadWalk(b, leadReduced, "r");
+  const DType dt = in.dtype, accType = computeType(dt);
+  // The offset of a run: the input index with 0 for the run's axes.
+  std::vector<bool> leadIsReduced(reduced.begin(), reduced.begin() + first);
+  std::vector<ExprRef> runIdx =
+      inputIndex(leadIsReduced, outer.indices(), leadWalk.indices());
+  runIdx.resize(rank, B::i64(0));
+  ExprRef base = ravel(runIdx, in.shape);
+  auto at = [&](const ExprRef &i) { return B::load(0, dt, addIndex(base, i)); };
+  ExprRef outIdx = ravel(outer.indices(), keptShape);
+  if (extreme) {
+    Var acc = b.newVar(accType, "acc");
+    return outer.wrap(
+        {B::declare(acc, initialValue(combine, accType)),
+         leadWalk.wrap({extremeOfRun(b, acc, combine == Combine::Max, run, at)},
+                       false),
+         B::store(1, outIdx, B::ref(acc))},
+        true);
+  }
+  RunSum acc(b, accType, "acc");
+  std::vector<StmtRef> body = acc.declare();
+  body.push_back(leadWalk.wrap(acc.add(run, groups, at), false));
+  for (StmtRef &s : acc.combine())
+    body.push_back(std::move(s));
+  body.push_back(B::store(1, outIdx, finish(combine, acc.total(), count)));
+  return outer.wrap(std::move(body), true);
+}
+
+// The widest tile of a reduction over leading axes: tiles as wide as a row
+// read the input in memory order, so wider tiles are faster (lanes beyond
+// the registers spill to the stack); this bounds the kernel's size, and
+// the time LLVM's SLP vectorizer takes over it, more tightly for f16/bf16,
+// whose every load converts.
+int64_t maxTileColumns(DType dt) {
+  return dt == DType::F16 || dt == DType::BF16 ? 256 : 1024;
+}
+
+// A float reduction whose innermost axes are kept: the input is
+// [prefix..., reduced..., columns...] with the reduced axes adjacent. Each
+// output row of `columns` elements is cut into tiles (columnTiles); a tile
+// keeps one partial result per column (partial_sums.h: its lanes step down
+// the reduced rows, reading the tile's columns contiguously) and stores
+// each column once. Null for other layouts and for rows too short for
+// lanes.
+StmtRef lanesOverColumnTiles(const ir::TensorType &in,
+                             const std::vector<bool> &reduced, int64_t count,
+                             Combine combine) {
+  const int64_t rank = in.rank();
+  int64_t colStart = rank; // the trailing kept axes are colStart..rank-1
+  while (colStart > 0 && !reduced[colStart - 1])
+    --colStart;
+  int64_t redStart = colStart; // the reduced axes before them
+  while (redStart > 0 && reduced[redStart - 1])
+    --redStart;
+  for (int64_t d = 0; d < redStart; ++d)
+    if (reduced[d])
+      return nullptr;
+  const int64_t columns =
+      ir::numElements(Shape(in.shape.begin() + colStart, in.shape.end()));
+  const int64_t rows = ir::numElements(
+      Shape(in.shape.begin() + redStart, in.shape.begin() + colStart));
+  if (redStart == colStart || columns < kMinTileColumns)
+    return nullptr;
+  const Shape prefix(in.shape.begin(), in.shape.begin() + redStart);
+
+  Builder b;
+  const DType dt = in.dtype;
+  auto tile = [&](const ExprRef &p, const ExprRef &first, int64_t lanes) {
+    ExprRef inBase = addIndex(mulIndex(p, rows * columns), first);
+    ExprRef outBase = addIndex(mulIndex(p, columns), first);
+    Lanes acc(b, combinerFor(combine, computeType(dt)), lanes, "acc");
+    std::vector<StmtRef> out = acc.declare();
+    for (StmtRef &s : acc.addSteps(rows, [&](const ExprRef &row, int64_t l) {
+           return B::load(
+               0, dt,
+               addIndex(addIndex(inBase, mulIndex(row, columns)), B::i64(l)));
+         }))
+      out.push_back(std::move(s));
+    for (int64_t l = 0; l < lanes; ++l)
+      out.push_back(B::store(1, addIndex(outBase, B::i64(l)),
+                             finish(combine, acc.lane(l), count)));
+    return B::block(std::move(out));
+  };
+  return columnTiles(b, prefix, columns, maxTileColumns(dt), tile);
+}
+
 absl::StatusOr<Kernel> lowerReduce(const ir::Op &op, std::string name,
                                    Combine combine) {
   const ir::TensorType &in = op.operand(0)->type;
@@ -211,6 +350,15 @@ absl::StatusOr<Kernel> lowerReduce(const ir::Op &op, std::string name,
   const DType accType = computeType(dt);
   const int64_t count = ir::numElements(reducedShape);
   const bool innermostKept = in.rank() > 0 && !(*reduced)[in.rank() - 1];
+  // Floats accumulate in partial results where the layout allows (integer
+  // sums are exact modulo wrapping, so LLVM vectorizes them as written).
+  if (ir::isFloat(dt) && !reducedShape.empty()) {
+    k.body = innermostKept ? lanesOverColumnTiles(in, *reduced, count, combine)
+                           : lanesOverInnermostRuns(in, *reduced, keptShape,
+                                                    count, combine);
+    if (k.body)
+      return k;
+  }
   if (innermostKept && accType == dt && !reducedShape.empty())
     k.body = accumulateInOutput(in, *reduced, keptShape, count, combine);
   else
