@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { kMaxThreads = 1024 };
@@ -37,6 +38,9 @@ static bool atexit_registered;
  * closes it only once no worker is inside, so a worker never sees the fields
  * of one job mixed with those of the next. */
 static uint64_t job_generation;
+/* job_generation as last posted, read without the lock by workers that
+ * spin for the next job before they sleep. */
+static atomic_ullong posted_generation;
 static bool job_open;
 static int job_participants;
 static nyx_body_fn job_body;
@@ -76,12 +80,37 @@ static void run_chunks(nyx_body_fn body, void *ctx, int64_t n, int64_t chunks) {
   }
 }
 
+/* Waits up to kSpinNanoseconds for a job after `seen` to be posted, without
+ * sleeping: a model runs its kernels back to back, and waking a sleeping
+ * thread takes longer than many of them. */
+enum { kSpinNanoseconds = 200000 };
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void spin_for_job(uint64_t seen) {
+  int64_t deadline = now_ns() + kSpinNanoseconds;
+  for (unsigned i = 1;; ++i) {
+    if (atomic_load_explicit(&posted_generation, memory_order_relaxed) != seen)
+      return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (i % 64 == 0 && now_ns() > deadline)
+      return;
+  }
+}
+
 static void *worker_main(void *arg) {
   (void)arg;
   inside_parallel_region = true;
   uint64_t seen_generation = 0;
-  pthread_mutex_lock(&state_lock);
   for (;;) {
+    spin_for_job(seen_generation);
+    pthread_mutex_lock(&state_lock);
     while (!stopping && !(job_open && job_generation != seen_generation))
       pthread_cond_wait(&work_posted, &state_lock);
     if (stopping)
@@ -96,6 +125,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&state_lock);
     if (--job_participants == 0)
       pthread_cond_broadcast(&worker_left);
+    pthread_mutex_unlock(&state_lock);
   }
   pthread_mutex_unlock(&state_lock);
   return NULL;
@@ -200,6 +230,7 @@ void nyx_parallel_for(int64_t n, nyx_body_fn body, void *ctx) {
   job_chunks = chunks;
   atomic_store(&job_next_chunk, 0);
   ++job_generation;
+  atomic_store(&posted_generation, job_generation);
   job_open = true;
   pthread_cond_broadcast(&work_posted);
   pthread_mutex_unlock(&state_lock);
