@@ -11,6 +11,7 @@
 #include "ir/op_registry.h"
 #include "ir/parser.h"
 #include "ir/strings.h"
+#include "tests/support/lowered.h"
 #include "gtest/gtest.h"
 
 namespace nyx::kernel {
@@ -19,29 +20,10 @@ namespace {
 using B = Builder;
 
 // Parses `text` and lowers its kernel function @k.
-struct Lowered {
-  std::unique_ptr<ir::Module> module;
-  absl::StatusOr<Kernel> kernel = absl::UnknownError("not lowered");
-  std::string printed;
-  std::string error() const { return std::string(kernel.status().message()); }
-};
+using test::Lowered;
 
 Lowered lowerKernel(const std::string &text) {
-  Lowered l;
-  auto parsed = ir::parseModule(text, "test.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
-  if (!parsed.ok())
-    return l;
-  l.module = std::move(*parsed);
-  const ir::Function *k = l.module->lookupFunction("k");
-  EXPECT_NE(k, nullptr);
-  if (!k)
-    return l;
-  EXPECT_TRUE(k->isKernel);
-  l.kernel = lowerFusion(*k, "fused");
-  if (l.kernel.ok())
-    l.printed = print(*l.kernel);
-  return l;
+  return test::lowerKernelFunction(text);
 }
 
 TEST(ElementFns, ExactlyTheElementwiseAndInjectiveOpsHaveOne) {

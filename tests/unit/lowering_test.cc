@@ -8,35 +8,15 @@
 #include "ir/op_registry.h"
 #include "ir/parser.h"
 #include "ir/strings.h"
+#include "tests/support/lowered.h"
 #include "gtest/gtest.h"
 
 namespace nyx::kernel {
 namespace {
 
-// Parses `text` (one function, one op) and lowers that op.
-struct Lowered {
-  std::unique_ptr<ir::Module> module;
-  absl::StatusOr<Kernel> kernel = absl::UnknownError("not lowered");
-  std::string printed;
-};
+using test::Lowered;
 
-Lowered lowerText(const std::string &text) {
-  Lowered l;
-  auto parsed = ir::parseModule(text, "test.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
-  if (!parsed.ok())
-    return l;
-  l.module = std::move(*parsed);
-  const ir::Op &op = *l.module->functions[0]->ops[0];
-  const LowerFn *fn = lookupLowering(op.name());
-  EXPECT_NE(fn, nullptr) << "no lowering for " << op.name();
-  if (!fn)
-    return l;
-  l.kernel = (*fn)(op, "k");
-  if (l.kernel.ok())
-    l.printed = print(*l.kernel);
-  return l;
-}
+Lowered lowerText(const std::string &text) { return test::lowerFirstOp(text); }
 
 // Lowers a one-op function built without the verifier, for the malformed
 // ops a parser would reject before lowering.

@@ -12,6 +12,7 @@
 #include "codegen/kernel/partial_sums.h"
 #include "ir/parser.h"
 #include "ir/strings.h"
+#include "tests/support/lowered.h"
 #include "gtest/gtest.h"
 
 namespace nyx::kernel {
@@ -189,29 +190,15 @@ TEST(PartialSums, ColumnTilesSplitARowForThreads) {
 
 // -- Lowerings -----------------------------------------------------------
 
-struct Lowered {
-  std::unique_ptr<ir::Module> module;
-  absl::StatusOr<Kernel> kernel = absl::UnknownError("not lowered");
-  std::string printed;
-};
+using test::Lowered;
 
-// Lowers the first op of @main, or the kernel function @k when there is one.
+// Lowers the first op of @main, or the kernel function @k when there is one;
+// expects it to lower.
 Lowered lower(const std::string &text) {
-  Lowered l;
-  auto parsed = ir::parseModule(text, "test.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
-  if (!parsed.ok())
-    return l;
-  l.module = std::move(*parsed);
-  if (const ir::Function *k = l.module->lookupFunction("k")) {
-    l.kernel = lowerFusion(*k, "fused");
-  } else {
-    const ir::Op &op = *l.module->functions[0]->ops[0];
-    l.kernel = (*lookupLowering(op.name()))(op, "k");
-  }
-  EXPECT_TRUE(l.kernel.ok()) << l.kernel.status().message();
-  if (l.kernel.ok())
-    l.printed = print(*l.kernel);
+  Lowered l = text.find("kernel @k") != std::string::npos
+                  ? test::lowerKernelFunction(text)
+                  : test::lowerFirstOp(text);
+  EXPECT_TRUE(l.kernel.ok()) << l.error();
   return l;
 }
 
