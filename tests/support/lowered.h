@@ -22,15 +22,22 @@ struct Lowered {
   std::string error() const { return std::string(kernel.status().message()); }
 };
 
-// Lowers the first op of the first function of `text` with its LowerFn,
-// into a kernel named "k".
-inline Lowered lowerFirstOp(const std::string &text) {
+// `text` parsed into a Lowered, its module null when it does not parse.
+inline Lowered parsedForLowering(const std::string &text) {
   Lowered l;
   auto parsed = ir::parseModule(text, "test.nyx");
   EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
-  if (!parsed.ok())
+  if (parsed.ok())
+    l.module = std::move(*parsed);
+  return l;
+}
+
+// Lowers the first op of the first function of `text` with its LowerFn,
+// into a kernel named "k".
+inline Lowered lowerFirstOp(const std::string &text) {
+  Lowered l = parsedForLowering(text);
+  if (!l.module)
     return l;
-  l.module = std::move(*parsed);
   const ir::Op &op = *l.module->functions[0]->ops[0];
   const kernel::LowerFn *fn = kernel::lookupLowering(op.name());
   EXPECT_NE(fn, nullptr) << "no lowering for " << op.name();
@@ -44,12 +51,9 @@ inline Lowered lowerFirstOp(const std::string &text) {
 
 // Lowers the kernel function @k of `text` as a fused kernel named "fused".
 inline Lowered lowerKernelFunction(const std::string &text) {
-  Lowered l;
-  auto parsed = ir::parseModule(text, "test.nyx");
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << text;
-  if (!parsed.ok())
+  Lowered l = parsedForLowering(text);
+  if (!l.module)
     return l;
-  l.module = std::move(*parsed);
   const ir::Function *k = l.module->lookupFunction("k");
   EXPECT_NE(k, nullptr);
   if (!k)
