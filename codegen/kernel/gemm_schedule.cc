@@ -37,10 +37,10 @@ GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
   s.nr = nr;
   s.nc = std::min(roundUp(shape.n, nr), std::max(nr, nc / nr * nr));
   s.mc = roundUp(shape.m, mr);
-  // Two tasks per thread. Every task packs its own B block, which costs
+  // A task per thread. Every task packs its own B block, which costs
   // about as much as multiplying it by a few dozen rows of A: narrow the
   // column blocks first, and split rows only into blocks of many rows.
-  const int64_t wanted = 2 * int64_t{threads};
+  const int64_t wanted = int64_t{threads};
   auto tasks = [&] {
     return shape.batch * ceilDiv(shape.n, s.nc) * ceilDiv(shape.m, s.mc);
   };
