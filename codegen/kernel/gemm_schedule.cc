@@ -15,8 +15,8 @@ namespace {
 // more elsewhere) a task's packed B block may fill, leaving room for C and
 // the A panel.
 constexpr int64_t kBlockBytes = 512 * 1024;
-// Packed blocks beyond this are refused: K is not blocked, so the B block is
-// K x nc.
+// Packed B blocks (kc x nc, or K x nc without K blocks) beyond this are
+// refused.
 constexpr int64_t kMaxScratchBytes = int64_t{256} << 20;
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
