@@ -31,6 +31,11 @@ struct InterpContext {
       callFunction;
 };
 
+// The attribute on matmul and conv2d where the autotune pass (or the
+// source) records how code generation tiles the op as a GEMM; its value is
+// described in codegen/kernel/gemm_schedule.h.
+inline constexpr std::string_view kScheduleAttr = "schedule";
+
 // How an op combines with its neighbours into one kernel (the fuse pass and
 // the fused-kernel lowering read this; nothing else may switch on names).
 enum class FusionKind {

@@ -11,8 +11,6 @@
 namespace nyx::passes {
 namespace {
 
-constexpr std::string_view kScheduleAttr = ScheduleTuner::kAttr;
-
 // The entry function and every kernel; every function when the entry
 // cannot be told (the compiler reports that on its own).
 std::vector<ir::Function *> tunedFunctions(const ir::Module &m,
@@ -51,7 +49,7 @@ absl::Status runAutotune(ir::Module &m, const Options &o) {
     for (const auto &op : fn->ops) {
       if (!o.tuner->tiles(*op))
         continue;
-      if (!op->has(kScheduleAttr)) {
+      if (!op->has(ir::kScheduleAttr)) {
         open.push_back(op.get());
         continue;
       }
@@ -73,7 +71,7 @@ absl::Status runAutotune(ir::Module &m, const Options &o) {
                                       choices->size(), " schedules for ",
                                       open.size(), " ops"));
   for (size_t i = 0; i < open.size(); ++i) {
-    open[i]->attrs[std::string(kScheduleAttr)] = (*choices)[i].schedule;
+    open[i]->attrs[std::string(ir::kScheduleAttr)] = (*choices)[i].schedule;
     o.count(counterName((*choices)[i].source), 1);
   }
   return absl::OkStatus();

@@ -37,8 +37,6 @@ private:
 // implements it; the compiler hands one to the pipeline.
 class ScheduleTuner {
 public:
-  // The attribute (codegen/kernel/gemm_schedule.h describes its value).
-  static constexpr std::string_view kAttr = "schedule";
   enum class Source { Database, Measured, Default };
   struct Choice {
     std::string schedule; // the attribute's value

@@ -16,8 +16,6 @@
 
 namespace nyx::tuning {
 
-static_assert(passes::ScheduleTuner::kAttr == kernel::kScheduleAttr);
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -153,7 +151,7 @@ absl::Status Autotuner::check(const ir::Op &op) const {
   auto form = kernel::gemmFormOf(op);
   if (!form)
     return absl::InvalidArgumentError("is not lowered as a GEMM");
-  auto text = op.getString(kernel::kScheduleAttr);
+  auto text = op.getString(ir::kScheduleAttr);
   if (!text.ok())
     return text.status();
   auto s = kernel::GemmSchedule::parse(*text);

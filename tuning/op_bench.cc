@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<OpBench>> OpBench::create(const ir::Op &op,
     params.push_back(fn->addParam(strCat("x", i), op.operand(i)->type));
   ir::Attributes attrs = op.attrs;
   attrs.erase(std::string(ir::kArenaOffsetsAttr));
-  attrs.erase(std::string(kernel::kScheduleAttr));
+  attrs.erase(std::string(ir::kScheduleAttr));
   bench->op_ =
       fn->appendOp(op.def, params, std::move(attrs), {op.result()->type});
   fn->resultTypes = {op.result()->type};
@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<OpBench>> OpBench::create(const ir::Op &op,
 
 absl::StatusOr<std::unique_ptr<JitModel>>
 OpBench::compile(const std::string &schedule) {
-  op_->attrs[std::string(kernel::kScheduleAttr)] = schedule;
+  op_->attrs[std::string(ir::kScheduleAttr)] = schedule;
   codegen::Options options;
   options.modelName = kModelName;
   options.target = target_;

@@ -4,6 +4,7 @@
 
 #include "codegen/kernel/gemm_schedule.h"
 #include "ir/buffer_rules.h"
+#include "ir/op_registry.h"
 #include "ir/printer.h"
 #include "ir/strings.h"
 #include "llvm/Config/llvm-config.h"
@@ -15,7 +16,7 @@ std::string opSignature(const ir::Op &op) {
   for (const ir::Value *v : op.operands)
     operands.push_back(v->type.str());
   for (const auto &[name, value] : op.attrs)
-    if (name != kernel::kScheduleAttr && name != ir::kArenaOffsetsAttr)
+    if (name != ir::kScheduleAttr && name != ir::kArenaOffsetsAttr)
       attrs.push_back(strCat(name, " = ", ir::printAttribute(value)));
   std::string sig = strCat(op.name(), "(", strJoin(operands, ", "), ")");
   if (!attrs.empty())

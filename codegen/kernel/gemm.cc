@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/simplify.h"
+#include "ir/op_registry.h"
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -522,7 +523,7 @@ std::optional<GemmForm> gemmFormOf(const ir::Op &op) {
 
 absl::StatusOr<GemmSchedule> scheduleOf(const ir::Op &op,
                                         const GemmShape &shape) {
-  auto it = op.attrs.find(kScheduleAttr);
+  auto it = op.attrs.find(ir::kScheduleAttr);
   // Without a schedule (the autotune pass sets one for the target), a tile
   // of 8-lane vectors: no spills on AVX2, good enough on AVX-512.
   if (it == op.attrs.end())

@@ -22,8 +22,6 @@
 
 namespace nyx::kernel {
 
-inline constexpr std::string_view kScheduleAttr = "schedule";
-
 // The revision of the GEMM kernel generator and of what a schedule means.
 // Raise it with any change that alters a schedule's speed: tuning databases
 // measured before then become stale (docs/autotuning.md).

@@ -31,11 +31,8 @@ absl::Status checkOperandCount(const Op &op) {
   return absl::OkStatus();
 }
 
-// The tiling the autotune pass (or the source) chooses for the ops the code
-// generator lowers as a GEMM (codegen/kernel/gemm_schedule.h): a string
-// whose contents code generation checks.
-static constexpr std::string_view kScheduleAttr = "schedule";
-
+// The ops that take kScheduleAttr, a string whose contents code generation
+// checks.
 static bool takesSchedule(const Op &op) {
   return op.name() == "matmul" || op.name() == "conv2d";
 }
