@@ -30,10 +30,10 @@ namespace nyx::kernel {
 // Every returned value is the anchor's result or an epilogue value. A GEMM
 // anchor (gemm.h: f32 matmul, conv2d) becomes a GEMM kernel whose packing
 // computes the prologue's values and whose epilogue stores every returned
-// value of each finished element. Any other anchor is lowered with its own LowerFn (see the anchor contract in
-// lowering.h), then its loads of operands become the prologue's values at
-// those positions and its stores of the result become stores of every
-// returned value.
+// value of each finished element. Any other anchor is lowered with its own
+// LowerFn (see the anchor contract in lowering.h), then its loads of operands
+// become the prologue's values at those positions and its stores of the result
+// become stores of every returned value.
 //
 // Bodies in neither form are InvalidArgument errors naming the op.
 absl::StatusOr<Kernel> lowerFusion(const ir::Function &body, std::string name);
