@@ -9,6 +9,7 @@
 #include "compiler/dot.h"
 #include "compiler/output_files.h"
 #include "compiler/weights.h"
+#include "frontends/onnx/importer.h"
 #include "ir/json.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -101,21 +102,49 @@ static absl::StatusOr<ir::Function *> resolveEntry(const ir::Module &m,
   return f;
 }
 
-absl::Status compile(const CompileOptions &o) {
+static bool isOnnx(const std::string &path) {
+  return fs::path(path).extension() == ".onnx";
+}
+
+// The module and its weights: an ONNX model carries its weights (its
+// initializers); a .nyx or .json module takes them from --weights. Weights
+// are read first so passes can fold them when they are embedded, and so a
+// bad weights file fails before any work.
+static absl::StatusOr<onnx_import::ImportedModel>
+loadModuleAndWeights(const CompileOptions &o) {
+  if (isOnnx(o.input)) {
+    if (!o.weightsPath.empty())
+      return absl::InvalidArgumentError(
+          strCat("--weights ", o.weightsPath, " is given with ", o.input,
+                 "; an ONNX model carries its own weights (its initializers)"));
+    onnx_import::ImportOptions options;
+    options.inputShapes = o.inputShapes;
+    return onnx_import::importFile(o.input, options);
+  }
+  if (!o.inputShapes.empty())
+    return absl::InvalidArgumentError(
+        strCat("--input-shape applies to ONNX models; ", o.input,
+               " declares its input types"));
   auto module = loadModule(o.input);
   if (!module.ok())
     return module.status();
-  ir::Module &m = **module;
-
-  // Weights are read first so passes can fold them when they are embedded,
-  // and so a bad weights file fails before any work.
-  ir::WeightMap weights;
+  onnx_import::ImportedModel loaded{std::move(*module), {}};
   if (!o.weightsPath.empty()) {
-    auto loaded = loadWeights(m, o.weightsPath);
-    if (!loaded.ok())
-      return loaded.status();
-    weights = std::move(*loaded);
+    auto weights = loadWeights(*loaded.module, o.weightsPath);
+    if (!weights.ok())
+      return weights.status();
+    loaded.weights = std::move(*weights);
   }
+  return loaded;
+}
+
+absl::Status compile(const CompileOptions &o) {
+  auto loaded = loadModuleAndWeights(o);
+  if (!loaded.ok())
+    return loaded.status();
+  ir::Module &m = *loaded->module;
+  ir::WeightMap &weights = loaded->weights;
+  bool haveWeights = !o.weightsPath.empty() || isOnnx(o.input);
 
   // A missing entry is reported before any pass runs (the passes may delete
   // what the message would point at, such as unused kernel functions).
@@ -178,7 +207,7 @@ absl::Status compile(const CompileOptions &o) {
     return files.commit();
   }
 
-  if (o.weightsPath.empty() && !m.params.empty() && !o.externalWeights) {
+  if (!haveWeights && !m.params.empty() && !o.externalWeights) {
     return absl::InvalidArgumentError(strCat(
         o.input, ": error: the model declares ", m.params.size(),
         " parameters; pass their values with --weights FILE.safetensors, or "
@@ -225,7 +254,7 @@ absl::Status compile(const CompileOptions &o) {
                            : fs::path(output).replace_extension(".h").string());
   if (!header.empty())
     files.add(header, model.header());
-  if (o.externalWeights && !o.weightsPath.empty()) {
+  if (o.externalWeights && haveWeights) {
     auto blob = serializeWeights(m, weights);
     if (!blob.ok())
       return blob.status();

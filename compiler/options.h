@@ -2,7 +2,9 @@
 // line (tools/nyxc.cc) or by a program that embeds the compiler.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "passes/pass_manager.h"
 
@@ -13,13 +15,16 @@ namespace nyx::compiler {
 enum class Emit { IR, Json, Dot, DotKernels, Kernels, LLVM, Asm, Obj };
 
 struct CompileOptions {
-  std::string input;      // .nyx (text IR) or .json (IR as JSON)
+  std::string input;      // .nyx (text IR), .json (IR as JSON) or .onnx
   std::string output;     // "-" is stdout; "" picks a default from the input
   std::string headerPath; // "" = next to the object, with .h
   Emit emit = Emit::Obj;
   std::string target = "host";
   int optLevel = 2;
-  std::string weightsPath;      // safetensors with the module's params
+  std::string weightsPath; // safetensors with the module's params
+  // ONNX input: sizes for the graph inputs' dynamic dimensions
+  // (--input-shape x=1x3x224x224).
+  std::map<std::string, std::vector<int64_t>, std::less<>> inputShapes;
   bool externalWeights = false; // load weights at run time, not embedded
   std::string weightsOut;       // external mode: where to write the weights
   std::string entry;            // function to compile ("" = @main or only)

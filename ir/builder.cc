@@ -167,6 +167,11 @@ std::vector<Value *> Builder::append(std::string_view opName,
   return op->results;
 }
 
+void Builder::rename(Value *v, std::string name) {
+  if (v)
+    fn_->renameValue(v, std::move(name));
+}
+
 void Builder::ret(std::vector<Value *> values) {
   if (!ok())
     return;

@@ -92,6 +92,8 @@ public:
   // an earlier call failed.
   Value *op(std::string_view opName, std::vector<Value *> operands,
             const Attrs &attrs = {}, std::string resultName = {});
+  // Names `v` (%name) `name` unless another value has it.
+  void rename(Value *v, std::string name);
   // Ends the function: returns `values`, whose types become its declared
   // result types.
   void ret(std::vector<Value *> values);

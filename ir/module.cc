@@ -96,6 +96,13 @@ std::string Function::freshName() {
   return name;
 }
 
+void Function::renameValue(Value *v, std::string wanted) {
+  if (wanted.empty() || usedNames_.contains(wanted))
+    return;
+  usedNames_.insert(wanted);
+  v->name = std::move(wanted);
+}
+
 // Names given by the text are kept (the parser rejects duplicates first);
 // an empty or taken name gets a fresh one.
 std::string Function::claimName(std::string wanted) {

@@ -99,6 +99,9 @@ public:
                Loc loc = {}, std::vector<std::string> resultNames = {});
   // A name of the form %N that no value of this function has yet.
   std::string freshName();
+  // Names `v` `wanted` unless another value has that name (then keeps its
+  // own); front ends use it to carry their value names into the IR.
+  void renameValue(Value *v, std::string wanted);
 
 private:
   std::string claimName(std::string wanted);

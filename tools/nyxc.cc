@@ -7,6 +7,7 @@
 #include "compiler/compilation.h"
 #include "compiler/pass_flags.h"
 #include "compiler/tuning_flags.h"
+#include "frontends/onnx/importer.h"
 #include "ir/strings.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Config/llvm-config.h"
@@ -72,6 +73,12 @@ int main(int argc, char **argv) {
                 o.weightsPath = v;
               return absl::OkStatus();
             });
+  cl.option("input-shape", "<name>=<d0>x<d1>...",
+            "ONNX input: the shape of graph input <name>, binding its "
+            "dynamic dimensions (repeat for several inputs)",
+            [&](std::string_view v) {
+              return onnx_import::parseInputShape(v, o.inputShapes);
+            });
   cl.option("weights-out", "<file>",
             "with --weights=external: where to write the weights file",
             [&](std::string_view v) {
@@ -115,7 +122,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (showHelp) {
-    std::cout << cl.help("nyxc [options] <input.nyx|input.json>",
+    std::cout << cl.help("nyxc [options] <input.nyx|input.json|input.onnx>",
                          "Nyx ahead-of-time tensor compiler");
     return 0;
   }
@@ -140,7 +147,7 @@ int main(int argc, char **argv) {
   if (inputs.size() != 1) {
     std::cerr << "nyxc: error: "
               << (inputs.empty() ? "no input file" : "more than one input file")
-              << "; usage: nyxc [options] <input.nyx>\n";
+              << "; usage: nyxc [options] <input.nyx|input.onnx>\n";
     return 1;
   }
   o.input = inputs[0];

@@ -1,0 +1,30 @@
+// The converter tables, one per family of ONNX ops; findConverter
+// (converters.cc) looks an op type up in all of them. Each table lists its
+// op types in the file that converts them.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "frontends/onnx/node_context.h"
+
+namespace nyx::onnx_import {
+
+struct ConverterEntry {
+  std::string_view opType;
+  Converter convert;
+};
+
+// convert_elementwise.cc: unary and binary math, activations, comparisons,
+// logic, Cast, Clip, Where, variadic Sum/Mean/Max/Min.
+std::span<const ConverterEntry> elementwiseConverters();
+// convert_shape.cc: Constant, Shape, Reshape, Transpose, Concat, Slice,
+// Gather, Split, Squeeze/Unsqueeze, Flatten, Expand, Tile, Pad, Identity...
+std::span<const ConverterEntry> shapeConverters();
+// convert_nn.cc: MatMul, Gemm, Conv, pooling, normalizations, Softmax,
+// Dropout, Einsum.
+std::span<const ConverterEntry> nnConverters();
+// convert_reduction.cc: Reduce*, ArgMax/ArgMin, CumSum, TopK.
+std::span<const ConverterEntry> reductionConverters();
+
+} // namespace nyx::onnx_import
