@@ -199,9 +199,14 @@ absl::Status checkModel(const onnx::ModelProto &model) {
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
-    std::string message = e.what();
-    while (!message.empty() &&
-           std::isspace(static_cast<unsigned char>(message.back())))
+    // One line: the checker's messages span several.
+    std::string message;
+    for (char c : std::string_view(e.what())) {
+      bool space = std::isspace(static_cast<unsigned char>(c));
+      if (!space || (!message.empty() && message.back() != ' '))
+        message += space ? ' ' : c;
+    }
+    while (!message.empty() && message.back() == ' ')
       message.pop_back();
     return absl::InvalidArgumentError(
         strCat("the model is not valid ONNX: ", message));
