@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Every test: set up and build, run ctest (unit, lit, end to end, fuzz), then the
+# Every test: set up and build, run ctest (unit, lit, end to end, fuzz), fuzz
+# the ONNX importer with libFuzzer for a minute, then the
 # unit, end-to-end and fuzz tests again in a build with AddressSanitizer and
 # UndefinedBehaviorSanitizer (skip that with NYX_SKIP_SANITIZE=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir "${NYX_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
+
+# The ONNX importer under libFuzzer for a bounded time (clang build).
+scripts/fuzz-onnx.sh "${NYX_FUZZ_SECONDS:-60}"
 
 if [ "${NYX_SKIP_SANITIZE:-0}" != 1 ]; then
   NYX_BUILD_DIR=build-sanitize NYX_CMAKE_ARGS="-DNYX_SANITIZE=ON" scripts/setup.sh

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "frontends/onnx/converters.h"
+#include "frontends/onnx/graph_state.h"
 #include "ir/strings.h"
 
 namespace nyx::onnx_import {
@@ -87,14 +88,12 @@ absl::Status convertConstantOfShape(NodeContext &n) {
   for (int64_t d : *shape)
     if (d < 0)
       return n.fail(strCat("shape has size ", d, "; expected sizes >= 0"));
-  ir::TensorType type{value.dtype(), *shape};
-  if (absl::Status s = ir::checkTensorType(type); !s.ok())
-    return n.fail(std::string(s.message()));
-  ir::Tensor out(type);
-  size_t size = ir::dtypeSize(type.dtype);
-  for (int64_t i = 0; i < out.numElements(); ++i)
-    std::memcpy(out.bytes() + i * size, value.bytes(), size);
-  n.setConstantOutput(0, std::move(out));
+  // A broadcast scalar: evaluated at import time when it is small, and at
+  // run time otherwise.
+  ir::Tensor scalar(ir::TensorType{value.dtype(), {}});
+  std::memcpy(scalar.bytes(), value.bytes(), scalar.byteSize());
+  n.setOutput(0, n.op("broadcast_to", {n.constant(std::move(scalar))},
+                      {{"shape", *shape}}));
   return n.status();
 }
 
@@ -446,8 +445,12 @@ absl::Status convertRange(NodeContext &n) {
          d = delta->getDouble(0);
   if (d == 0)
     return n.fail("delta is 0; expected a non-zero step");
-  int64_t count =
-      std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
+  double steps = std::ceil((l - s) / d);
+  if (!(steps <= static_cast<double>(kMaxFoldedBytes)))
+    return n.unsupported(strCat("more than ", kMaxFoldedBytes,
+                                " elements (start ", s, ", limit ", l,
+                                ", delta ", d, ")"));
+  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(steps));
   ir::Tensor t(ir::TensorType{start->dtype(), {count}});
   for (int64_t i = 0; i < count; ++i)
     t.setDouble(i, s + static_cast<double>(i) * d);

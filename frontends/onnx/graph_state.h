@@ -19,6 +19,10 @@ namespace nyx::onnx_import {
 // params), so the IR text stays readable and the weights stay in one place.
 inline constexpr int64_t kMaxInlineConstantElements = 64;
 
+// A node whose inputs are all known is evaluated at import time unless one
+// of its outputs is larger than this; then it is computed at run time.
+inline constexpr size_t kMaxFoldedBytes = size_t(1) << 24;
+
 class GraphState {
 public:
   struct Entry {

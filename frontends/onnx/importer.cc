@@ -115,9 +115,11 @@ bool isRandom(std::string_view opType) {
 }
 
 // Runs `convert` on `node` whose inputs are all known tensors, in a module
-// of its own, and records its outputs in `graph` as known tensors.
-absl::Status foldNode(GraphState &graph, const NodeProto &node, int64_t opset,
-                      Converter convert) {
+// of its own, and records its outputs in `graph` as known tensors. Returns
+// false (and records nothing) when an output would be larger than a
+// constant may be: such a node is computed at run time instead.
+absl::StatusOr<bool> foldNode(GraphState &graph, const NodeProto &node,
+                              int64_t opset, Converter convert) {
   ir::Builder b("fold");
   GraphState scratch(b, graph.baseDir(), /*inlineAll=*/true);
   for (const std::string &name : node.input())
@@ -143,8 +145,11 @@ absl::Status foldNode(GraphState &graph, const NodeProto &node, int64_t opset,
       values.push_back(e->value);
     }
   }
+  for (const ir::Value *v : values)
+    if (v->type.byteSize() > kMaxFoldedBytes)
+      return false;
   if (values.empty())
-    return absl::OkStatus();
+    return true;
   b.ret(values);
   auto module = b.finish();
   if (!module.ok())
@@ -155,7 +160,7 @@ absl::Status foldNode(GraphState &graph, const NodeProto &node, int64_t opset,
     return results.status();
   for (size_t k = 0; k < computed.size(); ++k)
     graph.defineConstant(node.output(computed[k]), std::move((*results)[k]));
-  return absl::OkStatus();
+  return true;
 }
 
 absl::Status importNode(GraphState &graph, const NodeProto &node,
@@ -182,8 +187,11 @@ absl::Status importNode(GraphState &graph, const NodeProto &node,
     anyInput = true;
     known &= e->constant != nullptr;
   }
-  if (known && anyInput)
-    return foldNode(graph, node, opset, *convert);
+  if (known && anyInput) {
+    auto folded = foldNode(graph, node, opset, *convert);
+    if (!folded.ok() || *folded)
+      return folded.status();
+  }
   NodeContext n(graph, node, opset);
   if (absl::Status s = (*convert)(n); !s.ok())
     return s;

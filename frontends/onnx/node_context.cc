@@ -271,7 +271,7 @@ absl::Status NodeContext::unsupported(std::string what) {
 }
 
 int64_t NodeContext::axis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1)) {
+  if (axis < -rank || axis >= rank) {
     fail(strCat("axis ", axis, " is out of range for rank ", rank,
                 "; expected it in [", -rank, ", ", rank - 1, "]"));
     return 0;

@@ -49,48 +49,61 @@ std::string onnxTypeName(int32_t elemType) {
 
 namespace {
 
-// Copies the typed repeated field that holds `t`'s dtype in a TensorProto:
-// int32_data carries int8, bool, float16 and bfloat16 (as their bits), and
-// int32; int64_data int64; float_data float; double_data double.
-absl::Status copyTypedData(const TensorProto &p, ir::Tensor &t) {
+// The number of values in the typed repeated field that holds `type`'s
+// dtype in a TensorProto: int32_data carries int8, bool, float16 and
+// bfloat16 (as their bits), and int32; int64_data int64; float_data float;
+// double_data double.
+int64_t typedCount(const TensorProto &p, ir::DType dtype) {
+  switch (dtype) {
+  case ir::DType::F32:
+    return p.float_data_size();
+  case ir::DType::F64:
+    return p.double_data_size();
+  case ir::DType::I64:
+    return p.int64_data_size();
+  default:
+    return p.int32_data_size();
+  }
+}
+
+absl::Status checkTypedCount(const TensorProto &p, const ir::TensorType &type) {
+  int64_t have = typedCount(p, type.dtype);
+  if (have == type.numElements())
+    return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      strCat("tensor '", p.name(), "' holds ", have, " values; its shape ",
+             type.str(), " needs ", type.numElements()));
+}
+
+void copyTypedData(const TensorProto &p, ir::Tensor &t) {
   int64_t n = t.numElements();
-  auto sizeError = [&](int64_t have) {
-    return absl::InvalidArgumentError(strCat("tensor '", p.name(), "' holds ",
-                                             have, " values; its shape ",
-                                             t.type().str(), " needs ", n));
-  };
+  if (n == 0) // an empty repeated field has no data pointer
+    return;
   switch (t.dtype()) {
   case ir::DType::F32:
-    if (p.float_data_size() != n)
-      return sizeError(p.float_data_size());
     std::memcpy(t.bytes(), p.float_data().data(), n * sizeof(float));
-    return absl::OkStatus();
+    return;
   case ir::DType::F64:
-    if (p.double_data_size() != n)
-      return sizeError(p.double_data_size());
     std::memcpy(t.bytes(), p.double_data().data(), n * sizeof(double));
-    return absl::OkStatus();
+    return;
   case ir::DType::I64:
-    if (p.int64_data_size() != n)
-      return sizeError(p.int64_data_size());
     std::memcpy(t.bytes(), p.int64_data().data(), n * sizeof(int64_t));
-    return absl::OkStatus();
-  case ir::DType::I32:
-  case ir::DType::I8:
-  case ir::DType::Bool:
-  case ir::DType::F16:
-  case ir::DType::BF16: {
-    if (p.int32_data_size() != n)
-      return sizeError(p.int32_data_size());
+    return;
+  default: {
     size_t size = ir::dtypeSize(t.dtype());
     for (int64_t i = 0; i < n; ++i) {
       int32_t v = p.int32_data(static_cast<int>(i));
       std::memcpy(t.bytes() + i * size, &v, size); // little-endian low bits
     }
-    return absl::OkStatus();
   }
   }
-  return absl::InternalError("unhandled dtype");
+}
+
+// Any non-zero byte of a bool is true.
+void normalizeBools(ir::Tensor &t) {
+  if (t.dtype() == ir::DType::Bool)
+    for (size_t i = 0; i < t.byteSize(); ++i)
+      t.bytes()[i] = t.bytes()[i] != 0;
 }
 
 absl::StatusOr<std::string> readExternalData(const TensorProto &p,
@@ -122,11 +135,18 @@ absl::StatusOr<std::string> readExternalData(const TensorProto &p,
     return absl::InvalidArgumentError(
         strCat("tensor '", p.name(), "' has external data of ", length,
                " bytes; its shape needs ", bytes));
+  std::error_code ec;
+  uintmax_t fileSize = std::filesystem::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (ec || !in)
     return absl::NotFoundError(strCat("tensor '", p.name(),
                                       "': cannot read external data file '",
                                       path, "'"));
+  if (static_cast<uintmax_t>(offset) > fileSize ||
+      fileSize - static_cast<uintmax_t>(offset) < bytes)
+    return absl::InvalidArgumentError(
+        strCat("tensor '", p.name(), "': external data file '", path,
+               "' ends before ", bytes, " bytes at offset ", offset));
   std::string data(bytes, '\0');
   in.seekg(offset);
   in.read(data.data(), static_cast<std::streamsize>(bytes));
@@ -160,25 +180,36 @@ absl::StatusOr<ir::Tensor> tensorFromProto(const TensorProto &p,
   if (p.has_segment())
     return absl::UnimplementedError(
         strCat("tensor '", p.name(), "' is segmented"));
-  ir::Tensor t(type);
-  size_t bytes = t.byteSize();
+  // Payload sizes are checked before the tensor is allocated, so a shape
+  // that promises more data than the file holds is an error, not an
+  // allocation of that size.
+  size_t bytes = type.byteSize();
   if (p.data_location() == TensorProto::EXTERNAL) {
     auto data = readExternalData(p, baseDir, bytes);
     if (!data.ok())
       return data.status();
-    std::memcpy(t.bytes(), data->data(), bytes);
-  } else if (p.has_raw_data()) {
+    ir::Tensor t(type);
+    if (bytes > 0)
+      std::memcpy(t.bytes(), data->data(), bytes);
+    normalizeBools(t);
+    return t;
+  }
+  if (p.has_raw_data()) {
     if (p.raw_data().size() != bytes)
       return absl::InvalidArgumentError(strCat(
           "tensor '", p.name(), "' has ", p.raw_data().size(),
           " bytes of raw data; its shape ", type.str(), " needs ", bytes));
-    std::memcpy(t.bytes(), p.raw_data().data(), bytes);
-  } else if (absl::Status s = copyTypedData(p, t); !s.ok()) {
-    return s;
+    ir::Tensor t(type);
+    if (bytes > 0)
+      std::memcpy(t.bytes(), p.raw_data().data(), bytes);
+    normalizeBools(t);
+    return t;
   }
-  if (t.dtype() == ir::DType::Bool) // any non-zero byte is true
-    for (size_t i = 0; i < bytes; ++i)
-      t.bytes()[i] = t.bytes()[i] != 0;
+  if (absl::Status s = checkTypedCount(p, type); !s.ok())
+    return s;
+  ir::Tensor t(type);
+  copyTypedData(p, t);
+  normalizeBools(t);
   return t;
 }
 
