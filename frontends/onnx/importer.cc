@@ -203,6 +203,41 @@ absl::Status importNode(GraphState &graph, const NodeProto &node,
   return absl::OkStatus();
 }
 
+// The type a graph output got must be the one the model declares (where it
+// declares one): a difference means a converter or the model is wrong, and
+// a program built against the model's declared shapes would misread it.
+absl::Status checkDeclaredType(const onnx::ValueInfoProto &info,
+                               const ir::TensorType &got) {
+  if (!info.type().has_tensor_type())
+    return absl::OkStatus();
+  const auto &tt = info.type().tensor_type();
+  bool same = true;
+  if (tt.elem_type() != 0) {
+    auto dtype = dtypeFromOnnx(tt.elem_type());
+    same = dtype.ok() && *dtype == got.dtype;
+  }
+  if (tt.has_shape()) {
+    same &= tt.shape().dim_size() == got.rank();
+    for (int i = 0; same && i < tt.shape().dim_size(); ++i)
+      if (tt.shape().dim(i).has_dim_value())
+        same = tt.shape().dim(i).dim_value() == got.shape[i];
+  }
+  if (same)
+    return absl::OkStatus();
+  std::string declared = onnxTypeName(tt.elem_type());
+  if (tt.has_shape()) {
+    std::vector<std::string> dims;
+    for (const auto &d : tt.shape().dim())
+      dims.push_back(d.has_dim_value()       ? strCat(d.dim_value())
+                     : d.dim_param().empty() ? "?"
+                                             : d.dim_param());
+    declared += strCat("[", strJoin(dims, ","), "]");
+  }
+  return absl::InvalidArgumentError(
+      strCat("graph output '", info.name(), "' is ", got.str(),
+             " after import; the model declares ", declared));
+}
+
 absl::Status checkModel(const onnx::ModelProto &model) {
   try {
     onnx::checker::check_model(model);
@@ -296,6 +331,8 @@ absl::StatusOr<ImportedModel> importGraph(const onnx::ModelProto &model,
                           "graph output '", info.name(),
                           "' is not computed by any node or initializer"))
                     : b.status();
+    if (absl::Status s = checkDeclaredType(info, v->type); !s.ok())
+      return s;
     outputs.push_back(v);
   }
   if (outputs.empty())

@@ -270,6 +270,16 @@ TEST(OnnxImport, ErrorsNameTheNodeAndWhatWasExpected) {
   }
 }
 
+TEST(OnnxImport, OutputTypesMustMatchTheDeclaredOnes) {
+  OnnxModel m(13);
+  m.input("x", TensorProto::FLOAT, {2, 6});
+  m.node("Flatten", {"x"}, {"y"});
+  m.output("y", {2, 5});
+  EXPECT_THAT(std::string(import(m).status().message()),
+              HasSubstr("graph output 'y' is f32[2,6] after import; the "
+                        "model declares float[2,5]"));
+}
+
 class OnnxFiles : public test::TempDirTest {};
 
 TEST_F(OnnxFiles, NotOnnxTruncatedAndMissingFilesAreErrors) {
