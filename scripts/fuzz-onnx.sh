@@ -1,23 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes the ONNX importer with libFuzzer for a bounded time (default 60 s;
 # first argument or NYX_FUZZ_SECONDS): builds tests/fuzz/onnx_import_fuzzer
-# with clang-19 (AddressSanitizer, UndefinedBehaviorSanitizer) in
-# build-libfuzzer/, seeds it with the lit test models and a sample of the
-# ONNX backend test models, and fails on any crash.
+# with clang-19 (scripts/setup.sh installs it) and AddressSanitizer and
+# UndefinedBehaviorSanitizer in build-libfuzzer/, seeds it with the lit
+# test models and the small ONNX backend test models, and fails on any
+# crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-${NYX_FUZZ_SECONDS:-60}}"
 build=build-libfuzzer
-
-for p in clang-19 libclang-rt-19-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ -n "${missing[*]:-}" ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
-fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
