@@ -32,10 +32,14 @@ static const OpRegistry &registry() {
   static const OpRegistry r = [] {
     OpRegistry r;
     registerElementwiseOps(r);
+    registerElementwiseMathOps(r);
+    registerLogicalOps(r);
     registerReductionOps(r);
     registerNormalizationOps(r);
     registerLinalgOps(r);
     registerShapeOps(r);
+    registerGatherElementsOp(r);
+    registerScanOps(r);
     registerConvOps(r);
     registerStructuralOps(r);
     return r;

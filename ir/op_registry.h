@@ -95,10 +95,14 @@ public:
 };
 
 void registerElementwiseOps(OpRegistry &r);
+void registerElementwiseMathOps(OpRegistry &r);
+void registerLogicalOps(OpRegistry &r);
 void registerReductionOps(OpRegistry &r);
 void registerNormalizationOps(OpRegistry &r);
 void registerLinalgOps(OpRegistry &r);
 void registerShapeOps(OpRegistry &r);
+void registerGatherElementsOp(OpRegistry &r);
+void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <unordered_map>
 
-#include "codegen/cpu/fast_math.h"
 #include "codegen/cpu/float_bits.h"
+#include "codegen/cpu/unary_math.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 
@@ -17,7 +17,6 @@ using kernel::BinaryFn;
 using kernel::CmpFn;
 using kernel::Expr;
 using kernel::Stmt;
-using kernel::UnaryFn;
 
 void setTargetAttributes(llvm::Function &fn, const TargetSpec &target) {
   fn.addFnAttr("target-cpu", target.cpu);
@@ -408,7 +407,7 @@ private:
       return convert(raw, buf.dtype, e.type); // e.type: compute or stored
     }
     case Expr::Kind::Unary:
-      return unary(e.unary, expr(*e.args[0]), e.type);
+      return emitUnary(b_, e.unary, expr(*e.args[0]), e.type);
     case Expr::Kind::Binary:
       return binary(e.binary, expr(*e.args[0]), expr(*e.args[1]), e.type,
                     *e.args[1]);
@@ -421,63 +420,6 @@ private:
           expr(*e.args[1]), expr(*e.args[2]));
     case Expr::Kind::Cast:
       return convert(expr(*e.args[0]), e.args[0]->type, e.type);
-    }
-    return nullptr;
-  }
-
-  // f32 exp, log, tanh and erf are Nyx's own polynomials (fast_math.h),
-  // so f32 code needs no libm; f64 ones call libm (exp and log through
-  // LLVM's intrinsics).
-  llvm::Value *libmCall(const char *name, llvm::Value *a) {
-    llvm::FunctionCallee callee =
-        fn_.getParent()->getOrInsertFunction(name, a->getType(), a->getType());
-    if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
-      // Like clang's -fno-math-errno: results depend on the argument only,
-      // so calls can be hoisted and merged.
-      f->setDoesNotThrow();
-      f->setDoesNotAccessMemory();
-      f->setWillReturn();
-    }
-    return b_.CreateCall(callee, {a});
-  }
-
-  llvm::Value *unary(UnaryFn fn, llvm::Value *a, DType type) {
-    bool isFp = ir::isFloat(type);
-    switch (fn) {
-    case UnaryFn::Neg:
-      return isFp ? b_.CreateFNeg(a) : b_.CreateNeg(a);
-    case UnaryFn::Abs:
-      if (isFp)
-        return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
-      if (type == DType::Bool)
-        return a;
-      return b_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, a,
-                                      b_.getFalse()); // abs(min) = min
-    case UnaryFn::Exp:
-      if (type == DType::F32)
-        return emitFastMath(b_, FastMathFn::Exp, a);
-      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
-    case UnaryFn::Log:
-      if (type == DType::F32)
-        return emitFastMath(b_, FastMathFn::Log, a);
-      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
-    case UnaryFn::Sqrt:
-      return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
-    case UnaryFn::Rsqrt:
-      return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
-                           b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a));
-    case UnaryFn::Tanh:
-      if (type == DType::F32)
-        return emitFastMath(b_, FastMathFn::Tanh, a);
-      return libmCall("tanh", a);
-    case UnaryFn::Erf:
-      if (type == DType::F32)
-        return emitFastMath(b_, FastMathFn::Erf, a);
-      return libmCall("erf", a);
-    case UnaryFn::Floor:
-      return isFp ? b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
-    case UnaryFn::Not:
-      return b_.CreateNot(a);
     }
     return nullptr;
   }

@@ -33,10 +33,12 @@ absl::Status optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
-  // f64 exp, log, pow, erf and tanh and f32 pow vectorize into glibc's
+  // Calls of libm functions (f64 exp, log, pow, erf, tanh, the
+  // trigonometric and hyperbolic functions, ...) vectorize into glibc's
   // vector math library (libmvec, which `-lm` links as needed) instead of
-  // one scalar call per lane; f32 exp, log, tanh and erf are inlined
-  // polynomials (fast_math.h) that vectorize like any arithmetic.
+  // one scalar call per lane (vector_math.h); f32 exp, log, tanh and erf
+  // are inlined polynomials (fast_math.h) that vectorize like any
+  // arithmetic.
   // Registered before the defaults so it takes their place.
   llvm::Triple triple(module.getTargetTriple());
   llvm::TargetLibraryInfoImpl libraryInfo(triple);

@@ -14,11 +14,17 @@ struct MathFunction {
 
 // The libm functions generated kernels call; libmvec has each in SSE
 // ('b'), AVX2 ('d') and AVX-512 ('e') widths. f32 exp, log, erf and tanh
-// are Nyx's own (fast_math.h), so of the f32 ones only pow is called.
+// are Nyx's own (fast_math.h), so they have no f32 entry.
 constexpr MathFunction kFunctions[] = {
     {nullptr, "exp", "exp", 1}, {nullptr, "log", "log", 1},
     {"powf", "pow", "pow", 2},  {nullptr, "erf", "", 1},
-    {nullptr, "tanh", "", 1},
+    {nullptr, "tanh", "", 1},   {"log1pf", "log1p", "", 1},
+    {"sinf", "sin", "sin", 1},  {"cosf", "cos", "cos", 1},
+    {"tanf", "tan", "", 1},     {"asinf", "asin", "", 1},
+    {"acosf", "acos", "", 1},   {"atanf", "atan", "", 1},
+    {"sinhf", "sinh", "", 1},   {"coshf", "cosh", "", 1},
+    {"asinhf", "asinh", "", 1}, {"acoshf", "acosh", "", 1},
+    {"atanhf", "atanh", "", 1},
 };
 
 struct Isa {

@@ -270,8 +270,36 @@ const char *unaryName(UnaryFn fn) {
     return "tanh";
   case UnaryFn::Erf:
     return "erf";
+  case UnaryFn::Log1p:
+    return "log1p";
   case UnaryFn::Floor:
     return "floor";
+  case UnaryFn::Ceil:
+    return "ceil";
+  case UnaryFn::Round:
+    return "round";
+  case UnaryFn::Sin:
+    return "sin";
+  case UnaryFn::Cos:
+    return "cos";
+  case UnaryFn::Tan:
+    return "tan";
+  case UnaryFn::Asin:
+    return "asin";
+  case UnaryFn::Acos:
+    return "acos";
+  case UnaryFn::Atan:
+    return "atan";
+  case UnaryFn::Sinh:
+    return "sinh";
+  case UnaryFn::Cosh:
+    return "cosh";
+  case UnaryFn::Asinh:
+    return "asinh";
+  case UnaryFn::Acosh:
+    return "acosh";
+  case UnaryFn::Atanh:
+    return "atanh";
   case UnaryFn::Not:
     return "not";
   }

@@ -24,7 +24,34 @@ using ExprRef = std::shared_ptr<const Expr>;
 struct Stmt;
 using StmtRef = std::shared_ptr<const Stmt>;
 
-enum class UnaryFn { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Tanh, Erf, Floor, Not };
+// Float functions are those of C's libm; Round rounds halves to even; Not
+// is logical on bool.
+enum class UnaryFn {
+  Neg,
+  Abs,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Rsqrt,
+  Tanh,
+  Erf,
+  Floor,
+  Ceil,
+  Round,
+  Sin,
+  Cos,
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Asinh,
+  Acosh,
+  Atanh,
+  Not
+};
 enum class BinaryFn { Add, Sub, Mul, Div, Rem, Pow, Max, Min, And, Or };
 enum class CmpFn { Eq, Ne, Lt, Le, Gt, Ge };
 

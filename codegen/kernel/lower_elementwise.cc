@@ -4,6 +4,7 @@
 // from these element functions (element_fn.h).
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include "codegen/kernel/element_fn.h"
 #include "codegen/kernel/index_math.h"
@@ -68,6 +69,70 @@ absl::StatusOr<ExprRef> gelu(const ir::Op &op, const ExprRef &x) {
              "\"; expected \"none\" or \"tanh\""));
 }
 
+// max(x, 0) + log1p(exp(-|x|)): no overflow for large x, and the tiny
+// result for very negative x keeps its precision.
+ExprRef softplus(const ExprRef &x) {
+  ExprRef negAbs = B::unary(UnaryFn::Neg, B::unary(UnaryFn::Abs, x));
+  return B::binary(BinaryFn::Max, x, B::constant(x->type, 0)) +
+         B::unary(UnaryFn::Log1p, B::unary(UnaryFn::Exp, negAbs));
+}
+
+// -1, 0 or 1; a NaN is its own sign.
+ExprRef sign(const ExprRef &x) {
+  DType t = x->type;
+  ExprRef zero = B::constant(t, 0);
+  ExprRef s = B::select(
+      B::compare(CmpFn::Gt, x, zero), B::constant(t, 1),
+      B::select(B::compare(CmpFn::Lt, x, zero), B::constant(t, -1), zero));
+  if (ir::isFloat(t))
+    s = B::select(B::compare(CmpFn::Ne, x, x), x, s);
+  return s;
+}
+
+absl::StatusOr<ExprRef> isInf(const ir::Op &op, const ExprRef &x) {
+  auto positive = op.getBool("detect_positive", true);
+  if (!positive.ok())
+    return positive.status();
+  auto negative = op.getBool("detect_negative", true);
+  if (!negative.ok())
+    return negative.status();
+  DType t = x->type;
+  ExprRef inf = B::constant(t, INFINITY);
+  if (*positive && *negative)
+    return B::compare(CmpFn::Eq, B::unary(UnaryFn::Abs, x), inf);
+  if (*positive)
+    return B::compare(CmpFn::Eq, x, inf);
+  if (*negative)
+    return B::compare(CmpFn::Eq, x, B::constant(t, -INFINITY));
+  return B::boolean(false);
+}
+
+// Rem is C's fmod for floats and the truncating remainder for integers
+// (x % 0 = 0). Without `fmod`, a non-zero remainder whose sign differs from
+// the divisor's moves by one divisor, and a float zero takes the divisor's
+// sign (NumPy's mod).
+absl::StatusOr<ExprRef> mod(const ir::Op &op, const ExprRef &a,
+                            const ExprRef &b) {
+  auto fmod = op.getBool("fmod", false);
+  if (!fmod.ok())
+    return fmod.status();
+  ExprRef r = B::binary(BinaryFn::Rem, a, b);
+  if (*fmod)
+    return r;
+  DType t = a->type;
+  ExprRef zero = B::constant(t, 0);
+  ExprRef signsDiffer = B::compare(CmpFn::Ne, B::compare(CmpFn::Lt, r, zero),
+                                   B::compare(CmpFn::Lt, b, zero));
+  ExprRef moves =
+      B::binary(BinaryFn::And, B::compare(CmpFn::Ne, r, zero), signsDiffer);
+  ExprRef moved = B::select(moves, r + b, r);
+  if (!ir::isFloat(t))
+    return moved;
+  ExprRef signedZero =
+      B::select(B::compare(CmpFn::Lt, b, zero), B::constant(t, -0.0), zero);
+  return B::select(B::compare(CmpFn::Eq, r, zero), signedZero, moved);
+}
+
 void addUnary(ElementFnRegistry &r, std::string_view name,
               std::function<ExprRef(const ExprRef &)> f) {
   r.add(name, broadcasting([f](const ir::Op &, const std::vector<ExprRef> &a)
@@ -108,6 +173,31 @@ void registerElementwiseElementFns(ElementFnRegistry &r) {
         broadcasting([](const ir::Op &op, const std::vector<ExprRef> &a) {
           return gelu(op, a[0]);
         }));
+  for (auto [name, fn] : {std::pair{"floor", UnaryFn::Floor},
+                          {"ceil", UnaryFn::Ceil},
+                          {"round", UnaryFn::Round},
+                          {"sin", UnaryFn::Sin},
+                          {"cos", UnaryFn::Cos},
+                          {"tan", UnaryFn::Tan},
+                          {"asin", UnaryFn::Asin},
+                          {"acos", UnaryFn::Acos},
+                          {"atan", UnaryFn::Atan},
+                          {"sinh", UnaryFn::Sinh},
+                          {"cosh", UnaryFn::Cosh},
+                          {"asinh", UnaryFn::Asinh},
+                          {"acosh", UnaryFn::Acosh},
+                          {"atanh", UnaryFn::Atanh}})
+    addUnary(r, name, [fn](auto x) { return B::unary(fn, x); });
+  addUnary(r, "reciprocal",
+           [](auto x) { return B::binary(BinaryFn::Div, one(x), x); });
+  addUnary(r, "softplus", softplus);
+  addUnary(r, "sign", sign);
+  addUnary(r, "isnan", [](auto x) { return B::compare(CmpFn::Ne, x, x); });
+  r.add("isinf",
+        broadcasting([](const ir::Op &op, const std::vector<ExprRef> &a) {
+          return isInf(op, a[0]);
+        }));
+  addUnary(r, "not", [](auto x) { return B::unary(UnaryFn::Not, x); });
 
   addBinary(r, "add", BinaryFn::Add);
   addBinary(r, "sub", BinaryFn::Sub);
@@ -116,6 +206,12 @@ void registerElementwiseElementFns(ElementFnRegistry &r) {
   addBinary(r, "pow", BinaryFn::Pow);
   addBinary(r, "max", BinaryFn::Max);
   addBinary(r, "min", BinaryFn::Min);
+  addBinary(r, "and", BinaryFn::And);
+  addBinary(r, "or", BinaryFn::Or);
+  r.add("mod",
+        broadcasting([](const ir::Op &op, const std::vector<ExprRef> &a) {
+          return mod(op, a[0], a[1]);
+        }));
 
   addCompare(r, "eq", CmpFn::Eq);
   addCompare(r, "ne", CmpFn::Ne);
@@ -123,6 +219,7 @@ void registerElementwiseElementFns(ElementFnRegistry &r) {
   addCompare(r, "le", CmpFn::Le);
   addCompare(r, "gt", CmpFn::Gt);
   addCompare(r, "ge", CmpFn::Ge);
+  addCompare(r, "xor", CmpFn::Ne); // on bool
 
   r.add("select", broadcasting([](const ir::Op &, const std::vector<ExprRef> &a)
                                    -> absl::StatusOr<ExprRef> {

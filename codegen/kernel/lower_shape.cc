@@ -1,8 +1,8 @@
 // Shape and data movement. reshape, transpose, broadcast_to and slice are
 // Injective: element functions (element_fn.h) that pass an operand element
-// on untouched. concat, gather and pad are kernels of their own. Each copies
-// elements of any dtype as stored (loadStored), so every bit pattern
-// survives, NaN payloads of f16/bf16 included.
+// on untouched. concat, gather, gather_elements and pad are kernels of their
+// own. Each copies elements of any dtype as stored (loadStored), so every
+// bit pattern survives, NaN payloads of f16/bf16 included.
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -201,6 +201,55 @@ absl::StatusOr<Kernel> lowerGather(const ir::Op &op, std::string name) {
   return k;
 }
 
+// ONNX GatherElements: result position p (of the indices' shape) reads
+// data at p with its coordinate along `axis` replaced by indices[p].
+absl::StatusOr<Kernel> lowerGatherElements(const ir::Op &op, std::string name) {
+  const ir::TensorType &data = inType(op, 0), &indices = inType(op, 1);
+  const ir::TensorType &out = outType(op);
+  if (indices.dtype != DType::I32 && indices.dtype != DType::I64)
+    return absl::InvalidArgumentError(strCat("'gather_elements' indices are ",
+                                             indices.str(),
+                                             "; expected i32 or i64"));
+  auto axis = axisAttribute(op, "axis", 0, data.rank());
+  if (!axis.ok())
+    return axis.status();
+  bool valid = indices.rank() == data.rank() && out.shape == indices.shape &&
+               out.dtype == data.dtype;
+  for (int64_t d = 0; valid && d < data.rank(); ++d)
+    valid = d == *axis || indices.shape[d] <= data.shape[d];
+  if (!valid)
+    return absl::InvalidArgumentError(
+        strCat("'gather_elements' of ", data.str(), " at ", indices.str(),
+               " gives ", out.str(),
+               "; expected indices of data's rank, no larger than data "
+               "off the axis, and a result of data's dtype and the indices' "
+               "shape"));
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  LoopNest nest(b, indices.shape, "i");
+  const int64_t n = data.shape[*axis];
+  ExprRef at = ravel(nest.indices(), indices.shape);
+  Var index = b.newVar(DType::I64, "index");
+  ExprRef raw = B::cast(DType::I64, B::load(1, indices.dtype, at));
+  ExprRef wrapped =
+      B::select(B::compare(CmpFn::Lt, raw, B::i64(0)), raw + B::i64(n), raw);
+  ExprRef I = B::ref(index);
+  ExprRef inRange =
+      B::binary(BinaryFn::And, B::compare(CmpFn::Ge, I, B::i64(0)),
+                B::compare(CmpFn::Lt, I, B::i64(n)));
+  std::vector<ExprRef> src = nest.indices();
+  src[*axis] = I;
+  // The range check guards the load, so an out-of-range index never
+  // touches memory outside `data`.
+  StmtRef copy =
+      B::store(2, at, B::loadStored(0, data.dtype, ravel(src, data.shape)));
+  StmtRef zero = B::store(2, at, storedConstant(data.dtype, 0));
+  k.body = nest.wrap(
+      {B::declare(index, wrapped), B::ifThen(inRange, {copy}, {zero})}, true);
+  return k;
+}
+
 // Per output dimension, the input coordinate that output index `o` reads
 // for `mode`, and (constant mode) whether it lies inside the input.
 absl::StatusOr<Kernel> lowerPad(const ir::Op &op, std::string name) {
@@ -299,6 +348,7 @@ void registerShapeLowerings(LoweringRegistry &r) {
     r.add(name, lowerInjectiveOp);
   r.add("concat", lowerConcat);
   r.add("gather", lowerGather);
+  r.add("gather_elements", lowerGatherElements);
   r.add("pad", lowerPad);
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "ir/op_registry.h"
+#include "ir/ops/elementwise_kernels.h"
 #include "ir/ops/op_helpers.h"
 #include "ir/strings.h"
 
@@ -13,57 +14,9 @@ namespace {
 
 using namespace ops;
 
-using InterpretFn = decltype(OpDef::interpret);
-
 // ---------------------------------------------------------------------------
 // Unary
 // ---------------------------------------------------------------------------
-
-// Marks a unary or binary op with no integer form (float-only ops).
-struct NoIntForm {};
-
-absl::StatusOr<std::vector<TensorType>>
-inferUnary(const Op &op, DTypeClass cls,
-           std::initializer_list<std::string_view> attrs) {
-  NYX_RETURN_IF_ERROR(checkOpBasics(op, attrs));
-  NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, cls));
-  return std::vector<TensorType>{op.operand(0)->type};
-}
-
-// Applies `ff` (written for float and double) to float elements and `fi` to
-// integer elements.
-template <class FloatFn, class IntFn>
-void mapUnary(const Tensor &in, Tensor &out, FloatFn ff, IntFn fi) {
-  const DType t = in.dtype();
-  const int64_t n = in.numElements();
-  if (isFloat(t)) {
-    for (int64_t i = 0; i < n; ++i)
-      out.setDouble(i, applyFloat(t, in.getDouble(i), ff));
-    return;
-  }
-  if constexpr (!std::is_same_v<IntFn, NoIntForm>) {
-    for (int64_t i = 0; i < n; ++i)
-      out.setInt(i, fi(in.getInt(i)));
-  }
-}
-
-template <class FloatFn, class IntFn>
-void addUnary(OpRegistry &r, std::string name, DTypeClass cls, FloatFn ff,
-              IntFn fi) {
-  OpDef def;
-  def.name = std::move(name);
-  def.minOperands = def.maxOperands = 1;
-  def.inferTypes = [cls](const Op &op, const Module &) {
-    return inferUnary(op, cls, {});
-  };
-  def.interpret = [ff, fi](const Op &, std::span<const Tensor *const> in,
-                           std::span<Tensor> out,
-                           const InterpContext &) -> absl::Status {
-    mapUnary(*in[0], out[0], ff, fi);
-    return absl::OkStatus();
-  };
-  r.add(std::move(def));
-}
 
 template <class T> T sigmoidOf(T x) { return T(1) / (T(1) + std::exp(-x)); }
 
@@ -142,54 +95,6 @@ void registerUnary(OpRegistry &r) {
 // ---------------------------------------------------------------------------
 // Binary arithmetic
 // ---------------------------------------------------------------------------
-
-absl::StatusOr<Shape> inferBroadcastBinary(const Op &op, DTypeClass cls) {
-  NYX_RETURN_IF_ERROR(checkOpBasics(op, {}));
-  NYX_RETURN_IF_ERROR(checkSameDType(op, 0, 1));
-  NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, cls));
-  static constexpr int kBoth[] = {0, 1};
-  return broadcastOperandShapes(op, kBoth);
-}
-
-template <class F>
-void forEachPair(const Tensor &a, const Tensor &b, const Tensor &out, F &&f) {
-  std::array<Shape, 2> shapes = {a.shape(), b.shape()};
-  forEachBroadcast(
-      out.shape(), shapes,
-      [&](int64_t o, std::span<const int64_t> idx) { f(o, idx[0], idx[1]); });
-}
-
-template <class FloatFn, class IntFn>
-void addBinary(OpRegistry &r, std::string name, DTypeClass cls, FloatFn ff,
-               IntFn fi) {
-  OpDef def;
-  def.name = std::move(name);
-  def.minOperands = def.maxOperands = 2;
-  def.inferTypes =
-      [cls](const Op &op,
-            const Module &) -> absl::StatusOr<std::vector<TensorType>> {
-    NYX_ASSIGN_OR_RETURN(Shape shape, inferBroadcastBinary(op, cls));
-    return oneResult(op.operand(0)->type.dtype, std::move(shape));
-  };
-  def.interpret = [ff, fi](const Op &, std::span<const Tensor *const> in,
-                           std::span<Tensor> out,
-                           const InterpContext &) -> absl::Status {
-    const Tensor &a = *in[0], &b = *in[1];
-    Tensor &res = out[0];
-    const DType t = a.dtype();
-    if (isFloat(t)) {
-      forEachPair(a, b, res, [&](int64_t o, int64_t i, int64_t j) {
-        res.setDouble(o, applyFloat(t, a.getDouble(i), b.getDouble(j), ff));
-      });
-    } else if constexpr (!std::is_same_v<IntFn, NoIntForm>) {
-      forEachPair(a, b, res, [&](int64_t o, int64_t i, int64_t j) {
-        res.setInt(o, fi(a.getInt(i), b.getInt(j)));
-      });
-    }
-    return absl::OkStatus();
-  };
-  r.add(std::move(def));
-}
 
 // max/min of floats: NaN if either operand is NaN.
 template <class T> T floatMax(T a, T b) {

@@ -1,0 +1,125 @@
+#include "codegen/cpu/unary_math.h"
+
+#include "codegen/cpu/fast_math.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+namespace nyx::codegen::cpu {
+namespace {
+
+using kernel::UnaryFn;
+
+// A call of the libm function `f64Name` (f64) or `f64Name` + "f" (f32).
+llvm::Value *libmCall(llvm::IRBuilder<> &b, const char *f64Name,
+                      llvm::Value *a) {
+  std::string name = f64Name;
+  if (a->getType()->isFloatTy())
+    name += 'f';
+  llvm::Module *module = b.GetInsertBlock()->getModule();
+  llvm::FunctionCallee callee =
+      module->getOrInsertFunction(name, a->getType(), a->getType());
+  if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+    // Like clang's -fno-math-errno: results depend on the argument only,
+    // so calls can be hoisted, merged and vectorized.
+    f->setDoesNotThrow();
+    f->setDoesNotAccessMemory();
+    f->setWillReturn();
+  }
+  return b.CreateCall(callee, {a});
+}
+
+// The libm name (of the f64 function) of the functions only libm computes.
+const char *libmName(UnaryFn fn) {
+  switch (fn) {
+  case UnaryFn::Log1p:
+    return "log1p";
+  case UnaryFn::Sin:
+    return "sin";
+  case UnaryFn::Cos:
+    return "cos";
+  case UnaryFn::Tan:
+    return "tan";
+  case UnaryFn::Asin:
+    return "asin";
+  case UnaryFn::Acos:
+    return "acos";
+  case UnaryFn::Atan:
+    return "atan";
+  case UnaryFn::Sinh:
+    return "sinh";
+  case UnaryFn::Cosh:
+    return "cosh";
+  case UnaryFn::Asinh:
+    return "asinh";
+  case UnaryFn::Acosh:
+    return "acosh";
+  case UnaryFn::Atanh:
+    return "atanh";
+  default:
+    return nullptr;
+  }
+}
+
+} // namespace
+
+llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
+                       ir::DType type) {
+  const bool isFp = ir::isFloat(type);
+  const bool isF32 = type == ir::DType::F32;
+  switch (fn) {
+  case UnaryFn::Neg:
+    return isFp ? b.CreateFNeg(a) : b.CreateNeg(a);
+  case UnaryFn::Abs:
+    if (isFp)
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
+    if (type == ir::DType::Bool)
+      return a;
+    return b.CreateBinaryIntrinsic(llvm::Intrinsic::abs, a,
+                                   b.getFalse()); // abs(min) = min
+  case UnaryFn::Exp:
+    if (isF32)
+      return emitFastMath(b, FastMathFn::Exp, a);
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
+  case UnaryFn::Log:
+    if (isF32)
+      return emitFastMath(b, FastMathFn::Log, a);
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
+  case UnaryFn::Sqrt:
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
+  case UnaryFn::Rsqrt:
+    return b.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
+                        b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a));
+  case UnaryFn::Tanh:
+    if (isF32)
+      return emitFastMath(b, FastMathFn::Tanh, a);
+    return libmCall(b, "tanh", a);
+  case UnaryFn::Erf:
+    if (isF32)
+      return emitFastMath(b, FastMathFn::Erf, a);
+    return libmCall(b, "erf", a);
+  case UnaryFn::Floor:
+    return isFp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
+  case UnaryFn::Ceil:
+    return isFp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, a) : a;
+  case UnaryFn::Round:
+    return isFp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, a) : a;
+  case UnaryFn::Log1p:
+  case UnaryFn::Sin:
+  case UnaryFn::Cos:
+  case UnaryFn::Tan:
+  case UnaryFn::Asin:
+  case UnaryFn::Acos:
+  case UnaryFn::Atan:
+  case UnaryFn::Sinh:
+  case UnaryFn::Cosh:
+  case UnaryFn::Asinh:
+  case UnaryFn::Acosh:
+  case UnaryFn::Atanh:
+    return libmCall(b, libmName(fn), a);
+  case UnaryFn::Not:
+    return b.CreateNot(a);
+  }
+  return nullptr;
+}
+
+} // namespace nyx::codegen::cpu
