@@ -9,7 +9,7 @@ namespace {
 std::span<const std::span<const ConverterEntry>> families() {
   static const std::span<const ConverterEntry> all[] = {
       elementwiseConverters(), shapeConverters(), nnConverters(),
-      reductionConverters()};
+      reductionConverters(), resizeConverters()};
   return all;
 }
 

@@ -26,5 +26,7 @@ std::span<const ConverterEntry> shapeConverters();
 std::span<const ConverterEntry> nnConverters();
 // convert_reduction.cc: Reduce*, ArgMax/ArgMin, CumSum, TopK.
 std::span<const ConverterEntry> reductionConverters();
+// convert_resize.cc: Resize and Upsample.
+std::span<const ConverterEntry> resizeConverters();
 
 } // namespace nyx::onnx_import

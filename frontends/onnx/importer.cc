@@ -46,9 +46,17 @@ absl::StatusOr<int64_t> defaultOpset(const onnx::ModelProto &model) {
                  " to ", kMaxOpset));
     return v;
   }
+  std::vector<std::string> domains;
+  for (const auto &entry : model.opset_import())
+    domains.push_back(strCat("'", entry.domain(), "'"));
+  // A model of other domains alone (training ops, ai.onnx.ml) is valid ONNX
+  // that Nyx does not support; one that imports nothing is malformed.
+  if (!domains.empty())
+    return absl::UnimplementedError(
+        strCat("the model uses only the op domains ", strJoin(domains, ", "),
+               "; only the default ONNX domain is supported"));
   return absl::InvalidArgumentError(
-      "the model imports no opset of the default domain (opset_import has no "
-      "entry for \"\" or \"ai.onnx\")");
+      "the model imports no opset (opset_import is empty)");
 }
 
 // The static type of a graph input: its declared element type and shape,

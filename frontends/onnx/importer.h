@@ -1,4 +1,4 @@
-// The ONNX front end: reads a ModelProto (opsets 7 to 17 of the default
+// The ONNX front end: reads a ModelProto (opsets 6 to 17 of the default
 // domain) into an ir::Module whose entry function is @main, and the model's
 // initializers into named weights. docs/onnx.md describes the mapping.
 #pragma once
@@ -20,7 +20,7 @@ class ModelProto;
 namespace nyx::onnx_import {
 
 // The opsets of the default domain the importer understands.
-inline constexpr int64_t kMinOpset = 7;
+inline constexpr int64_t kMinOpset = 6;
 inline constexpr int64_t kMaxOpset = 17;
 
 struct ImportOptions {
