@@ -1,5 +1,7 @@
 #include "tuning/object_jit.h"
 
+#include <dlfcn.h>
+
 #include <mutex>
 
 #include "ir/strings.h"
@@ -44,6 +46,12 @@ absl::StatusOr<std::unique_ptr<ObjectJit>> ObjectJit::create() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // Vectorized loops call glibc's libmvec (_ZGVdN8v_sinf, ...), which the
+    // JIT finds among the process's libraries. A program linked with -lm
+    // gets it through libm's AS_NEEDED group; a process that calls none of
+    // it directly does not, so it is loaded here. Without it, a model that
+    // needs it fails to link and says which symbol is missing.
+    dlopen("libmvec.so.1", RTLD_NOW | RTLD_GLOBAL);
   });
   auto jit = llvm::orc::LLJITBuilder().create();
   if (!jit)
