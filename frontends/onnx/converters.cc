@@ -8,8 +8,8 @@ namespace {
 
 std::span<const std::span<const ConverterEntry>> families() {
   static const std::span<const ConverterEntry> all[] = {
-      elementwiseConverters(), shapeConverters(), nnConverters(),
-      reductionConverters(), resizeConverters()};
+      elementwiseConverters(), shapeConverters(),  nnConverters(),
+      reductionConverters(),   resizeConverters(), rnnConverters()};
   return all;
 }
 

@@ -28,5 +28,7 @@ std::span<const ConverterEntry> nnConverters();
 std::span<const ConverterEntry> reductionConverters();
 // convert_resize.cc: Resize and Upsample.
 std::span<const ConverterEntry> resizeConverters();
+// convert_rnn.cc: RNN, GRU and LSTM, unrolled over the static sequence.
+std::span<const ConverterEntry> rnnConverters();
 
 } // namespace nyx::onnx_import
