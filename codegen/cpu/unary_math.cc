@@ -28,38 +28,6 @@ llvm::Value *libmCall(llvm::IRBuilder<> &b, const char *f64Name,
   return b.CreateCall(callee, {a});
 }
 
-// The libm name (of the f64 function) of the functions only libm computes.
-const char *libmName(UnaryFn fn) {
-  switch (fn) {
-  case UnaryFn::Log1p:
-    return "log1p";
-  case UnaryFn::Sin:
-    return "sin";
-  case UnaryFn::Cos:
-    return "cos";
-  case UnaryFn::Tan:
-    return "tan";
-  case UnaryFn::Asin:
-    return "asin";
-  case UnaryFn::Acos:
-    return "acos";
-  case UnaryFn::Atan:
-    return "atan";
-  case UnaryFn::Sinh:
-    return "sinh";
-  case UnaryFn::Cosh:
-    return "cosh";
-  case UnaryFn::Asinh:
-    return "asinh";
-  case UnaryFn::Acosh:
-    return "acosh";
-  case UnaryFn::Atanh:
-    return "atanh";
-  default:
-    return nullptr;
-  }
-}
-
 } // namespace
 
 llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
@@ -115,7 +83,7 @@ llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
   case UnaryFn::Asinh:
   case UnaryFn::Acosh:
   case UnaryFn::Atanh:
-    return libmCall(b, libmName(fn), a);
+    return libmCall(b, unaryFnName(fn), a);
   case UnaryFn::Not:
     return b.CreateNot(a);
   }

@@ -250,9 +250,7 @@ ExprRef operator*(ExprRef a, ExprRef b) {
 // ---------------------------------------------------------------------------
 // Printing.
 
-namespace {
-
-const char *unaryName(UnaryFn fn) {
+const char *unaryFnName(UnaryFn fn) {
   switch (fn) {
   case UnaryFn::Neg:
     return "neg";
@@ -305,6 +303,8 @@ const char *unaryName(UnaryFn fn) {
   }
   return "?";
 }
+
+namespace {
 
 // Infix spelling for the arithmetic, a call for the rest.
 const char *binaryInfix(BinaryFn fn) {
@@ -429,7 +429,7 @@ private:
       s << bufferName(e.buffer) << "[" << expr(*e.args[0]) << "]";
       break;
     case Expr::Kind::Unary:
-      s << unaryName(e.unary) << "(" << expr(*e.args[0]) << ")";
+      s << unaryFnName(e.unary) << "(" << expr(*e.args[0]) << ")";
       break;
     case Expr::Kind::Binary:
       if (const char *op = binaryInfix(e.binary))

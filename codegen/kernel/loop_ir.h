@@ -52,6 +52,9 @@ enum class UnaryFn {
   Atanh,
   Not
 };
+// The printed name of `fn`, which for the math functions is also their
+// name in C's libm ("sin", "log1p").
+const char *unaryFnName(UnaryFn fn);
 enum class BinaryFn { Add, Sub, Mul, Div, Rem, Pow, Max, Min, And, Or };
 enum class CmpFn { Eq, Ne, Lt, Le, Gt, Ge };
 

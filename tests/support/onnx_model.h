@@ -116,6 +116,23 @@ public:
     a->set_f(v);
   }
 
+  static void stringAttr(onnx::NodeProto &n, const std::string &name,
+                         const std::string &v) {
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+
+  static void floatsAttr(onnx::NodeProto &n, const std::string &name,
+                         const std::vector<float> &v) {
+    auto *a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOATS);
+    for (float f : v)
+      a->add_floats(f);
+  }
+
   onnx::ModelProto &proto() { return model_; }
 
 private:

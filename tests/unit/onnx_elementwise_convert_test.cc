@@ -11,11 +11,13 @@
 #include "frontends/onnx/importer.h"
 #include "ir/interpreter.h"
 #include "onnx/onnx_pb.h"
+#include "tests/support/onnx_run.h"
 
 namespace nyx::onnx_import {
 namespace {
 
 using onnx::TensorProto;
+using test::tensor;
 
 constexpr int32_t kFloat = TensorProto::FLOAT;
 constexpr int32_t kInt8 = TensorProto::INT8;
@@ -100,34 +102,13 @@ public:
 
   // Imports and runs the model on `args`; its one result.
   ir::Tensor run(std::vector<ir::Tensor> args) const {
-    absl::StatusOr<ImportedModel> m = import();
-    EXPECT_TRUE(m.ok()) << m.status();
-    if (!m.ok())
-      return {};
-    ir::Interpreter interp(*m->module, &m->weights);
-    auto entry = m->module->entry();
-    EXPECT_TRUE(entry.ok()) << entry.status();
-    auto results = interp.run(**entry, std::move(args));
-    EXPECT_TRUE(results.ok()) << results.status();
-    if (!results.ok())
-      return {};
-    EXPECT_EQ(results->size(), 1u);
-    return std::move(results->front());
+    return test::runModelOne(model_, std::move(args));
   }
 
 private:
   onnx::ModelProto model_;
   onnx::NodeProto *node_;
 };
-
-ir::Tensor tensor(ir::DType dtype, ir::Shape shape,
-                  const std::vector<double> &values) {
-  ir::Tensor t(ir::TensorType{dtype, std::move(shape)});
-  EXPECT_EQ(t.numElements(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size(); ++i)
-    t.setDouble(static_cast<int64_t>(i), values[i]);
-  return t;
-}
 
 ir::Tensor ints(ir::DType dtype, ir::Shape shape,
                 const std::vector<int64_t> &values) {

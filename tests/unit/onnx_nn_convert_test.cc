@@ -13,6 +13,7 @@
 #include "ir/interpreter.h"
 #include "onnx/onnx_pb.h"
 #include "tests/support/onnx_model.h"
+#include "tests/support/onnx_run.h"
 #include "tests/support/tensor_match.h"
 
 namespace nyx::onnx_import {
@@ -23,6 +24,7 @@ using ir::Shape;
 using ir::Tensor;
 using onnx::TensorProto;
 using test::OnnxModel;
+using test::tensor;
 using test::tensorsMatch;
 
 constexpr int32_t kFloat = TensorProto::FLOAT;
@@ -30,13 +32,6 @@ constexpr int32_t kInt8 = TensorProto::INT8;
 constexpr int32_t kInt32 = TensorProto::INT32;
 constexpr int32_t kInt64 = TensorProto::INT64;
 
-Tensor tensor(DType dtype, Shape shape, const std::vector<double> &values) {
-  Tensor t(ir::TensorType{dtype, std::move(shape)});
-  EXPECT_EQ(t.numElements(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size() && i < size_t(t.numElements()); ++i)
-    t.setDouble(static_cast<int64_t>(i), values[i]);
-  return t;
-}
 Tensor f32(Shape shape, const std::vector<double> &values) {
   return tensor(DType::F32, std::move(shape), values);
 }
@@ -52,39 +47,16 @@ Tensor iota(Shape shape, double scale = 1.0, double offset = 0.0) {
   return t;
 }
 
-void stringAttr(onnx::NodeProto &n, const std::string &name,
-                const std::string &v) {
-  auto *a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s(v);
-}
-
 absl::Status importStatus(OnnxModel &m) {
   return importModel(m.proto(), "nn.onnx", {}).status();
 }
 
-// Imports `m` and runs it on `args`.
 std::vector<Tensor> run(OnnxModel &m, std::vector<Tensor> args) {
-  absl::StatusOr<ImportedModel> imported =
-      importModel(m.proto(), "nn.onnx", {});
-  EXPECT_TRUE(imported.ok()) << imported.status();
-  if (!imported.ok())
-    return {};
-  auto entry = imported->module->entry();
-  EXPECT_TRUE(entry.ok()) << entry.status();
-  ir::Interpreter interp(*imported->module, &imported->weights);
-  auto results = interp.run(**entry, std::move(args));
-  EXPECT_TRUE(results.ok()) << results.status();
-  if (!results.ok())
-    return {};
-  return std::move(*results);
+  return test::runModel(m.proto(), std::move(args));
 }
 
 Tensor runOne(OnnxModel &m, std::vector<Tensor> args) {
-  std::vector<Tensor> results = run(m, std::move(args));
-  EXPECT_EQ(results.size(), 1u);
-  return results.empty() ? Tensor() : std::move(results.front());
+  return test::runModelOne(m.proto(), std::move(args));
 }
 
 // ---- MatMul, Gemm ----
@@ -136,7 +108,7 @@ TEST(OnnxConv, SameUpperAndSameLowerPutTheOddPadAtOppositeEnds) {
     m.input("x", kFloat, {1, 1, 3});
     m.floats("w", {1, 1, 2}, {1, 10});
     auto &node = m.node("Conv", {"x", "w"}, {"y"});
-    stringAttr(node, "auto_pad", mode);
+    OnnxModel::stringAttr(node, "auto_pad", mode);
     m.output("y", {1, 1, 3});
     Tensor y = runOne(m, {f32({1, 1, 3}, {1, 2, 3})});
     Tensor want = std::string(mode) == "SAME_UPPER"
@@ -521,7 +493,7 @@ TEST(OnnxDropout, ZeroRatioIsIdentityInTrainingModeToo) {
     names.push_back("x" + std::to_string(i));
     m.input(names.back(), kFloat, args[i].shape());
   }
-  stringAttr(m.node("Einsum", names, {"y"}), "equation", equation);
+  OnnxModel::stringAttr(m.node("Einsum", names, {"y"}), "equation", equation);
   m.output("y", want.shape());
   return tensorsMatch(runOne(m, std::move(args)), want) << " for " << equation;
 }
@@ -578,7 +550,7 @@ TEST(OnnxLoss, SoftmaxCrossEntropyWithLogProb) {
   m.input("x", kFloat, {2, 2});
   m.input("t", kInt64, {2});
   auto &node = m.node("SoftmaxCrossEntropyLoss", {"x", "t"}, {"y", "logp"});
-  stringAttr(node, "reduction", "sum");
+  OnnxModel::stringAttr(node, "reduction", "sum");
   m.output("y", {});
   m.output("logp", {2, 2});
   std::vector<Tensor> r =
@@ -742,7 +714,8 @@ TEST(OnnxNnErrors, MalformedNodesSayWhatWasFoundAndExpected) {
   {
     OnnxModel m(12);
     m.input("a", kFloat, {2, 2});
-    stringAttr(m.node("Einsum", {"a"}, {"y"}), "equation", "ij,jk->ik");
+    OnnxModel::stringAttr(m.node("Einsum", {"a"}, {"y"}), "equation",
+                          "ij,jk->ik");
     m.output("y", {2, 2});
     absl::Status s = importError(m);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -764,7 +737,7 @@ TEST(OnnxNnErrors, MalformedNodesSayWhatWasFoundAndExpected) {
     m.input("x", kFloat, {1, 1, 4});
     auto &node = m.node("MaxPool", {"x"}, {"y"});
     OnnxModel::intsAttr(node, "kernel_shape", {2});
-    stringAttr(node, "auto_pad", "SAME");
+    OnnxModel::stringAttr(node, "auto_pad", "SAME");
     m.output("y", {1, 1, 4});
     EXPECT_TRUE(mentions(importError(m), "attribute 'auto_pad' is \"SAME\"; "
                                          "expected NOTSET, SAME_UPPER"));

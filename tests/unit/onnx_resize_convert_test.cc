@@ -12,6 +12,7 @@
 #include "ir/interpreter.h"
 #include "onnx/onnx_pb.h"
 #include "tests/support/onnx_model.h"
+#include "tests/support/onnx_run.h"
 #include "tests/support/tensor_match.h"
 
 namespace nyx::onnx_import {
@@ -22,17 +23,11 @@ using ir::Shape;
 using ir::Tensor;
 using onnx::TensorProto;
 using test::OnnxModel;
+using test::tensor;
 using test::tensorsMatch;
 
 constexpr int32_t kFloat = TensorProto::FLOAT;
 
-Tensor tensor(DType dtype, Shape shape, const std::vector<double> &values) {
-  Tensor t(ir::TensorType{dtype, std::move(shape)});
-  EXPECT_EQ(t.numElements(), static_cast<int64_t>(values.size()));
-  for (size_t i = 0; i < values.size() && i < size_t(t.numElements()); ++i)
-    t.setDouble(static_cast<int64_t>(i), values[i]);
-  return t;
-}
 Tensor f32(Shape shape, const std::vector<double> &values) {
   return tensor(DType::F32, std::move(shape), values);
 }
@@ -45,43 +40,14 @@ Tensor counting(Shape shape) {
   return t;
 }
 
-void stringAttr(onnx::NodeProto &n, const std::string &name,
-                const std::string &v) {
-  auto *a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s(v);
-}
-
-void floatsAttr(onnx::NodeProto &n, const std::string &name,
-                const std::vector<float> &v) {
-  auto *a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::FLOATS);
-  for (float f : v)
-    a->add_floats(f);
-}
-
 absl::StatusOr<ImportedModel> import(OnnxModel &m,
                                      const ImportOptions &options = {}) {
   return importModel(m.proto(), "resize.onnx", options);
 }
 
-// Imports `m` and runs it on `args`.
 Tensor runOne(OnnxModel &m, std::vector<Tensor> args,
               const ImportOptions &options = {}) {
-  absl::StatusOr<ImportedModel> imported = import(m, options);
-  EXPECT_TRUE(imported.ok()) << imported.status();
-  if (!imported.ok())
-    return {};
-  auto entry = imported->module->entry();
-  EXPECT_TRUE(entry.ok()) << entry.status();
-  ir::Interpreter interp(*imported->module, &imported->weights);
-  auto results = interp.run(**entry, std::move(args));
-  EXPECT_TRUE(results.ok()) << results.status();
-  if (!results.ok() || results->size() != 1)
-    return {};
-  return std::move(results->front());
+  return test::runModelOne(m.proto(), std::move(args), options);
 }
 
 // How many ops named `name` the entry function of `m` has.
@@ -117,7 +83,7 @@ struct ResizeModel {
       inputs.push_back("sizes");
     }
     node = &m.node("Resize", inputs, {"y"});
-    stringAttr(*node, "mode", mode);
+    OnnxModel::stringAttr(*node, "mode", mode);
     m.output("y", out);
   }
 };
@@ -151,8 +117,9 @@ TEST(OnnxResizeNearest, NearestModeRoundsTheSourceCoordinate) {
   };
   for (const Case &c : cases) {
     ResizeModel r(13, {4}, {8}, "nearest", {}, {8});
-    stringAttr(*r.node, "coordinate_transformation_mode", c.transform);
-    stringAttr(*r.node, "nearest_mode", c.nearestMode);
+    OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                          c.transform);
+    OnnxModel::stringAttr(*r.node, "nearest_mode", c.nearestMode);
     Tensor y = runOne(r.m, {f32({4}, {10, 20, 30, 40})});
     std::vector<double> want;
     for (double i : c.picked)
@@ -194,7 +161,8 @@ TEST(OnnxResizeLinear, HalfPixelUpsampling) {
 
 TEST(OnnxResizeLinear, AlignCornersUpsampling) {
   ResizeModel r(13, {1, 1, 2, 2}, {1, 1, 4, 4}, "linear", {1, 1, 2, 2});
-  stringAttr(*r.node, "coordinate_transformation_mode", "align_corners");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "align_corners");
   Tensor y = runOne(r.m, {counting({1, 1, 2, 2})});
   const double t = 1.0 / 3;
   std::vector<double> want;
@@ -209,7 +177,8 @@ TEST(OnnxResizeLinear, AlignCornersUpsampling) {
 // 1 reads 3 / 1.4 = 2.14, between 3 and 4.
 TEST(OnnxResizeLinear, AlignCornersUsesTheUnroundedOutputWidth) {
   ResizeModel r(13, {1, 1, 2, 4}, {1, 1, 1, 2}, "linear", {1, 1, 0.6f, 0.6f});
-  stringAttr(*r.node, "coordinate_transformation_mode", "align_corners");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "align_corners");
   Tensor y = runOne(r.m, {counting({1, 1, 2, 4})});
   EXPECT_TRUE(tensorsMatch(y, f32({1, 1, 1, 2}, {1, 1 + 3 / 1.4})));
 }
@@ -218,7 +187,8 @@ TEST(OnnxResizeLinear, PytorchHalfPixelMapsASizeOneAxisToMinusAHalf) {
   // Rows: (x + 0.5) * 4 / 3 - 0.5 = 0.17, 1.5, 2.83; the one column reads
   // -0.5, which clamps to column 0.
   ResizeModel r(13, {1, 1, 4, 4}, {1, 1, 3, 1}, "linear", {}, {1, 1, 3, 1});
-  stringAttr(*r.node, "coordinate_transformation_mode", "pytorch_half_pixel");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "pytorch_half_pixel");
   Tensor y = runOne(r.m, {counting({1, 1, 4, 4})});
   EXPECT_TRUE(
       tensorsMatch(y, f32({1, 1, 3, 1}, {1 + 4.0 * (1.0 / 6), 1 + 4 * 1.5,
@@ -231,8 +201,9 @@ TEST(OnnxResizeLinear, HalfPrecisionIsInterpolatedInF32) {
   m.input("x", TensorProto::FLOAT16, {2});
   m.floats("scales", {1}, {4});
   auto &node = m.node("Resize", {"x", "", "scales"}, {"y"});
-  stringAttr(node, "mode", "linear");
-  stringAttr(node, "coordinate_transformation_mode", "align_corners");
+  OnnxModel::stringAttr(node, "mode", "linear");
+  OnnxModel::stringAttr(node, "coordinate_transformation_mode",
+                        "align_corners");
   m.output("y", {8}, TensorProto::FLOAT16);
   Tensor y = runOne(m, {tensor(DType::F16, {2}, {1, 1000})});
   std::vector<double> want;
@@ -281,7 +252,8 @@ TEST(OnnxResizeCubic, CoefficientAAndExcludeOutside) {
 // columns read one input element, the others four (clamped at the edges).
 TEST(OnnxResizeCubic, AsymmetricUpsampling) {
   ResizeModel r(13, {1, 1, 4, 4}, {1, 1, 8, 8}, "cubic", {1, 1, 2, 2});
-  stringAttr(*r.node, "coordinate_transformation_mode", "asymmetric");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "asymmetric");
   Tensor y = runOne(r.m, {counting({1, 1, 4, 4})});
   const std::vector<double> rows = {0, 0.40625, 1, 1.5, 2, 2.59375, 3, 3.09375};
   std::vector<double> want;
@@ -299,7 +271,8 @@ TEST(OnnxResizeCrop, SamplesTheRegionOfInterest) {
   ResizeModel r(13, {1, 1, 4, 4}, {1, 1, 3, 3}, "linear", {}, {1, 1, 3, 3});
   r.m.floats("roi", {8}, {0, 0, 0.4f, 0.6f, 1, 1, 0.6f, 0.8f});
   r.node->set_input(1, "roi");
-  stringAttr(*r.node, "coordinate_transformation_mode", "tf_crop_and_resize");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "tf_crop_and_resize");
   Tensor y = runOne(r.m, {counting({1, 1, 4, 4})});
   EXPECT_TRUE(tensorsMatch(
       y, f32({1, 1, 3, 3}, {7.6, 7.9, 8.2, 8.8, 9.1, 9.4, 10, 10.3, 10.6}),
@@ -310,7 +283,8 @@ TEST(OnnxResizeCrop, OutsideTheInputTakesTheExtrapolationValue) {
   ResizeModel r(13, {1, 1, 4, 4}, {1, 1, 3, 3}, "linear", {}, {1, 1, 3, 3});
   r.m.floats("roi", {8}, {0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f});
   r.node->set_input(1, "roi");
-  stringAttr(*r.node, "coordinate_transformation_mode", "tf_crop_and_resize");
+  OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                        "tf_crop_and_resize");
   OnnxModel::floatAttr(*r.node, "extrapolation_value", 10);
   Tensor y = runOne(r.m, {counting({1, 1, 4, 4})});
   EXPECT_TRUE(tensorsMatch(
@@ -329,7 +303,8 @@ TEST(OnnxResizeOpsets, Opset11EmptyScalesAndTfHalfPixelForNn) {
   m.floats("scales", {0}, {});
   m.int64s("sizes", {1, 1, 3, 2});
   auto &node = m.node("Resize", {"x", "roi", "scales", "sizes"}, {"y"});
-  stringAttr(node, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
+  OnnxModel::stringAttr(node, "coordinate_transformation_mode",
+                        "tf_half_pixel_for_nn");
   m.output("y", {1, 1, 3, 2});
   Tensor y = runOne(m, {counting({1, 1, 4, 4})});
   EXPECT_TRUE(tensorsMatch(y, f32({1, 1, 3, 2}, {6, 8, 10, 12, 14, 16})));
@@ -362,7 +337,7 @@ TEST(OnnxResizeOpsets, Opset10NearestAndLinear) {
     m.input("x", kFloat, {1, 1, 2, 2});
     m.floats("scales", {4}, {1, 1, 2, 2});
     auto &node = m.node("Resize", {"x", "scales"}, {"y"});
-    stringAttr(node, "mode", "linear");
+    OnnxModel::stringAttr(node, "mode", "linear");
     m.output("y", {1, 1, 4, 4});
     EXPECT_TRUE(tensorsMatch(runOne(m, {counting({1, 1, 2, 2})}),
                              f32({1, 1, 4, 4}, {1, 1.5, 2, 2, 2, 2.5, 3, 3, 3,
@@ -377,7 +352,7 @@ TEST(OnnxResizeOpsets, UpsampleScalesAttributeAndInput) {
     OnnxModel m(7);
     m.input("x", kFloat, {1, 1, 2, 2});
     auto &node = m.node("Upsample", {"x"}, {"y"});
-    floatsAttr(node, "scales", {1, 1, 2, 3});
+    OnnxModel::floatsAttr(node, "scales", {1, 1, 2, 3});
     m.output("y", {1, 1, 4, 6});
     EXPECT_TRUE(tensorsMatch(runOne(m, {counting({1, 1, 2, 2})}),
                              f32({1, 1, 4, 6}, want)));
@@ -425,13 +400,13 @@ TEST(OnnxResizeErrors, BadAttributesAndInputs) {
   }
   {
     ResizeModel r(13, {2}, {4}, "nearest", {2});
-    stringAttr(*r.node, "coordinate_transformation_mode",
-               "tf_half_pixel_for_nn"); // Resize-11 only
+    OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                          "tf_half_pixel_for_nn"); // Resize-11 only
     EXPECT_EQ(status(r).code(), absl::StatusCode::kInvalidArgument);
   }
   {
     ResizeModel r(13, {2}, {4}, "nearest", {2});
-    stringAttr(*r.node, "nearest_mode", "round");
+    OnnxModel::stringAttr(*r.node, "nearest_mode", "round");
     EXPECT_EQ(status(r).code(), absl::StatusCode::kInvalidArgument);
   }
   {
@@ -456,7 +431,8 @@ TEST(OnnxResizeErrors, BadAttributesAndInputs) {
   }
   {
     ResizeModel r(13, {2}, {4}, "linear", {}, {4});
-    stringAttr(*r.node, "coordinate_transformation_mode", "tf_crop_and_resize");
+    OnnxModel::stringAttr(*r.node, "coordinate_transformation_mode",
+                          "tf_crop_and_resize");
     EXPECT_NE(status(r).message().find("roi is not given"),
               std::string_view::npos);
   }
@@ -478,7 +454,7 @@ TEST(OnnxResizeErrors, InterpolatingIntegersIsUnsupported) {
   m.input("x", TensorProto::INT32, {2});
   m.floats("scales", {1}, {2});
   auto &node = m.node("Resize", {"x", "", "scales"}, {"y"});
-  stringAttr(node, "mode", "linear");
+  OnnxModel::stringAttr(node, "mode", "linear");
   m.output("y", {4}, TensorProto::INT32);
   absl::Status s = import(m).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
