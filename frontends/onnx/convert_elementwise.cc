@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "frontends/onnx/convert_helpers.h"
 #include "frontends/onnx/converters.h"
 #include "frontends/onnx/tensor_proto.h"
 #include "ir/strings.h"
@@ -69,12 +70,6 @@ Value *broadcastTo(NodeContext &n, Value *v, const ir::Shape &shape) {
   if (!v || v->type.shape == shape)
     return v;
   return n.op("broadcast_to", {v}, {{"shape", shape}});
-}
-
-Value *castTo(NodeContext &n, Value *x, DType to) {
-  if (!x || x->type.dtype == to)
-    return x;
-  return n.op("cast", {x}, {{"to", to}});
 }
 
 template <IrOpName Op> absl::Status unary(NodeContext &n) {

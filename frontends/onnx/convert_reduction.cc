@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "frontends/onnx/convert_helpers.h"
 #include "frontends/onnx/converters.h"
 #include "ir/strings.h"
 
@@ -130,14 +131,6 @@ reduceInput(NodeContext &n, int64_t axesInputOpset = kAxesInputOpset) {
   in.axes = std::move(*axes);
   in.keep = keepDims(n);
   return in;
-}
-
-// Reductions built on exp/log/sqrt need a float operand.
-bool requireFloat(NodeContext &n, const Value *x) {
-  if (ir::isFloat(x->type.dtype))
-    return true;
-  n.unsupported(strCat("dtype ", ir::dtypeName(x->type.dtype))).IgnoreError();
-  return false;
 }
 
 absl::Status convertSimpleReduce(NodeContext &n, std::string_view irOp,

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "frontends/onnx/convert_helpers.h"
 #include "frontends/onnx/converters.h"
 #include "ir/strings.h"
 
@@ -72,10 +73,6 @@ struct AxisSampling {
 // One dimension resized: output sizes are at most this, since the index and
 // weight tables of an axis are constants.
 constexpr int64_t kMaxResizedSize = int64_t(1) << 24;
-
-std::string listString(const std::vector<int64_t> &v) {
-  return strCat("[", strJoin(v, ", "), "]");
-}
 
 // ---- Attributes and the output shape ----
 

@@ -8,8 +8,10 @@ namespace {
 
 std::span<const std::span<const ConverterEntry>> families() {
   static const std::span<const ConverterEntry> all[] = {
-      elementwiseConverters(), shapeConverters(),  nnConverters(),
-      reductionConverters(),   resizeConverters(), rnnConverters()};
+      elementwiseConverters(),   shapeConverters(),  linalgConverters(),
+      einsumConverters(),        convConverters(),   poolConverters(),
+      normalizationConverters(), lossConverters(),   generatorConverters(),
+      reductionConverters(),     resizeConverters(), rnnConverters()};
   return all;
 }
 

@@ -21,9 +21,22 @@ std::span<const ConverterEntry> elementwiseConverters();
 // convert_shape.cc: Constant, Shape, Reshape, Transpose, Concat, Slice,
 // Gather, Split, Squeeze/Unsqueeze, Flatten, Expand, Tile, Pad, Identity...
 std::span<const ConverterEntry> shapeConverters();
-// convert_nn.cc: MatMul, Gemm, Conv, pooling, normalizations, Softmax,
-// Dropout, Einsum.
-std::span<const ConverterEntry> nnConverters();
+// convert_linalg.cc: MatMul, Gemm.
+std::span<const ConverterEntry> linalgConverters();
+// convert_einsum.cc: Einsum.
+std::span<const ConverterEntry> einsumConverters();
+// convert_conv.cc: Conv, ConvTranspose.
+std::span<const ConverterEntry> convConverters();
+// convert_pool.cc: MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool.
+std::span<const ConverterEntry> poolConverters();
+// convert_normalization.cc: BatchNormalization, InstanceNormalization,
+// LayerNormalization, MeanVarianceNormalization, LRN, Softmax, LogSoftmax,
+// Hardmax, Dropout, PRelu.
+std::span<const ConverterEntry> normalizationConverters();
+// convert_loss.cc: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
+std::span<const ConverterEntry> lossConverters();
+// convert_generators.cc: Trilu, OneHot, EyeLike.
+std::span<const ConverterEntry> generatorConverters();
 // convert_reduction.cc: Reduce*, ArgMax/ArgMin, CumSum, TopK.
 std::span<const ConverterEntry> reductionConverters();
 // convert_resize.cc: Resize and Upsample.

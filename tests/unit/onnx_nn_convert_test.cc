@@ -1,4 +1,5 @@
-// The ONNX converters of convert_nn.cc and convert_reduction.cc whose
+// The ONNX converters of the neural-network families (convert_linalg.cc,
+// convert_conv.cc, convert_pool.cc, ...) and convert_reduction.cc whose
 // composition is not a single IR op: each test builds a small model,
 // imports it, runs the interpreter and checks values worked out by hand or
 // by a naive loop written from the ONNX definition.
