@@ -1,6 +1,6 @@
 // ONNX reductions: Reduce* over a set of axes, ArgMax/ArgMin along one, and
-// the ops that read along one axis (CumSum, GatherElements). Each Reduce* op
-// is one IR reduction between elementwise steps (ReduceL2 is sqrt of a sum
+// the ops that read along one axis (CumSum, GatherElements, TopK). Each Reduce*
+// op is one IR reduction between elementwise steps (ReduceL2 is sqrt of a sum
 // of squares); ReduceProd, which has no IR reduction, is a pairwise product
 // tree.
 #include <algorithm>
@@ -291,9 +291,15 @@ absl::Status convertReduceProd(NodeContext &n) {
   return n.status();
 }
 
+// An order-reversing map of x: -x for floats (exact, NaN stays NaN), -1 - x
+// for integers (no overflow).
+Value *reversedOrder(NodeContext &n, Value *x) {
+  return ir::isFloat(x->type.dtype) ? n.op("neg", {x})
+                                    : n.op("sub", {n.scalarLike(-1, x), x});
+}
+
 // ArgMax and ArgMin through the IR's argmax (first maximal index). ArgMin
-// maximizes an order-reversing map of x: -x for floats (exact, NaN stays
-// NaN), -1 - x for integers (no overflow). select_last_index reverses the
+// maximizes reversedOrder(x). select_last_index reverses the
 // axis and maps the index back.
 absl::Status convertArgExtremum(NodeContext &n, bool isMin) {
   Value *x = n.input(0);
@@ -307,10 +313,7 @@ absl::Status convertArgExtremum(NodeContext &n, bool isMin) {
     return n.status();
   if (rank == 0)
     return n.fail("input 0 is a scalar; expected rank >= 1");
-  Value *v = x;
-  if (isMin)
-    v = ir::isFloat(x->type.dtype) ? n.op("neg", {x})
-                                   : n.op("sub", {n.scalarLike(-1, x), x});
+  Value *v = isMin ? reversedOrder(n, x) : x;
   const int64_t dim = x->type.shape[axis];
   if (last)
     v = n.op("slice", {v},
@@ -383,6 +386,84 @@ absl::Status convertGatherElements(NodeContext &n) {
   return n.status();
 }
 
+// TopK ranks the elements along the axis: an element's rank is the number
+// of elements before it in the output order (larger, or equal with a lower
+// index, as ONNX orders ties). The indices of ranks 0..k-1 are summed out of
+// a one-hot of the ranks, and the values gathered at them, so both are
+// exact. The pairwise comparison holds N^2 flags per row, which bounds N.
+constexpr int64_t kMaxTopKPairs = int64_t(1) << 24;
+
+absl::Status convertTopK(NodeContext &n) {
+  Value *x = n.input(0);
+  if (!x)
+    return n.status();
+  const int64_t rank = x->type.rank();
+  if (rank == 0)
+    return n.fail("input 0 is a scalar; expected rank >= 1");
+  const int64_t axis = n.axis(n.attrInt("axis", -1), rank);
+  int64_t k = 0;
+  if (n.opset() < 10) {
+    k = n.attrInt("k", -1);
+  } else if (auto known = n.constantInts(1, "K")) {
+    if (known->size() != 1)
+      return n.fail(
+          strCat("input 'K' has ", known->size(), " elements; expected one"));
+    k = known->front();
+  }
+  if (!n.status().ok())
+    return n.status();
+  const int64_t dim = x->type.shape[axis];
+  if (k < 0 || k > dim)
+    return n.fail(strCat("k is ", k, "; expected it in [0, ", dim,
+                         "] (the size of axis ", axis, ")"));
+  const int64_t rows = x->type.numElements() / std::max<int64_t>(dim, 1);
+  if (dim > 0 && rows * dim > kMaxTopKPairs / dim)
+    return n.unsupported(strCat("an axis of ", dim, " elements in ", rows,
+                                " rows (at most 2^24 pairs are compared)"));
+  const bool largest = n.opset() < 11 || n.attrInt("largest", 1) != 0;
+
+  // The axis last: xt [..., N].
+  std::vector<int64_t> perm;
+  for (int64_t a = 0; a < rank; ++a)
+    if (a != axis)
+      perm.push_back(a);
+  perm.push_back(axis);
+  Value *xt = transpose(n, x, perm);
+  Value *v = largest ? xt : reversedOrder(n, xt);
+  if (!n.status().ok())
+    return n.status();
+  Shape rowShape(xt->type.shape.begin(), xt->type.shape.end() - 1);
+  auto withTail = [&](std::vector<int64_t> tail) {
+    Shape s = rowShape;
+    s.insert(s.end(), tail.begin(), tail.end());
+    return s;
+  };
+  Value *vi = reshape(n, v, withTail({dim, 1}));
+  Value *vj = reshape(n, v, withTail({1, dim}));
+  ir::Tensor lowerIndex(ir::TensorType{DType::Bool, {dim, dim}});
+  for (int64_t i = 0; i < dim; ++i)
+    for (int64_t j = 0; j < dim; ++j)
+      lowerIndex.setInt(i * dim + j, j < i);
+  Value *before =
+      n.op("or", {n.op("gt", {vj, vi}),
+                  n.op("and", {n.op("eq", {vj, vi}), n.constant(lowerIndex)})});
+  Value *ranks = n.op("reduce_sum", {castTo(n, before, DType::I64)},
+                      {{"axes", {-1}}, {"keepdims", true}});  // [..., N, 1]
+  Value *onehot = n.op("eq", {ranks, iotaAlong(n, k, 1, 2)}); // [..., N, k]
+  Value *rowIndex = iotaAlong(n, dim, 0, 2);                  // [N, 1]
+  Value *indices =
+      n.op("reduce_sum",
+           {n.op("select", {onehot, rowIndex, n.scalarLike(0, rowIndex)})},
+           {{"axes", {-2}}}); // [..., k]
+  Value *values = n.op("gather_elements", {xt, indices}, {{"axis", rank - 1}});
+  std::vector<int64_t> back(rank);
+  for (int64_t a = 0; a < rank; ++a)
+    back[perm[a]] = a;
+  n.setOutput(0, transpose(n, values, back));
+  n.setOutput(1, transpose(n, indices, back));
+  return n.status();
+}
+
 constexpr ConverterEntry kTable[] = {
     {"ArgMax", convertArgMax},
     {"ArgMin", convertArgMin},
@@ -398,6 +479,7 @@ constexpr ConverterEntry kTable[] = {
     {"ReduceProd", convertReduceProd},
     {"ReduceSum", convertReduceSum},
     {"ReduceSumSquare", convertReduceSumSquare},
+    {"TopK", convertTopK},
 };
 
 } // namespace

@@ -682,6 +682,37 @@ TEST(OnnxArgMin, SelectLastIndexAndIntegerExtremes) {
   EXPECT_TRUE(tensorsMatch(runOne(m, {x}), i64({2, 1}, {2, 2})));
 }
 
+TEST(OnnxTopK, TiesKeepTheLowerIndexFirst) {
+  OnnxModel m(11);
+  m.input("x", kFloat, {2, 5});
+  m.int64s("k", {3});
+  m.node("TopK", {"x", "k"}, {"values", "indices"});
+  m.output("values", {2, 3});
+  m.output("indices", {2, 3}, kInt64);
+  Tensor x = f32({2, 5}, {1, 7, 3, 7, -0.0, 2, 2, 2, 9, 2});
+  std::vector<Tensor> out = run(m, {x});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(tensorsMatch(out[0], f32({2, 3}, {7, 7, 3, 9, 2, 2})));
+  EXPECT_TRUE(tensorsMatch(out[1], i64({2, 3}, {1, 3, 2, 3, 0, 1})));
+}
+
+TEST(OnnxTopK, SmallestAlongTheFirstAxisOfIntegers) {
+  OnnxModel m(11);
+  m.input("x", kInt32, {3, 2});
+  m.int64s("k", {2});
+  auto &node = m.node("TopK", {"x", "k"}, {"values", "indices"});
+  OnnxModel::intAttr(node, "axis", 0);
+  OnnxModel::intAttr(node, "largest", 0);
+  m.output("values", {2, 2}, kInt32);
+  m.output("indices", {2, 2}, kInt64);
+  Tensor x = tensor(DType::I32, {3, 2}, {5, -2147483648.0, -1, 4, 5, 0});
+  std::vector<Tensor> out = run(m, {x});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(tensorsMatch(
+      out[0], tensor(DType::I32, {2, 2}, {-1, -2147483648.0, 5, 0})));
+  EXPECT_TRUE(tensorsMatch(out[1], i64({2, 2}, {1, 0, 0, 2})));
+}
+
 TEST(OnnxCumSum, AxisKnownOnlyAtRunTimeSelectsAmongTheAxes) {
   OnnxModel m(14);
   m.input("x", kFloat, {2, 3});
