@@ -19,14 +19,16 @@ def mlp():
     # Names as PyTorch's exporter writes them: "input.1", "onnx::Gemm_5",
     # an output named by a number.
     rng = np.random.default_rng(0)
-    w = helper.make_tensor("onnx::Gemm_5", TensorProto.FLOAT, [4, 8],
-                           rng.standard_normal(32).astype(np.float32))
-    b = helper.make_tensor("fc.bias", TensorProto.FLOAT, [4],
-                           [0.5, -0.5, 1, 0])
+    # The weight is large enough to be a named weight; the bias, at 16
+    # elements, becomes a constant.
+    w = helper.make_tensor("onnx::Gemm_5", TensorProto.FLOAT, [16, 8],
+                           rng.standard_normal(128).astype(np.float32))
+    b = helper.make_tensor("fc.bias", TensorProto.FLOAT, [16],
+                           rng.standard_normal(16).astype(np.float32))
     nodes = [helper.make_node("Gemm", ["input.1", "onnx::Gemm_5", "fc.bias"],
                               ["7"], transB=1),
              helper.make_node("Relu", ["7"], ["output"])]
-    return model(nodes, [info("input.1", ["batch", 8])], [info("output", ["batch", 4])],
+    return model(nodes, [info("input.1", ["batch", 8])], [info("output", ["batch", 16])],
                  [w, b])
 
 
