@@ -39,6 +39,8 @@ static const OpRegistry &registry() {
     registerLinalgOps(r);
     registerShapeOps(r);
     registerGatherElementsOp(r);
+    registerGatherNdOp(r);
+    registerScatterOps(r);
     registerScanOps(r);
     registerConvOps(r);
     registerStructuralOps(r);

@@ -102,6 +102,8 @@ void registerNormalizationOps(OpRegistry &r);
 void registerLinalgOps(OpRegistry &r);
 void registerShapeOps(OpRegistry &r);
 void registerGatherElementsOp(OpRegistry &r);
+void registerGatherNdOp(OpRegistry &r);
+void registerScatterOps(OpRegistry &r);
 void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);

@@ -18,6 +18,7 @@ static const LoweringRegistry &registry() {
     registerNormalizationLowerings(r);
     registerLinalgLowerings(r);
     registerShapeLowerings(r);
+    registerScatterLowerings(r);
     registerScanLowerings(r);
     registerConvLowerings(r);
     return r;

@@ -55,6 +55,7 @@ void registerReductionLowerings(LoweringRegistry &r);
 void registerNormalizationLowerings(LoweringRegistry &r);
 void registerLinalgLowerings(LoweringRegistry &r);
 void registerShapeLowerings(LoweringRegistry &r);
+void registerScatterLowerings(LoweringRegistry &r);
 void registerScanLowerings(LoweringRegistry &r);
 void registerConvLowerings(LoweringRegistry &r);
 

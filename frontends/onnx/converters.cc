@@ -11,7 +11,8 @@ std::span<const std::span<const ConverterEntry>> families() {
       elementwiseConverters(),   shapeConverters(),  linalgConverters(),
       einsumConverters(),        convConverters(),   poolConverters(),
       normalizationConverters(), lossConverters(),   generatorConverters(),
-      reductionConverters(),     resizeConverters(), rnnConverters()};
+      reductionConverters(),     resizeConverters(), rnnConverters(),
+      scatterConverters()};
   return all;
 }
 

@@ -43,5 +43,7 @@ std::span<const ConverterEntry> reductionConverters();
 std::span<const ConverterEntry> resizeConverters();
 // convert_rnn.cc: RNN, GRU and LSTM, unrolled over the static sequence.
 std::span<const ConverterEntry> rnnConverters();
+// convert_scatter.cc: GatherND, ScatterElements (and Scatter), ScatterND.
+std::span<const ConverterEntry> scatterConverters();
 
 } // namespace nyx::onnx_import
