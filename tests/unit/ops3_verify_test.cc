@@ -10,52 +10,19 @@
 #include "ir/module.h"
 #include "ir/op_registry.h"
 #include "ir/strings.h"
+#include "tests/support/shape_rule.h"
 
 namespace nyx::ir {
 namespace {
 
-TensorType t(DType dtype, Shape shape) { return {dtype, std::move(shape)}; }
+using test::errorOf;
+using test::infer;
+using test::resultOf;
+using test::t;
 constexpr DType F32 = DType::F32;
 constexpr DType I32 = DType::I32;
 constexpr DType I64 = DType::I64;
 constexpr DType Bool = DType::Bool;
-
-// Builds `name(operands...) {attrs}` in a fresh function and runs its shape
-// rule.
-absl::StatusOr<std::vector<TensorType>>
-infer(std::string_view name, const std::vector<TensorType> &operands,
-      Attributes attrs = {}) {
-  Module module;
-  Function *f = module.addFunction("main");
-  std::vector<Value *> values;
-  for (size_t i = 0; i < operands.size(); ++i)
-    values.push_back(f->addParam("p" + std::to_string(i), operands[i]));
-  const OpDef *def = lookupOp(name);
-  EXPECT_NE(def, nullptr) << name;
-  if (!def)
-    return absl::NotFoundError("no such op");
-  Op *op = f->appendOp(def, values, std::move(attrs), {});
-  return def->inferTypes(*op, module);
-}
-
-std::string errorOf(std::string_view name,
-                    const std::vector<TensorType> &operands,
-                    Attributes attrs = {}) {
-  auto r = infer(name, operands, std::move(attrs));
-  if (r.ok())
-    return "ok: " + (r->empty() ? std::string() : (*r)[0].str());
-  return std::string(r.status().message());
-}
-
-TensorType resultOf(std::string_view name,
-                    const std::vector<TensorType> &operands,
-                    Attributes attrs = {}) {
-  auto r = infer(name, operands, std::move(attrs));
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  if (!r.ok() || r->size() != 1)
-    return {};
-  return (*r)[0];
-}
 
 const char *const kFloatUnary[] = {"floor", "ceil",  "round", "reciprocal",
                                    "sin",   "cos",   "tan",   "asin",
