@@ -245,6 +245,8 @@ Value *sliceOf(NodeContext &n, Value *v, std::vector<int64_t> starts,
 // Columns [start, start + count) of a [rows, cols] matrix, or elements of a
 // vector.
 Value *columns(NodeContext &n, Value *v, int64_t start, int64_t count) {
+  if (!v) // an earlier error, which n holds
+    return nullptr;
   const int64_t axis = v->type.rank() - 1;
   return sliceOf(n, v, {start}, {start + count}, {axis});
 }
@@ -293,6 +295,8 @@ Value *activate(NodeContext &n, const RnnSpec &spec, const Activation &act,
 // Direction d of a [D, rows, cols] weight as [rows, cols], or of a [D, n]
 // vector as [n].
 Value *directionOf(NodeContext &n, Value *v, int64_t d) {
+  if (!v) // an earlier error, which n holds
+    return nullptr;
   ir::Shape rest(v->type.shape.begin() + 1, v->type.shape.end());
   return n.op("reshape", {sliceOf(n, v, {d}, {d + 1}, {0})}, {{"shape", rest}});
 }

@@ -664,5 +664,21 @@ TEST(OnnxRnnErrors, HiddenSizeDisagreesWithR) {
               HasSubstr("input W is f32[1,4,3]; expected shape [1, 5, 3]"));
 }
 
+// A recurrence weight of another dtype than X is an error from the first op
+// that combines them, and the rest of the conversion stops there.
+TEST(OnnxRnnErrors, WeightOfAnotherDTypeIsAnErrorNotACrash) {
+  OnnxModel m(14);
+  m.input("X", kFloat, {3, 36, 2});
+  m.input("W", kFloat, {1, 28, 2});
+  m.input("R", TensorProto::BOOL, {1, 28, 7});
+  auto &node = m.node("LSTM", {"X", "W", "R"}, {"Y"});
+  OnnxModel::intAttr(node, "hidden_size", 7);
+  OnnxModel::intAttr(node, "layout", 1);
+  m.output("Y", {3, 36, 1, 7});
+  absl::Status s = importModel(m.proto(), "rnn.onnx", {}).status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("LSTM"));
+}
+
 } // namespace
 } // namespace nyx::onnx_import
