@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,12 @@ struct Options {
   // computes, right after the kernel (nyx/instrument.h); off, no call is
   // emitted.
   bool instrument = false;
+  // The exported entry point ("" = <modelName>_run).
+  std::string runName;
+  // Per output of the entry function: the input whose buffer it is written
+  // over (updated in place, like a training step's parameters), or -1 for
+  // an output of its own. Empty: every output has its own buffer.
+  std::vector<int> outputAliases;
 };
 
 class CompiledModel {
@@ -41,11 +48,41 @@ public:
   virtual std::string kernels() const = 0; // kernel::print of every loop nest
 };
 
+// One entry point of an object: `function` of `module` compiled like a
+// model, its symbols and macros prefixed by `options.modelName`.
+struct EntryPoint {
+  const ir::Module *module = nullptr;
+  const ir::Function *function = nullptr;
+  const ir::WeightMap *weights = nullptr; // embedded weights (may be empty)
+  Options options;
+};
+
+// A parameter <name>_init_params fills: uniform on [lo, hi), or the
+// constant lo when lo == hi.
+struct ParamInit {
+  std::string cName; // its parameter name in the prototype
+  ir::TensorType type;
+  double lo = 0, hi = 0;
+};
+
+// An object holding several entry points (a training object: <name>_run
+// and <name>_train_step over the same parameters) and, when `params` is
+// not empty, <name>_init_params. The target and optimization level are
+// those of the first entry.
+struct ObjectSpec {
+  std::string name; // the header's name and the init function's prefix
+  std::vector<EntryPoint> entries;
+  std::vector<ParamInit> params;
+};
+
 // OK for a known target name; otherwise an error listing the valid ones.
 absl::Status checkTarget(std::string_view target);
 
 absl::StatusOr<std::unique_ptr<CompiledModel>>
 compileModel(const ir::Module &module, const ir::Function &entry,
              const ir::WeightMap &weights, const Options &options);
+
+absl::StatusOr<std::unique_ptr<CompiledModel>>
+compileObject(const ObjectSpec &spec);
 
 } // namespace nyx::codegen

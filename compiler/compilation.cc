@@ -6,8 +6,10 @@
 #include <sstream>
 
 #include "codegen/codegen.h"
+#include "compiler/derivative.h"
 #include "compiler/dot.h"
 #include "compiler/output_files.h"
+#include "compiler/training.h"
 #include "compiler/weights.h"
 #include "frontends/onnx/importer.h"
 #include "ir/json.h"
@@ -34,6 +36,18 @@ std::string standardPipeline(int optLevel) {
   if (optLevel == 1)
     return simplify + ",memory-plan";
   return simplify + ",fuse,dce,autotune,memory-plan";
+}
+
+std::string trainingPipeline(int optLevel, std::string_view remat) {
+  std::string pipeline = standardPipeline(optLevel);
+  if (remat == "none" || optLevel <= 0)
+    return pipeline;
+  std::string pass = remat == "all" ? "remat-all" : "remat";
+  // After the last cse (which would merge the copies back), before fusion
+  // and memory planning.
+  std::string anchor = "cse,dce";
+  size_t at = pipeline.rfind(anchor);
+  return pipeline.insert(at + anchor.size(), "," + pass);
 }
 
 void printStatistics(const passes::Statistics &stats, std::ostream &out) {
@@ -87,8 +101,8 @@ static std::string defaultOutput(const CompileOptions &o) {
 }
 
 // The function compiled as the model: --entry, else @main or the only func.
-static absl::StatusOr<ir::Function *> resolveEntry(const ir::Module &m,
-                                                   const CompileOptions &o) {
+absl::StatusOr<ir::Function *> resolveEntry(const ir::Module &m,
+                                            const CompileOptions &o) {
   if (o.entry.empty())
     return m.entry();
   ir::Function *f = m.lookupFunction(o.entry);
@@ -138,20 +152,23 @@ loadModuleAndWeights(const CompileOptions &o) {
   return loaded;
 }
 
-absl::Status compile(const CompileOptions &o) {
-  auto loaded = loadModuleAndWeights(o);
-  if (!loaded.ok())
-    return loaded.status();
-  ir::Module &m = *loaded->module;
-  ir::WeightMap &weights = loaded->weights;
-  bool haveWeights = !o.weightsPath.empty() || isOnnx(o.input);
+codegen::Options codegenOptions(const CompileOptions &o, const ir::Module &m) {
+  codegen::Options cg;
+  cg.modelName = cIdentifier(o.modelName.empty() ? m.name : o.modelName);
+  cg.target = o.target;
+  cg.optLevel = o.optLevel;
+  cg.externalWeights = o.externalWeights;
+  cg.instrument = o.instrument;
+  return cg;
+}
 
-  // A missing entry is reported before any pass runs (the passes may delete
-  // what the message would point at, such as unused kernel functions).
-  if (o.emit != Emit::IR && o.emit != Emit::Json)
-    if (auto entry = resolveEntry(m, o); !entry.ok())
-      return entry.status();
+std::string outputPath(const CompileOptions &o) {
+  return o.output.empty() ? defaultOutput(o) : o.output;
+}
 
+absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
+                         const std::string &entry, const ir::WeightMap *weights,
+                         const std::string &pipelineText) {
   tuning::TunerSettings tunerSettings;
   tunerSettings.target = o.target;
   tunerSettings.optLevel = o.optLevel;
@@ -165,12 +182,14 @@ absl::Status compile(const CompileOptions &o) {
 
   passes::Statistics stats;
   passes::Options passOptions;
-  passOptions.entry = o.entry;
-  passOptions.weights = o.externalWeights ? nullptr : &weights;
+  passOptions.entry = entry;
+  passOptions.weights = weights;
   passOptions.stats = &stats;
   passOptions.tuner = tuner->get();
-  auto pipeline = passes::PassManager::parse(
-      o.pipeline.empty() ? standardPipeline(o.optLevel) : o.pipeline);
+  auto pipeline = passes::PassManager::parse(!o.pipeline.empty() ? o.pipeline
+                                             : pipelineText.empty()
+                                                 ? standardPipeline(o.optLevel)
+                                                 : pipelineText);
   if (!pipeline.ok())
     return pipeline.status();
   if (absl::Status s = pipeline->run(m, passOptions, o.instrumentation);
@@ -186,8 +205,62 @@ absl::Status compile(const CompileOptions &o) {
     if ((*tuner)->summary().ops > 0)
       out << (*tuner)->summary().line() << "\n";
   }
+  return absl::OkStatus();
+}
 
-  std::string output = o.output.empty() ? defaultOutput(o) : o.output;
+absl::Status addCompiled(const CompileOptions &o,
+                         const codegen::CompiledModel &model,
+                         const std::string &output, OutputFiles &files) {
+  switch (o.emit) {
+  case Emit::Kernels:
+    files.add(output, model.kernels());
+    return absl::OkStatus();
+  case Emit::LLVM:
+    files.add(output, model.llvmIR());
+    return absl::OkStatus();
+  case Emit::Asm: {
+    auto text = model.assembly();
+    if (!text.ok())
+      return text.status();
+    files.add(output, *text);
+    return absl::OkStatus();
+  }
+  default:
+    break;
+  }
+  auto object = model.object();
+  if (!object.ok())
+    return object.status();
+  files.add(output, *object);
+  std::string header =
+      !o.headerPath.empty()
+          ? o.headerPath
+          : (output == "-" ? ""
+                           : fs::path(output).replace_extension(".h").string());
+  if (!header.empty())
+    files.add(header, model.header());
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status compileLoaded(const CompileOptions &o,
+                           onnx_import::ImportedModel &loaded) {
+  ir::Module &m = *loaded.module;
+  ir::WeightMap &weights = loaded.weights;
+  bool haveWeights = !o.weightsPath.empty() || isOnnx(o.input);
+
+  // A missing entry is reported before any pass runs (the passes may delete
+  // what the message would point at, such as unused kernel functions).
+  if (o.emit != Emit::IR && o.emit != Emit::Json)
+    if (auto entry = resolveEntry(m, o); !entry.ok())
+      return entry.status();
+  if (absl::Status s =
+          runPipeline(o, m, o.entry, o.externalWeights ? nullptr : &weights);
+      !s.ok())
+    return s;
+
+  std::string output = outputPath(o);
   OutputFiles files;
   if (o.emit == Emit::IR) {
     files.add(output, ir::printModule(m));
@@ -211,50 +284,17 @@ absl::Status compile(const CompileOptions &o) {
     return absl::InvalidArgumentError(strCat(
         o.input, ": error: the model declares ", m.params.size(),
         " parameters; pass their values with --weights FILE.safetensors, or "
-        "load them at run time with --weights=external"));
+        "load them at run time with --weights=external (or compile a "
+        "training step with --train)"));
   }
 
-  codegen::Options cg;
-  cg.modelName = cIdentifier(o.modelName.empty() ? m.name : o.modelName);
-  cg.target = o.target;
-  cg.optLevel = o.optLevel;
-  cg.externalWeights = o.externalWeights;
-  cg.instrument = o.instrument;
-  auto compiled = codegen::compileModel(m, **entry, weights, cg);
+  auto compiled =
+      codegen::compileModel(m, **entry, weights, codegenOptions(o, m));
   if (!compiled.ok())
     return compiled.status();
-  const codegen::CompiledModel &model = **compiled;
-
-  switch (o.emit) {
-  case Emit::Kernels:
-    files.add(output, model.kernels());
-    return files.commit();
-  case Emit::LLVM:
-    files.add(output, model.llvmIR());
-    return files.commit();
-  case Emit::Asm: {
-    auto text = model.assembly();
-    if (!text.ok())
-      return text.status();
-    files.add(output, *text);
-    return files.commit();
-  }
-  default:
-    break;
-  }
-
-  auto object = model.object();
-  if (!object.ok())
-    return object.status();
-  files.add(output, *object);
-  std::string header =
-      !o.headerPath.empty()
-          ? o.headerPath
-          : (output == "-" ? ""
-                           : fs::path(output).replace_extension(".h").string());
-  if (!header.empty())
-    files.add(header, model.header());
-  if (o.externalWeights && haveWeights) {
+  if (absl::Status s = addCompiled(o, **compiled, output, files); !s.ok())
+    return s;
+  if (o.emit == Emit::Obj && o.externalWeights && haveWeights) {
     auto blob = serializeWeights(m, weights);
     if (!blob.ok())
       return blob.status();
@@ -265,6 +305,32 @@ absl::Status compile(const CompileOptions &o) {
     files.add(weightsOut, *blob);
   }
   return files.commit();
+}
+
+} // namespace
+
+absl::Status compile(const CompileOptions &o) {
+  if (o.train.enabled && (!o.weightsPath.empty() || o.externalWeights))
+    return absl::InvalidArgumentError(
+        "--weights with --train: a training object takes its parameters as "
+        "arguments (<name>_init_params fills them)");
+  auto loaded = loadModuleAndWeights(o);
+  if (!loaded.ok())
+    return loaded.status();
+  if (o.train.enabled)
+    return compileTraining(o, *loaded->module);
+  if (o.derivative == Derivative::None)
+    return compileLoaded(o, *loaded);
+  auto entry = resolveEntry(*loaded->module, o);
+  if (!entry.ok())
+    return entry.status();
+  auto derived =
+      addDerivative(*loaded->module, **entry, o.derivative, o.derivativeInput);
+  if (!derived.ok())
+    return derived.status();
+  CompileOptions derivedOptions = o;
+  derivedOptions.entry = (*derived)->name;
+  return compileLoaded(derivedOptions, *loaded);
 }
 
 } // namespace nyx::compiler

@@ -14,6 +14,25 @@ namespace nyx::compiler {
 // DotKernels draws each kernel of that graph as a cluster.
 enum class Emit { IR, Json, Dot, DotKernels, Kernels, LLVM, Asm, Obj };
 
+// `--train`: compile a training step (docs/training.md) beside the model.
+struct TrainOptions {
+  bool enabled = false;
+  std::string loss;      // a name of stdlib/losses.h
+  std::string optimizer; // a name of stdlib/optimizers.h
+  // Hyperparameters given on the command line, by flag name ("momentum",
+  // "weight-decay", "clip-norm", "beta1", "beta2", "eps", "alpha",
+  // "label-smoothing"); the rest keep the optimizer's defaults.
+  std::map<std::string, double, std::less<>> hyper;
+  bool nesterov = false;
+  std::string init = "kaiming"; // or "xavier"
+  // Rematerialization in the training step: "none", "auto" (recompute
+  // cheap values) or "all" (recompute anything); see docs/training.md.
+  std::string remat = "none";
+};
+
+// `--derivative`: compile a derivative of the entry instead of the entry.
+enum class Derivative { None, Grad, Jacobian, Hessian, Hvp };
+
 struct CompileOptions {
   std::string input;      // .nyx (text IR), .json (IR as JSON) or .onnx
   std::string output;     // "-" is stdout; "" picks a default from the input
@@ -42,6 +61,9 @@ struct CompileOptions {
   bool autotune = false;
   double autotuneBudget = 60;
   std::string tuningDb;
+  TrainOptions train;
+  Derivative derivative = Derivative::None;
+  int derivativeInput = 0; // the input a Jacobian/Hessian/HVP is taken by
 };
 
 } // namespace nyx::compiler

@@ -15,10 +15,12 @@ Attrs::Attrs(std::initializer_list<NamedAttr> attrs) {
 }
 
 Builder::Builder(std::string moduleName, std::string functionName)
-    : module_(std::make_unique<Module>()) {
+    : owned_(std::make_unique<Module>()), module_(owned_.get()) {
   module_->name = std::move(moduleName);
   fn_ = module_->addFunction(std::move(functionName));
 }
+
+Builder::Builder(Module &module, Function &fn) : module_(&module), fn_(&fn) {}
 
 Builder::Scope::Scope(Builder &b, std::string_view name)
     : b_(b), previousLength_(b.scope_.size()) {
@@ -163,7 +165,7 @@ std::vector<Value *> Builder::append(std::string_view opName,
     }
   // A name already taken in the function gets a fresh one instead.
   Op *op = fn_->appendOp(def, std::move(operands), attrs.map(),
-                         std::move(*types), Loc{}, std::move(names));
+                         std::move(*types), loc_, std::move(names));
   return op->results;
 }
 
@@ -191,14 +193,15 @@ void Builder::ret(std::vector<Value *> values) {
 }
 
 absl::StatusOr<std::unique_ptr<Module>> Builder::finish() {
-  if (!module_)
+  if (!owned_)
     return absl::FailedPreconditionError("the builder was already finished");
   if (ok() && !returned_)
     fail("no return; expected ret() before finish()");
   if (!ok())
     return status_;
   NYX_RETURN_IF_ERROR(verifyModule(*module_));
-  return std::move(module_);
+  module_ = nullptr;
+  return std::move(owned_);
 }
 
 } // namespace nyx::ir

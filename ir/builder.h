@@ -73,6 +73,9 @@ class Builder {
 public:
   // A new module `moduleName` with one function, `functionName`, to build.
   explicit Builder(std::string moduleName, std::string functionName = "main");
+  // Appends to `fn`, an existing function of `module` (a pass adding ops,
+  // such as autodiff). finish() does not apply; check status() instead.
+  Builder(Module &module, Function &fn);
 
   // Adds a parameter (an input) to the function.
   Value *input(std::string name, TensorType type);
@@ -128,6 +131,10 @@ public:
 
   // The module so far (to read shapes while building).
   const Module &module() const { return *module_; }
+  Function &function() const { return *fn_; }
+  // The source location the ops appended from now on carry (a pass gives
+  // the ops it derives from one op that op's location).
+  void setLoc(Loc loc) { loc_ = loc; }
 
   // The module, verified, or the first error. The builder is spent after.
   absl::StatusOr<std::unique_ptr<Module>> finish();
@@ -137,8 +144,10 @@ private:
                               std::vector<Value *> operands, const Attrs &attrs,
                               std::vector<std::string> names);
 
-  std::unique_ptr<Module> module_;
+  std::unique_ptr<Module> owned_; // null when appending to a given module
+  Module *module_;
   Function *fn_;
+  Loc loc_;
   std::string scope_;
   bool returned_ = false;
   absl::Status status_;

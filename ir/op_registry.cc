@@ -28,6 +28,22 @@ void OpRegistry::setCommutative(std::initializer_list<std::string_view> names) {
   }
 }
 
+void OpRegistry::setGrad(std::string_view name, GradFn rule) {
+  auto it = defs.find(name);
+  assert(it != defs.end() && "gradient rule for an unknown op");
+  assert(!it->second.grad && "gradient rule set twice");
+  it->second.grad = std::move(rule);
+}
+
+void OpRegistry::setZeroGradient(
+    std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names) {
+    auto it = defs.find(name);
+    assert(it != defs.end() && "trait set on an unknown op");
+    it->second.zeroGradient = true;
+  }
+}
+
 static const OpRegistry &registry() {
   static const OpRegistry r = [] {
     OpRegistry r;
@@ -44,6 +60,12 @@ static const OpRegistry &registry() {
     registerScanOps(r);
     registerConvOps(r);
     registerStructuralOps(r);
+    registerElementwiseGrads(r);
+    registerReductionGrads(r);
+    registerNormalizationGrads(r);
+    registerLinalgGrads(r);
+    registerShapeGrads(r);
+    registerConvGrads(r);
     return r;
   }();
   return r;

@@ -17,6 +17,7 @@
 namespace nyx::ir {
 
 class Interpreter;
+class Builder;
 
 // Weights by parameter name.
 using WeightMap = std::map<std::string, Tensor, std::less<>>;
@@ -52,6 +53,19 @@ enum class FusionKind {
   Other,         // a kernel of its own that takes no part in fusion
 };
 
+// A gradient rule (reverse mode). `resultGrads` holds the gradient of the
+// differentiated output with respect to each result of `op` (null where
+// none reaches it); the rule appends, through `b`, the ops that compute the
+// gradient with respect to each operand and stores them in `operandGrads`
+// (already sized, all null; a rule leaves null the operands that get no
+// gradient, such as indices). `b` appends to the function that holds `op`,
+// after it, so a rule may use `op`'s operands and results. The ops a rule
+// emits must be differentiable themselves, so gradients can be taken again
+// (Hessians). Attribute errors come back as the status.
+using GradFn = std::function<absl::Status(Builder &b, const Op &op,
+                                          std::span<Value *const> resultGrads,
+                                          std::span<Value *> operandGrads)>;
+
 struct OpDef {
   std::string name;
   FusionKind fusion = FusionKind::Other;
@@ -75,8 +89,13 @@ struct OpDef {
   std::function<absl::Status(const Op &, std::span<const Tensor *const>,
                              std::span<Tensor>, const InterpContext &)>
       interpret;
-  // Gradient rule: set by the autodiff work; null means not differentiable.
-  // (Kept here so the registry stays the one place that describes an op.)
+  // The gradient rule (ir/grad/*.cc); null when the op has none, and then
+  // a gradient that must flow through it is an error naming the op.
+  GradFn grad;
+  // Piecewise constant (floor, sign, ...): the gradient through the op is
+  // zero, so the autodiff stops there without an error. Ops whose results
+  // are not floats need no mark: no gradient ever reaches them.
+  bool zeroGradient = false;
 };
 
 // Registers every op; safe to call more than once.
@@ -91,6 +110,8 @@ public:
   void setFusionKind(std::initializer_list<std::string_view> names,
                      FusionKind kind);
   void setCommutative(std::initializer_list<std::string_view> names);
+  void setGrad(std::string_view name, GradFn rule);
+  void setZeroGradient(std::initializer_list<std::string_view> names);
   std::map<std::string, OpDef, std::less<>> defs;
 };
 
@@ -107,5 +128,13 @@ void registerScatterOps(OpRegistry &r);
 void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);
+
+// Gradient rules (ir/grad/), set on ops already registered.
+void registerElementwiseGrads(OpRegistry &r);
+void registerReductionGrads(OpRegistry &r);
+void registerNormalizationGrads(OpRegistry &r);
+void registerLinalgGrads(OpRegistry &r);
+void registerShapeGrads(OpRegistry &r);
+void registerConvGrads(OpRegistry &r);
 
 } // namespace nyx::ir

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cassert>
 
+#include "ir/diagnostic.h"
+#include "ir/op_registry.h"
+
 namespace nyx::ir {
 
 void replaceAllUses(Function &fn, const Value *from, Value *to) {
@@ -28,6 +31,55 @@ void eraseOp(Function &fn, size_t index) {
     (void)r;
   }
   fn.ops.erase(fn.ops.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+absl::StatusOr<std::vector<Value *>>
+cloneBody(const Module &module, const Function &src, Function &dst,
+          std::map<const Value *, Value *> mapped,
+          const std::map<std::string, Value *, std::less<>> &params) {
+  for (const auto &op : src.ops) {
+    std::vector<Value *> operands;
+    for (const Value *v : op->operands)
+      operands.push_back(mapped.at(v));
+    if (op->name() == "param") {
+      auto name = op->getSymbol("name");
+      auto it = name.ok() ? params.find(*name) : params.end();
+      if (it != params.end()) {
+        mapped[op->result()] = it->second;
+        continue;
+      }
+    }
+    if (op->name() == "call") {
+      auto callee = op->getSymbol("callee");
+      const Function *f =
+          callee.ok() ? module.lookupFunction(*callee) : nullptr;
+      if (!f)
+        return errorAt(module.filename, op->loc, "call to an unknown function");
+      std::map<const Value *, Value *> args;
+      for (size_t i = 0; i < f->params.size(); ++i)
+        args[f->params[i]] = operands[i];
+      auto results = cloneBody(module, *f, dst, std::move(args), params);
+      if (!results.ok())
+        return results.status();
+      for (size_t i = 0; i < op->results.size(); ++i)
+        mapped[op->results[i]] = (*results)[i];
+      continue;
+    }
+    std::vector<TensorType> types;
+    std::vector<std::string> names;
+    for (const Value *r : op->results) {
+      types.push_back(r->type);
+      names.push_back(r->name);
+    }
+    Op *copy = dst.appendOp(op->def, std::move(operands), op->attrs,
+                            std::move(types), op->loc, std::move(names));
+    for (size_t i = 0; i < op->results.size(); ++i)
+      mapped[op->results[i]] = copy->results[i];
+  }
+  std::vector<Value *> returns;
+  for (const Value *v : src.returns)
+    returns.push_back(mapped.at(v));
+  return returns;
 }
 
 } // namespace nyx::ir

@@ -1,6 +1,11 @@
 // Small graph edits shared by passes.
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 #include "ir/module.h"
 
 namespace nyx::ir {
@@ -11,5 +16,15 @@ void replaceAllUses(Function &fn, const Value *from, Value *to);
 void eraseOp(Function &fn, size_t index);
 // True if any op or return of `fn` uses `v`.
 bool hasUses(const Function &fn, const Value *v);
+
+// Copies the ops of `src` (a function of `module`) to the end of `dst`,
+// which may belong to another module, with src's params replaced as
+// `mapped` says and every call inlined. A `param` op whose name `params`
+// maps is replaced by that value instead of copied. Returns the values
+// `src` returns, as copied.
+absl::StatusOr<std::vector<Value *>>
+cloneBody(const Module &module, const Function &src, Function &dst,
+          std::map<const Value *, Value *> mapped,
+          const std::map<std::string, Value *, std::less<>> &params = {});
 
 } // namespace nyx::ir

@@ -107,5 +107,11 @@ absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
 absl::Status runFuse(ir::Module &m, const Options &o);
 absl::Status runAutotune(ir::Module &m, const Options &o);
 absl::Status runMemoryPlan(ir::Module &m, const Options &o);
+absl::Status runGrad(ir::Module &m, const Options &o);
+absl::Status runJacobian(ir::Module &m, const Options &o);
+absl::Status runHessian(ir::Module &m, const Options &o);
+absl::Status runHvp(ir::Module &m, const Options &o);
+absl::Status runRemat(ir::Module &m, const Options &o);
+absl::Status runRematAll(ir::Module &m, const Options &o);
 
 } // namespace nyx::passes

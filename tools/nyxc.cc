@@ -6,6 +6,7 @@
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
 #include "compiler/pass_flags.h"
+#include "compiler/train_flags.h"
 #include "compiler/tuning_flags.h"
 #include "frontends/onnx/importer.h"
 #include "ir/strings.h"
@@ -104,6 +105,7 @@ int main(int argc, char **argv) {
             });
   compiler::addPassInstrumentationFlags(cl, o.instrumentation);
   compiler::addTuningFlags(cl, o);
+  compiler::addTrainFlags(cl, o);
   cl.flag("stats", "print what the passes counted (kernels, arena bytes)",
           [&] { o.printStats = true; });
   cl.flag("instrument",

@@ -1,6 +1,7 @@
 // compileModel: plan the model, build its LLVM module, optimize it, and keep
 // it for printing and machine-code emission.
 #include "codegen/codegen.h"
+#include "codegen/cpu/init_params.h"
 #include "codegen/cpu/llvm_pipeline.h"
 #include "codegen/cpu/model_module.h"
 #include "codegen/cpu/target.h"
@@ -9,6 +10,7 @@
 #include "codegen/kernel/loop_ir.h"
 #include "ir/strings.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace nyx::codegen {
@@ -52,36 +54,101 @@ private:
   std::string header_, kernels_;
 };
 
+// The header lines of <name>_init_params.
+HeaderExtras initParamsHeader(const ObjectSpec &spec) {
+  HeaderExtras extras;
+  if (spec.params.empty())
+    return extras;
+  const std::string &n = spec.name;
+  std::string N;
+  for (char c : n)
+    N += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<std::string> args = {"uint64_t seed"};
+  std::vector<uint64_t> bytes;
+  extras.comment = strCat(" * ", n, "_init_params fills the parameters:\n");
+  for (const ParamInit &p : spec.params) {
+    args.push_back(strCat("float *", p.cName));
+    bytes.push_back(p.type.byteSize());
+    extras.comment += p.lo == p.hi ? strCat(" *   ", p.cName, " = ", p.lo, "\n")
+                                   : strCat(" *   ", p.cName, " ~ U(", p.lo,
+                                            ", ", p.hi, ")\n");
+  }
+  extras.macros =
+      strCat("#define ", N, "_NUM_PARAMS ", spec.params.size(), "\n#define ", N,
+             "_PARAM_BYTES {", strJoin(bytes, ", "), "}\n\n");
+  extras.declarations =
+      strCat("/* Fills the parameters with their initial values; the same seed "
+             "gives the same\n * values on every machine. */\n",
+             "int ", n, "_init_params(", strJoin(args, ", "), ");\n", "int ", n,
+             "_init_params_packed(uint64_t seed, void **params);\n\n");
+  return extras;
+}
+
 } // namespace
 
 absl::StatusOr<std::unique_ptr<CompiledModel>>
 compileModel(const ir::Module &module, const ir::Function &entry,
              const ir::WeightMap &weights, const Options &options) {
-  if (options.optLevel < 0 || options.optLevel > 3)
+  ObjectSpec spec{
+      options.modelName, {{&module, &entry, &weights, options}}, {}};
+  return compileObject(spec);
+}
+
+absl::StatusOr<std::unique_ptr<CompiledModel>>
+compileObject(const ObjectSpec &spec) {
+  if (spec.entries.empty())
+    return absl::InvalidArgumentError("an object needs an entry point");
+  const Options &first = spec.entries[0].options;
+  if (first.optLevel < 0 || first.optLevel > 3)
     return absl::InvalidArgumentError(
-        strCat("optimization level ", options.optLevel, "; expected 0 to 3"));
-  auto target = cpu::resolveTarget(options.target);
+        strCat("optimization level ", first.optLevel, "; expected 0 to 3"));
+  auto target = cpu::resolveTarget(first.target);
   if (!target.ok())
     return target.status();
-  auto plan = planModel(module, entry, weights, options);
-  if (!plan.ok())
-    return plan.status();
-  auto tm = cpu::createTargetMachine(*target, options.optLevel);
+  std::vector<ModelPlan> plans;
+  for (const EntryPoint &e : spec.entries) {
+    auto plan = planModel(*e.module, *e.function, *e.weights, e.options);
+    if (!plan.ok())
+      return plan.status();
+    plans.push_back(std::move(*plan));
+  }
+  auto tm = cpu::createTargetMachine(*target, first.optLevel);
   if (!tm.ok())
     return tm.status();
 
   auto ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> llvmModule = cpu::buildModelModule(
-      *plan, *ctx, *target, (*tm)->createDataLayout(), options.instrument);
-  if (auto s = cpu::optimizeModule(*llvmModule, **tm, options.optLevel);
-      !s.ok())
+  llvm::DataLayout layout = (*tm)->createDataLayout();
+  std::unique_ptr<llvm::Module> llvmModule;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    auto part = cpu::buildModelModule(plans[i], *ctx, *target, layout,
+                                      spec.entries[i].options.instrument);
+    if (!llvmModule) {
+      llvmModule = std::move(part);
+      continue;
+    }
+    // Kernels are internal: the linker renames any that share a name.
+    if (llvm::Linker::linkModules(*llvmModule, std::move(part)))
+      return absl::InternalError(
+          strCat("linking entry point ", plans[i].runName, " failed"));
+  }
+  if (!spec.params.empty())
+    cpu::emitInitParams(*llvmModule, spec.name, spec.params, *target);
+  if (auto s = cpu::optimizeModule(*llvmModule, **tm, first.optLevel); !s.ok())
     return s;
 
   std::string kernels;
-  for (const KernelCall &call : plan->calls)
-    kernels += kernel::print(call.kernel);
+  std::vector<const ModelPlan *> planPointers;
+  for (const ModelPlan &plan : plans) {
+    planPointers.push_back(&plan);
+    for (const KernelCall &call : plan.calls)
+      kernels += kernel::print(call.kernel);
+  }
+  std::string header =
+      spec.entries.size() == 1 && spec.params.empty()
+          ? emitHeader(plans[0])
+          : emitHeader(spec.name, planPointers, initParamsHeader(spec));
   return std::make_unique<CpuCompiledModel>(
-      std::move(ctx), std::move(llvmModule), std::move(*tm), emitHeader(*plan),
+      std::move(ctx), std::move(llvmModule), std::move(*tm), std::move(header),
       std::move(kernels));
 }
 

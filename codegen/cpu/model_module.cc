@@ -98,25 +98,41 @@ private:
     b.SetInsertPoint(next);
   }
 
+  // The argument of each output: its own, or the input it is written over.
+  std::vector<int> outputArguments() const {
+    std::vector<int> args;
+    int next = static_cast<int>(plan_.inputs.size());
+    for (const TensorInfo &t : plan_.outputs)
+      args.push_back(t.inputAlias >= 0 ? t.inputAlias : next++);
+    return args;
+  }
+
   llvm::Function *emitRun() {
-    size_t nIn = plan_.inputs.size(), nOut = plan_.outputs.size();
-    std::vector<llvm::Type *> params(nIn + nOut + 1, ptrTy_);
-    llvm::Function *fn = newFunction(plan_.name + "_run", i32Ty_, params);
+    size_t nIn = plan_.inputs.size();
+    std::vector<int> outputArg = outputArguments();
+    size_t nArgs = nIn;
+    for (const TensorInfo &t : plan_.outputs)
+      nArgs += t.inputAlias < 0;
+    std::vector<llvm::Type *> params(nArgs + 1, ptrTy_);
+    llvm::Function *fn = newFunction(plan_.runName, i32Ty_, params);
     for (size_t i = 0; i < nIn; ++i) {
       fn->getArg(i)->setName(plan_.inputs[i].paramName);
       fn->getArg(i)->addAttr(llvm::Attribute::NoAlias);
-      fn->getArg(i)->addAttr(llvm::Attribute::ReadOnly);
+      if (!plan_.inputs[i].updated)
+        fn->getArg(i)->addAttr(llvm::Attribute::ReadOnly);
     }
-    for (size_t i = 0; i < nOut; ++i) {
-      fn->getArg(nIn + i)->setName(plan_.outputs[i].paramName);
-      fn->getArg(nIn + i)->addAttr(llvm::Attribute::NoAlias);
+    for (size_t i = 0; i < plan_.outputs.size(); ++i) {
+      if (plan_.outputs[i].inputAlias >= 0)
+        continue;
+      fn->getArg(outputArg[i])->setName(plan_.outputs[i].paramName);
+      fn->getArg(outputArg[i])->addAttr(llvm::Attribute::NoAlias);
     }
-    llvm::Argument *arena = fn->getArg(nIn + nOut);
+    llvm::Argument *arena = fn->getArg(nArgs);
     arena->setName("arena");
     arena->addAttr(llvm::Attribute::NoAlias);
 
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", fn));
-    for (size_t i = 0; i < nIn + nOut; ++i)
+    for (size_t i = 0; i < nArgs; ++i)
       returnIf(b, b.CreateIsNull(fn->getArg(i)), kInvalidArgument);
     if (plan_.arenaBytes > 0) {
       returnIf(b, b.CreateIsNull(arena), kInvalidArgument);
@@ -137,7 +153,7 @@ private:
       case Location::Kind::Input:
         return fn->getArg(loc.index);
       case Location::Kind::Output:
-        return fn->getArg(nIn + loc.index);
+        return fn->getArg(outputArg[loc.index]);
       case Location::Kind::Weight:
         return b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), weights, loc.offset);
       case Location::Kind::Constant:
@@ -159,7 +175,7 @@ private:
     for (const OutputCopy &copy : plan_.copies) {
       uint64_t bytes = plan_.outputs[copy.output].type.byteSize();
       if (bytes > 0)
-        b.CreateMemCpy(fn->getArg(nIn + copy.output), llvm::MaybeAlign(1),
+        b.CreateMemCpy(fn->getArg(outputArg[copy.output]), llvm::MaybeAlign(1),
                        pointerTo(copy.source), llvm::MaybeAlign(1), bytes);
     }
     b.CreateRet(b.getInt32(kOk));
@@ -211,12 +227,12 @@ private:
 
   void emitRunPacked(llvm::Function *run) {
     llvm::Function *fn =
-        newFunction(plan_.name + "_run_packed", i32Ty_, {ptrTy_, ptrTy_});
+        newFunction(plan_.runName + "_packed", i32Ty_, {ptrTy_, ptrTy_});
     llvm::Argument *buffers = fn->getArg(0);
     buffers->setName("buffers");
     fn->getArg(1)->setName("arena");
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", fn));
-    size_t n = plan_.inputs.size() + plan_.outputs.size();
+    size_t n = run->arg_size() - 1;
     if (n > 0)
       returnIf(b, b.CreateIsNull(buffers), kInvalidArgument);
     std::vector<llvm::Value *> args;

@@ -34,7 +34,10 @@ public:
           const ir::WeightMap &weights, const Options &options)
       : module_(module), entry_(entry), weights_(weights) {
     plan_.name = options.modelName;
+    plan_.runName =
+        options.runName.empty() ? options.modelName + "_run" : options.runName;
     plan_.externalWeights = options.externalWeights;
+    aliases_ = options.outputAliases;
   }
 
   absl::StatusOr<ModelPlan> run() {
@@ -53,8 +56,11 @@ public:
       if (auto s = planOp(*entry_.ops[i], i); !s.ok())
         return s;
     placeOutputs();
+    if (auto s = aliasOutputs(); !s.ok())
+      return s;
     if (auto s = layOutArena(); !s.ok())
       return s;
+    deferAliasedOutputs();
     if (auto s = markSharedBuffers(); !s.ok())
       return s;
     layOutWeights();
@@ -168,6 +174,103 @@ private:
       else
         plan_.copies.push_back({static_cast<int>(j), v});
     }
+  }
+
+  // Outputs written over an input's buffer (outputAliases). The kernel
+  // computing one writes it there directly when the input's old value is no
+  // longer needed then: no later kernel reads the input, and that kernel
+  // reads each input element only to compute the output element at the
+  // same position (readsInPlace). Otherwise the output is deferred.
+  absl::Status aliasOutputs() {
+    if (aliases_.empty())
+      return absl::OkStatus();
+    if (aliases_.size() != entry_.returns.size())
+      return absl::InternalError(strCat(aliases_.size(), " output aliases for ",
+                                        entry_.returns.size(),
+                                        " outputs; expected one per output"));
+    for (size_t j = 0; j < aliases_.size(); ++j) {
+      int d = aliases_[j];
+      if (d < 0)
+        continue;
+      if (d >= static_cast<int>(entry_.params.size()) ||
+          !(entry_.params[d]->type == entry_.returns[j]->type))
+        return absl::InternalError(
+            strCat("output ", j, " cannot be written over input ", d,
+                   ": the types differ or the input does not exist"));
+      const ir::Value *input = entry_.params[d];
+      const ir::Value *value = entry_.returns[j];
+      plan_.outputs[j].inputAlias = d;
+      plan_.inputs[d].updated = true;
+      // An output that returns the input itself needs no copy.
+      std::erase_if(plan_.copies, [&](const OutputCopy &c) {
+        return c.output == static_cast<int>(j) && c.source == input;
+      });
+      for (const OutputCopy &c : plan_.copies)
+        if (c.source == input)
+          return absl::InternalError(strCat("input %", input->name,
+                                            " is updated in place but "
+                                            "also returned as another output"));
+      bool copied = std::any_of(
+          plan_.copies.begin(), plan_.copies.end(),
+          [&](const OutputCopy &c) { return c.output == static_cast<int>(j); });
+      if (copied) // after every kernel: the old value is no longer read
+        continue;
+      int writer = -1;
+      for (size_t k = 0; k < plan_.calls.size(); ++k)
+        for (const ir::Value *v : plan_.calls[k].buffers)
+          if (v == value && plan_.locations.count(v) &&
+              plan_.locations.at(v).kind == Location::Kind::Output)
+            writer = static_cast<int>(k);
+      for (size_t k = 0; k < plan_.calls.size(); ++k) {
+        const KernelCall &call = plan_.calls[k];
+        if (std::count(call.buffers.begin(), call.buffers.end(), input) == 0)
+          continue;
+        int at = static_cast<int>(k);
+        if (at > writer ||
+            (at == writer && !readsInPlace(*value->definingOp, input))) {
+          deferred_.push_back(static_cast<int>(j));
+          break;
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The outputs aliasOutputs could not write in place: each gets its own
+  // place at the end of the arena and is copied over its input after the
+  // last kernel.
+  void deferAliasedOutputs() {
+    for (int j : deferred_) {
+      const ir::Value *value = entry_.returns[j];
+      uint64_t offset = (plan_.arenaBytes + 63) / 64 * 64;
+      plan_.locations[value] = {Location::Kind::Arena, 0, offset};
+      plan_.arenaBytes = offset + value->type.byteSize();
+      plan_.copies.push_back({j, value});
+    }
+  }
+
+  // Whether `op` reads each element of `input` only to compute the element
+  // of its result at the same position: it is elementwise (a fusion of
+  // elementwise ops only: a reduction or GEMM may use its output buffer as
+  // an accumulator before reading the input) with the input's shape.
+  bool readsInPlace(const ir::Op &op, const ir::Value *input) const {
+    auto elementwise = [&](const ir::Op &o) {
+      if (o.name() == "constant")
+        return true;
+      if (o.def->fusion != ir::FusionKind::Elementwise)
+        return false;
+      for (const ir::Value *r : o.results)
+        if (r->type.shape != input->type.shape)
+          return false;
+      return true;
+    };
+    if (op.name() != "fusion")
+      return elementwise(op);
+    auto callee = op.getSymbol("callee");
+    const ir::Function *body =
+        callee.ok() ? module_.lookupFunction(*callee) : nullptr;
+    return body && std::all_of(body->ops.begin(), body->ops.end(),
+                               [&](const auto &o) { return elementwise(*o); });
   }
 
   // The computed values that are not written into an output, in op order.
@@ -312,6 +415,8 @@ private:
       return true;
     const Location &a = plan_.locations.at(call.buffers[i]);
     const Location &b = plan_.locations.at(call.buffers[j]);
+    if (sameArgument(a, b))
+      return true;
     if (a.kind != Location::Kind::Arena || b.kind != Location::Kind::Arena)
       return false;
     uint64_t aEnd = a.offset + call.buffers[i]->type.byteSize();
@@ -325,6 +430,19 @@ private:
           " of one kernel overlap in the arena without being an "
           "in-place pair"));
     return true;
+  }
+
+  // An input and an output written over it.
+  bool sameArgument(const Location &a, const Location &b) const {
+    auto aliasOf = [&](const Location &l) -> int64_t {
+      if (l.kind == Location::Kind::Input)
+        return l.index;
+      if (l.kind == Location::Kind::Output)
+        return plan_.outputs[l.index].inputAlias;
+      return -1;
+    };
+    int64_t x = aliasOf(a), y = aliasOf(b);
+    return x >= 0 && x == y && a.kind != b.kind;
   }
 
   void layOutWeights() {
@@ -346,6 +464,8 @@ private:
   ModelPlan plan_;
   std::map<std::string, size_t, std::less<>> weightIndex_;
   std::vector<const ir::Value *> produced_; // results of kernels, in order
+  std::vector<int> aliases_;                // Options::outputAliases
+  std::vector<int> deferred_; // aliased outputs copied after the kernels
 };
 
 } // namespace

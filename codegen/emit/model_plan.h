@@ -23,6 +23,11 @@ struct TensorInfo {
   std::string macroName; // "X" in MLP_INPUT_X_SHAPE
   std::string paramName; // the C parameter name in the prototypes
   ir::TensorType type;
+  // Inputs: the run writes an output over this buffer (it is not const).
+  bool updated = false;
+  // Outputs: the input whose buffer holds this output (-1: its own
+  // argument).
+  int inputAlias = -1;
 };
 
 struct WeightSlot {
@@ -53,7 +58,8 @@ struct OutputCopy {
 };
 
 struct ModelPlan {
-  std::string name; // the C prefix
+  std::string name;    // the C prefix of macros and symbols
+  std::string runName; // the exported entry point (<name>_run)
   bool externalWeights = false;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<WeightSlot> weights;

@@ -93,6 +93,15 @@ void nyx_set_num_threads(int n);
  * the memory cannot be had: kernels have no error path. */
 void *nyx_scratch(int64_t bytes);
 
+/* ---- Parameter initialization ------------------------------------------ */
+
+/* Fills dst[0..n) with floats drawn uniformly from [lo, hi). The draws are
+ * a function of (seed, stream, index) alone (a counter-based generator), so
+ * a seed gives the same bits on every machine and thread count; each
+ * parameter of a model uses its own stream. lo == hi fills the constant. */
+void nyx_fill_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed,
+                      uint64_t stream);
+
 /* ---- Weights ---------------------------------------------------------- */
 
 /* One tensor a generated object expects in its weights buffer. */

@@ -1,0 +1,119 @@
+#include "compiler/train_flags.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "ir/strings.h"
+
+namespace nyx::compiler {
+namespace {
+
+absl::StatusOr<double> parseNumber(std::string_view flag,
+                                   std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                   value, std::chars_format::general);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value) || value < 0)
+    return absl::InvalidArgumentError(
+        strCat("--", flag, "=", text,
+               ": expected a non-negative number, e.g. 0.9 or 1e-4"));
+  return value;
+}
+
+} // namespace
+
+void addTrainFlags(CommandLine &cl, CompileOptions &o) {
+  cl.flag("train",
+          "also compile <name>_train_step (needs --loss and --optimizer) and "
+          "<name>_init_params; the parameters become arguments",
+          [&o] { o.train.enabled = true; });
+  cl.option("loss", "<name>",
+            "the training loss: mse, l1, huber, cross-entropy, bce, focal, "
+            "kl-div, cosine-embedding, triplet-margin",
+            [&o](std::string_view v) {
+              o.train.loss = v;
+              return absl::OkStatus();
+            });
+  cl.option("optimizer", "<name>",
+            "the training optimizer: sgd, adam, adamw, rmsprop, adagrad, "
+            "lion, lamb",
+            [&o](std::string_view v) {
+              o.train.optimizer = v;
+              return absl::OkStatus();
+            });
+  static constexpr std::pair<std::string_view, std::string_view> kHyper[] = {
+      {"momentum", "SGD/RMSprop momentum"},
+      {"weight-decay", "weight decay (L2, or decoupled for adamw and lion)"},
+      {"clip-norm", "clip the gradients to this global L2 norm (0: off)"},
+      {"beta1", "Adam/AdamW/LAMB/Lion beta1"},
+      {"beta2", "Adam/AdamW/LAMB/Lion beta2"},
+      {"eps", "the optimizer's epsilon"},
+      {"alpha", "RMSprop smoothing constant"},
+      {"label-smoothing", "cross-entropy label smoothing, in [0, 1]"},
+  };
+  for (auto [name, help] : kHyper)
+    cl.option(std::string(name), "<number>", std::string(help),
+              [&o, name](std::string_view v) -> absl::Status {
+                auto value = parseNumber(name, v);
+                if (!value.ok())
+                  return value.status();
+                o.train.hyper[std::string(name)] = *value;
+                return absl::OkStatus();
+              });
+  cl.flag("nesterov", "SGD with Nesterov momentum",
+          [&o] { o.train.nesterov = true; });
+  cl.option("init", "kaiming|xavier",
+            "how <name>_init_params draws weights (default kaiming)",
+            [&o](std::string_view v) -> absl::Status {
+              if (v != "kaiming" && v != "xavier")
+                return absl::InvalidArgumentError(
+                    strCat("--init=", v, ": expected kaiming or xavier"));
+              o.train.init = v;
+              return absl::OkStatus();
+            });
+  cl.option("remat", "none|auto|all",
+            "training step: recompute activations in the backward pass "
+            "instead of keeping them (auto: cheap ops; all: any op)",
+            [&o](std::string_view v) -> absl::Status {
+              if (v != "none" && v != "auto" && v != "all")
+                return absl::InvalidArgumentError(
+                    strCat("--remat=", v, ": expected none, auto or all"));
+              o.train.remat = v;
+              return absl::OkStatus();
+            });
+  cl.option(
+      "derivative", "grad|jacobian|hessian|hvp",
+      "compile a derivative of the entry function instead of it "
+      "(see docs/autodiff.md)",
+      [&o](std::string_view v) -> absl::Status {
+        static constexpr std::pair<std::string_view, Derivative> kinds[] = {
+            {"grad", Derivative::Grad},
+            {"jacobian", Derivative::Jacobian},
+            {"hessian", Derivative::Hessian},
+            {"hvp", Derivative::Hvp}};
+        for (auto [name, kind] : kinds)
+          if (name == v) {
+            o.derivative = kind;
+            return absl::OkStatus();
+          }
+        return absl::InvalidArgumentError(strCat(
+            "--derivative=", v, ": expected grad, jacobian, hessian or hvp"));
+      });
+  cl.option(
+      "wrt-input", "<index>",
+      "the input (by position) --derivative=jacobian|hessian|hvp "
+      "differentiates by (default 0)",
+      [&o](std::string_view v) -> absl::Status {
+        int value = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+        if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
+            value < 0)
+          return absl::InvalidArgumentError(strCat(
+              "--wrt-input=", v, ": expected an input position (0, 1, ...)"));
+        o.derivativeInput = value;
+        return absl::OkStatus();
+      });
+}
+
+} // namespace nyx::compiler
