@@ -8,6 +8,7 @@
 #include "codegen/codegen.h"
 #include "compiler/derivative.h"
 #include "compiler/dot.h"
+#include "compiler/gradcheck.h"
 #include "compiler/output_files.h"
 #include "compiler/training.h"
 #include "compiler/weights.h"
@@ -307,6 +308,29 @@ absl::Status compileLoaded(const CompileOptions &o,
   return files.commit();
 }
 
+// --gradcheck: prints the comparison; an error when it fails.
+absl::Status checkGradients(const CompileOptions &o,
+                            const onnx_import::ImportedModel &loaded) {
+  auto entry = resolveEntry(*loaded.module, o);
+  if (!entry.ok())
+    return entry.status();
+  GradCheckOptions options;
+  options.maxElements = o.gradcheckElements;
+  options.weights = &loaded.weights;
+  auto result = gradCheck(*loaded.module, **entry, options);
+  if (!result.ok())
+    return result.status();
+  std::ostream &out =
+      o.instrumentation.out ? *o.instrumentation.out : std::cout;
+  out << formatGradCheck(*result);
+  if (!result->ok())
+    return absl::InvalidArgumentError(
+        strCat(o.input, ": error: the gradient of @", (*entry)->name,
+               " differs from finite differences (see the rows marked "
+               "FAILED)"));
+  return absl::OkStatus();
+}
+
 } // namespace
 
 absl::Status compile(const CompileOptions &o) {
@@ -317,6 +341,8 @@ absl::Status compile(const CompileOptions &o) {
   auto loaded = loadModuleAndWeights(o);
   if (!loaded.ok())
     return loaded.status();
+  if (o.gradcheck)
+    return checkGradients(o, *loaded);
   if (o.train.enabled)
     return compileTraining(o, *loaded->module);
   if (o.derivative == Derivative::None)

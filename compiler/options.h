@@ -63,6 +63,11 @@ struct CompileOptions {
   std::string tuningDb;
   TrainOptions train;
   Derivative derivative = Derivative::None;
+  // --gradcheck: compare the entry's gradient with finite differences (in
+  // f64, on random inputs) instead of compiling; at most this many elements
+  // per tensor (0: all).
+  bool gradcheck = false;
+  int64_t gradcheckElements = 32;
   int derivativeInput = 0; // the input a Jacobian/Hessian/HVP is taken by
 };
 

@@ -100,6 +100,25 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
         return absl::InvalidArgumentError(strCat(
             "--derivative=", v, ": expected grad, jacobian, hessian or hvp"));
       });
+  cl.flag("gradcheck",
+          "check the entry's gradient with respect to every float input and "
+          "param against finite differences (f64, random inputs; the "
+          "params' values from --weights when given) instead of compiling",
+          [&o] { o.gradcheck = true; });
+  cl.option("gradcheck-elements", "<n>",
+            "elements checked per tensor by --gradcheck (default 32; 0: all)",
+            [&o](std::string_view v) -> absl::Status {
+              int64_t value = 0;
+              auto [end, ec] =
+                  std::from_chars(v.data(), v.data() + v.size(), value);
+              if (v.empty() || ec != std::errc() ||
+                  end != v.data() + v.size() || value < 0)
+                return absl::InvalidArgumentError(
+                    strCat("--gradcheck-elements=", v,
+                           ": expected a count (0 checks every element)"));
+              o.gradcheckElements = value;
+              return absl::OkStatus();
+            });
   cl.option(
       "wrt-input", "<index>",
       "the input (by position) --derivative=jacobian|hessian|hvp "

@@ -86,8 +86,8 @@ TEST(CodegenHeader, HeaderDescribesTheModel) {
   for (const char *line : {
            "#ifndef NYX_MODEL_NET_H",
            "#include <nyx/runtime.h>",
-           " *   x: f32[4,3]",
-           " *   flag: bool[]",
+           " *     x: f32[4,3]",
+           " *     flag: bool[]",
            "#define NET_NUM_INPUTS 2",
            "#define NET_NUM_OUTPUTS 3",
            "#define NET_INPUT_X_SHAPE {4, 3}",
