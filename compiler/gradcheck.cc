@@ -49,19 +49,7 @@ promotedCopy(const ir::Module &module, const ir::Function &entry) {
     return returns.status();
   fn->returns = *returns;
   fn->resultTypes.resize(fn->returns.size());
-  for (auto &op : fn->ops) {
-    if (op->name() == "constant") {
-      auto value = op->getTensor("value");
-      if (value.ok())
-        op->attrs["value"] =
-            std::make_shared<const ir::Tensor>(promote(**value));
-    }
-    if (op->name() == "cast") {
-      auto to = op->getDType("to");
-      if (to.ok())
-        op->attrs["to"] = promoted(*to);
-    }
-  }
+  ir::retypeFloats(*fn, 0, promoted);
   if (absl::Status s = passes::runShapeInfer(*m, {}); !s.ok())
     return s;
   return m;

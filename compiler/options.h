@@ -25,6 +25,10 @@ struct TrainOptions {
   std::map<std::string, double, std::less<>> hyper;
   bool nesterov = false;
   std::string init = "kaiming"; // or "xavier"
+  // Mixed precision: the dtype the forward and backward passes compute in
+  // ("f32", "bf16", "f16"); the loss scale is the hyperparameter
+  // "loss-scale".
+  std::string computeType = "f32";
   // Rematerialization in the training step: "none", "auto" (recompute
   // cheap values) or "all" (recompute anything); see docs/training.md.
   std::string remat = "none";

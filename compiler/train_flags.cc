@@ -51,6 +51,8 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
       {"eps", "the optimizer's epsilon"},
       {"alpha", "RMSprop smoothing constant"},
       {"label-smoothing", "cross-entropy label smoothing, in [0, 1]"},
+      {"loss-scale", "multiply the loss by this before differentiating and "
+                     "divide the gradients after (mixed precision)"},
   };
   for (auto [name, help] : kHyper)
     cl.option(std::string(name), "<number>", std::string(help),
@@ -63,6 +65,16 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
               });
   cl.flag("nesterov", "SGD with Nesterov momentum",
           [&o] { o.train.nesterov = true; });
+  cl.option("compute-type", "f32|bf16|f16",
+            "mixed precision: compute the training step's forward and "
+            "backward passes in this dtype, with f32 master weights",
+            [&o](std::string_view v) -> absl::Status {
+              if (v != "f32" && v != "bf16" && v != "f16")
+                return absl::InvalidArgumentError(strCat(
+                    "--compute-type=", v, ": expected f32, bf16 or f16"));
+              o.train.computeType = v;
+              return absl::OkStatus();
+            });
   cl.option("init", "kaiming|xavier",
             "how <name>_init_params draws weights (default kaiming)",
             [&o](std::string_view v) -> absl::Status {

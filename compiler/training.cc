@@ -54,6 +54,15 @@ absl::StatusOr<stdlib::TrainingOptions> trainingOptions(const TrainOptions &t) {
   options.optimizer = *optimizer;
   if (auto it = t.hyper.find("label-smoothing"); it != t.hyper.end())
     options.lossOptions.labelSmoothing = it->second;
+  if (auto it = t.hyper.find("loss-scale"); it != t.hyper.end()) {
+    if (it->second <= 0)
+      return absl::InvalidArgumentError(
+          "--loss-scale=0: expected a positive number");
+    options.lossScale = it->second;
+  }
+  options.computeType = t.computeType == "bf16"  ? ir::DType::BF16
+                        : t.computeType == "f16" ? ir::DType::F16
+                                                 : ir::DType::F32;
   options.init = t.init == "xavier" ? stdlib::ParamInitScheme::Xavier
                                     : stdlib::ParamInitScheme::Kaiming;
   return options;

@@ -5,6 +5,7 @@
 
 #include "ir/diagnostic.h"
 #include "ir/op_registry.h"
+#include "ir/tensor.h"
 
 namespace nyx::ir {
 
@@ -31,6 +32,27 @@ void eraseOp(Function &fn, size_t index) {
     (void)r;
   }
   fn.ops.erase(fn.ops.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void retypeFloats(Function &fn, size_t begin,
+                  const std::function<DType(DType)> &retype) {
+  for (size_t i = begin; i < fn.ops.size(); ++i) {
+    Op &op = *fn.ops[i];
+    if (op.name() == "constant") {
+      auto value = op.getTensor("value");
+      if (!value.ok() || !isFloat((*value)->type().dtype))
+        continue;
+      TensorType type{retype((*value)->type().dtype), (*value)->type().shape};
+      Tensor converted(type);
+      for (int64_t k = 0; k < converted.numElements(); ++k)
+        converted.setDouble(k, (*value)->getDouble(k));
+      op.attrs["value"] = std::make_shared<const Tensor>(std::move(converted));
+    } else if (op.name() == "cast") {
+      auto to = op.getDType("to");
+      if (to.ok() && isFloat(*to))
+        op.attrs["to"] = retype(*to);
+    }
+  }
 }
 
 absl::StatusOr<std::vector<Value *>>

@@ -10,6 +10,7 @@
 #include "ir/strings.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
+#include "passes/pass.h"
 
 namespace nyx::stdlib {
 namespace {
@@ -131,6 +132,32 @@ buildInference(const ir::Module &module, const ir::Function &model) {
   return m;
 }
 
+// Leaves every parameter, state tensor and the step counter as they were
+// when a gradient holds an inf or NaN: x * 0 is NaN exactly for those, so
+// the sum of all gradients times 0 is NaN exactly when one is not finite.
+void keepOnOverflow(ir::Builder &b, const std::vector<Value *> &grads,
+                    const std::vector<Value *> &params,
+                    const std::vector<std::vector<Value *>> &state, Value *step,
+                    optim::OptimizerStep &next) {
+  Value *zero = b.scalar(0.0, ir::DType::F32);
+  Value *poison = nullptr;
+  for (Value *g : grads) {
+    Value *s = b.op("reduce_sum", {b.op("mul", {g, zero})});
+    poison = poison ? b.op("add", {poison, s}) : s;
+  }
+  Value *overflow = b.op("isnan", {poison});
+  auto keep = [&](Value *old, Value *updated) {
+    return b.op("select", {overflow, old, updated});
+  };
+  for (size_t i = 0; i < params.size(); ++i) {
+    next.params[i] = keep(params[i], next.params[i]);
+    for (size_t k = 0; k < state[i].size(); ++k)
+      next.state[i][k] = keep(state[i][k], next.state[i][k]);
+  }
+  if (step)
+    next.step = keep(step, next.step);
+}
+
 } // namespace
 
 absl::StatusOr<Training> buildTraining(const ir::Module &module,
@@ -180,9 +207,9 @@ absl::StatusOr<Training> buildTraining(const ir::Module &module,
   }
   Value *step = optim::usesStep(opt) ? fn.addParam("step", {ir::DType::F32, {}})
                                      : nullptr;
-  std::map<const Value *, Value *> mapped;
+  std::vector<Value *> inputs;
   for (const Value *p : model.params)
-    mapped[p] = fn.addParam(p->name, p->type);
+    inputs.push_back(fn.addParam(p->name, p->type));
   std::vector<Value *> labels;
   for (size_t i = 0; i < labelTypes->size(); ++i)
     labels.push_back(
@@ -190,13 +217,40 @@ absl::StatusOr<Training> buildTraining(const ir::Module &module,
                     (*labelTypes)[i]));
   Value *lr = fn.addParam("lr", {ir::DType::F32, {}});
 
-  // Forward and loss.
-  auto outputs = ir::cloneBody(module, model, fn, std::move(mapped), params);
-  if (!outputs.ok())
-    return outputs.status();
+  // Forward (in the compute type: params and float inputs cast to it) and
+  // loss (in f32).
   ir::Builder b(*t.trainStep, fn);
   b.setLoc(model.returnLoc);
-  std::vector<Value *> used(outputs->begin(), outputs->begin() + nOutputs);
+  ir::DType compute = options.computeType;
+  bool mixed = compute != ir::DType::F32;
+  auto toCompute = [&](Value *v) {
+    return mixed && ir::isFloat(v->type.dtype)
+               ? b.op("cast", {v}, {{"to", compute}})
+               : v;
+  };
+  ParamValues forwardParams;
+  for (const auto &[name, v] : params)
+    forwardParams[name] = toCompute(v);
+  std::map<const Value *, Value *> mapped;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    mapped[model.params[i]] = toCompute(inputs[i]);
+  if (!b.ok())
+    return b.status();
+  size_t forwardBegin = fn.ops.size();
+  auto outputs =
+      ir::cloneBody(module, model, fn, std::move(mapped), forwardParams);
+  if (!outputs.ok())
+    return outputs.status();
+  if (mixed) {
+    ir::retypeFloats(fn, forwardBegin, [&](ir::DType) { return compute; });
+    if (auto s = passes::runShapeInfer(*t.trainStep, {}); !s.ok())
+      return s;
+  }
+  std::vector<Value *> used;
+  for (int i = 0; i < nOutputs; ++i)
+    used.push_back(mixed
+                       ? b.op("cast", {(*outputs)[i]}, {{"to", ir::DType::F32}})
+                       : (*outputs)[i]);
   Value *lossValue = loss.build(b, used, labels, options.lossOptions);
   if (!b.ok())
     return ir::errorAt(
@@ -211,17 +265,26 @@ absl::StatusOr<Training> buildTraining(const ir::Module &module,
     paramInputs.push_back(params.at(p.name));
     wrt.push_back({params.at(p.name)});
   }
-  Value *seed = b.scalar(1.0, lossValue->type.dtype);
+  Value *seed = b.scalar(options.lossScale, lossValue->type.dtype);
   if (!b.ok())
     return b.status();
   auto grads = passes::reverseMode(*t.trainStep, fn, fn.ops.size(), lossValue,
                                    seed, wrt);
   if (!grads.ok())
     return grads.status();
+  if (options.lossScale != 1) {
+    Value *unscale = b.scalar(1.0 / options.lossScale, ir::DType::F32);
+    for (Value *&g : *grads)
+      g = b.op("mul", {g, unscale});
+  }
 
   // The update, and the values written back over the inputs.
   optim::OptimizerStep next =
       optim::applyOptimizer(b, opt, paramInputs, *grads, state, step, lr);
+  if (!b.ok())
+    return b.status();
+  if (mixed || options.lossScale != 1)
+    keepOnOverflow(b, *grads, paramInputs, state, step, next);
   if (!b.ok())
     return b.status();
   std::vector<Value *> returns;

@@ -36,6 +36,16 @@ struct TrainingOptions {
   losses::LossOptions lossOptions;
   optim::OptimizerConfig optimizer;
   ParamInitScheme init = ParamInitScheme::Kaiming;
+  // Mixed precision: with bf16 or f16, the forward and backward passes
+  // compute in that dtype on copies of the f32 parameters, which stay the
+  // optimizer's master weights (the loss and the update are f32).
+  ir::DType computeType = ir::DType::F32;
+  // Loss scaling: the loss is multiplied by this before differentiating and
+  // the gradients divided by it after, so small f16 gradients do not flush
+  // to zero. With a scale other than 1, or mixed precision, a step whose
+  // gradients are not all finite leaves the parameters and the optimizer
+  // state as they were (the loss still reports the batch).
+  double lossScale = 1;
 };
 
 // A parameter and its initial distribution: weights (rank >= 2) uniform
