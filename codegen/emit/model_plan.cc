@@ -1,6 +1,7 @@
 #include "codegen/emit/model_plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "codegen/emit/arena_layout.h"
 #include "codegen/emit/c_names.h"
@@ -227,7 +228,7 @@ private:
           continue;
         int at = static_cast<int>(k);
         if (at > writer ||
-            (at == writer && !readsInPlace(*value->definingOp, input))) {
+            (at == writer && !readsInPlace(*value->definingOp, value, input))) {
           deferred_.push_back(static_cast<int>(j));
           break;
         }
@@ -249,28 +250,52 @@ private:
     }
   }
 
-  // Whether `op` reads each element of `input` only to compute the element
-  // of its result at the same position: it is elementwise (a fusion of
-  // elementwise ops only: a reduction or GEMM may use its output buffer as
-  // an accumulator before reading the input) with the input's shape.
-  bool readsInPlace(const ir::Op &op, const ir::Value *input) const {
+  // Whether `op` (whose result `value` is written over `input`) reads
+  // each element of `input` only to compute the element of `value` at the
+  // same position, before storing it:
+  //  - everything computed from the input is computed elementwise at its
+  //    shape (a fusion's GEMM may be there, as long as the input does not
+  //    reach its operands: a GEMM accumulates in scratch and stores each
+  //    element once, through the epilogue; a reduction may accumulate in
+  //    its output, so none may be in the kernel);
+  //  - no other result of the kernel depends on the input, since its
+  //    stores may come after `value`'s and would then read the new value.
+  bool readsInPlace(const ir::Op &op, const ir::Value *value,
+                    const ir::Value *input) const {
     auto elementwise = [&](const ir::Op &o) {
-      if (o.name() == "constant")
-        return true;
       if (o.def->fusion != ir::FusionKind::Elementwise)
         return false;
-      for (const ir::Value *r : o.results)
-        if (r->type.shape != input->type.shape)
-          return false;
-      return true;
+      return std::all_of(o.results.begin(), o.results.end(), [&](auto *r) {
+        return r->type.shape == input->type.shape;
+      });
     };
     if (op.name() != "fusion")
-      return elementwise(op);
+      return op.results.size() == 1 && elementwise(op);
     auto callee = op.getSymbol("callee");
     const ir::Function *body =
         callee.ok() ? module_.lookupFunction(*callee) : nullptr;
-    return body && std::all_of(body->ops.begin(), body->ops.end(),
-                               [&](const auto &o) { return elementwise(*o); });
+    if (!body)
+      return false;
+    std::set<const ir::Value *> derived;
+    for (size_t i = 0; i < op.operands.size(); ++i)
+      if (op.operands[i] == input)
+        derived.insert(body->params[i]);
+    for (const auto &o : body->ops) {
+      bool gemm = o->has(ir::kScheduleAttr);
+      if (o->name() != "constant" && !gemm && !elementwise(*o))
+        return false;
+      bool touches = std::any_of(o->operands.begin(), o->operands.end(),
+                                 [&](auto *v) { return derived.count(v); });
+      if (!touches)
+        continue;
+      if (gemm)
+        return false;
+      derived.insert(o->results.begin(), o->results.end());
+    }
+    for (size_t r = 0; r < body->returns.size(); ++r)
+      if (op.results[r] != value && derived.count(body->returns[r]))
+        return false;
+    return true;
   }
 
   // The computed values that are not written into an output, in op order.
