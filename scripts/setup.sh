@@ -8,7 +8,7 @@ packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools nlohmann-json3-dev
           libabsl-dev libgtest-dev python3 python3-numpy
           libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
           python3-onnx python3-torch python3-torchvision clang-19
-          libclang-rt-19-dev)
+          libclang-rt-19-dev python3-sklearn zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Writes lr_schedule_expected.h: learning rates from torch.optim.lr_scheduler
+for the schedules of runtime/include/nyx/lr_schedule.h, which
+lr_schedule_test.cc compares nyx_lr_at with.
+
+Run with Debian's interpreter, which has PyTorch (and clang-format on PATH):
+    /usr/bin/python3 tests/unit/lr_schedule_expected.py
+"""
+import os
+import subprocess
+import warnings
+
+import torch
+from torch.optim import lr_scheduler as sched
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rates(base_lr, make_scheduler, steps):
+    """The optimizer's rate after 0, 1, ..., steps-1 scheduler steps."""
+    param = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([param], lr=base_lr)
+    scheduler = make_scheduler(opt)
+    out = [opt.param_groups[0]["lr"]]
+    while len(out) < steps:
+        opt.step()
+        scheduler.step()
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def with_warmup(warmup, main):
+    """Linear warm-up from base / (warmup + 1), then `main` (nyx's warm-up)."""
+    if warmup == 0:
+        return main
+
+    def make(opt):
+        ramp = sched.LinearLR(opt, start_factor=1.0 / (warmup + 1),
+                              end_factor=1.0, total_iters=warmup)
+        return sched.SequentialLR(opt, [ramp, main(opt)],
+                                  milestones=[warmup])
+    return make
+
+
+def constant(lr, warmup, steps):
+    main = lambda opt: sched.ConstantLR(opt, factor=1.0, total_iters=1)
+    return dict(kind="NYX_LR_CONSTANT", base_lr=lr, warmup=warmup,
+                lrs=rates(lr, with_warmup(warmup, main), steps))
+
+
+def step(lr, step_size, gamma, warmup, steps):
+    main = lambda opt: sched.StepLR(opt, step_size=step_size, gamma=gamma)
+    return dict(kind="NYX_LR_STEP", base_lr=lr, warmup=warmup,
+                step_size=step_size, gamma=gamma,
+                lrs=rates(lr, with_warmup(warmup, main), steps))
+
+
+def cosine(lr, min_lr, warmup, total):
+    main = lambda opt: sched.CosineAnnealingLR(opt, T_max=total - warmup,
+                                               eta_min=min_lr)
+    # Up to and including step `total`, where the rate reaches min_lr.
+    return dict(kind="NYX_LR_COSINE", base_lr=lr, min_lr=min_lr,
+                warmup=warmup, total=total,
+                lrs=rates(lr, with_warmup(warmup, main), total + 1))
+
+
+def one_cycle(max_lr, total, pct_start=0.3, div_factor=25.0,
+              final_div_factor=1e4):
+    make = lambda opt: sched.OneCycleLR(
+        opt, max_lr=max_lr, total_steps=total, pct_start=pct_start,
+        div_factor=div_factor, final_div_factor=final_div_factor,
+        anneal_strategy="cos", cycle_momentum=False)
+    return dict(kind="NYX_LR_ONE_CYCLE", base_lr=max_lr, total=total,
+                pct_start=pct_start, div_factor=div_factor,
+                final_div_factor=final_div_factor,
+                lrs=rates(max_lr, make, total))
+
+
+def cases():
+    return [
+        ("constant, no warm-up", constant(0.1, 0, 6)),
+        ("constant, 5 warm-up steps", constant(0.01, 5, 12)),
+        ("step decay by 0.5 every 3", step(0.1, 3, 0.5, 0, 15)),
+        ("step decay by 0.1 every 4 after 3 warm-up steps",
+         step(0.05, 4, 0.1, 3, 20)),
+        ("step decay every step", step(0.2, 1, 0.9, 0, 8)),
+        ("cosine to 0 over 20 steps", cosine(0.1, 0.0, 0, 20)),
+        ("cosine with warm-up and min_lr", cosine(1e-3, 1e-5, 5, 40)),
+        ("cosine of one step after warm-up", cosine(0.3, 0.01, 10, 11)),
+        ("cosine, one warm-up step", cosine(3e-3, 0.0, 1, 50)),
+        ("one-cycle defaults, 100 steps", one_cycle(0.1, 100)),
+        ("one-cycle defaults, fractional peak", one_cycle(0.5, 7)),
+        ("one-cycle defaults, 1000 steps", one_cycle(4e-3, 1000)),
+        ("one-cycle pct_start 0.25, div 10, final 100",
+         one_cycle(1.0, 10, 0.25, 10.0, 100.0)),
+        ("one-cycle peak at step 1", one_cycle(0.2, 4, 0.5)),
+        ("one-cycle pct_start 1", one_cycle(0.2, 6, 1.0)),
+        ("one-cycle pct_start 0", one_cycle(0.2, 6, 0.0)),
+    ]
+
+
+def render(name, case):
+    fields = [
+        '"%s"' % name,
+        case["kind"],
+        repr(float(case["base_lr"])),
+        repr(float(case.get("min_lr", 0.0))),
+        str(case.get("warmup", 0)),
+        str(case.get("total", 0)),
+        str(case.get("step_size", 0)),
+        repr(float(case.get("gamma", 0.0))),
+        repr(float(case.get("pct_start", 0.0))),
+        repr(float(case.get("div_factor", 0.0))),
+        repr(float(case.get("final_div_factor", 0.0))),
+    ]
+    lrs = ", ".join(repr(float(v)) for v in case["lrs"])
+    return "    {%s,\n     {%s}},\n" % (", ".join(fields), lrs)
+
+
+def main():
+    warnings.simplefilter("error")  # a scheduler misused would warn
+    # SequentialLR itself passes an epoch to the scheduler it switches to.
+    warnings.filterwarnings("ignore", message="The epoch parameter")
+    body = "".join(render(name, case) for name, case in cases())
+    text = (
+        "// Generated by lr_schedule_expected.py with PyTorch %s; do not "
+        "edit.\n"
+        "// Learning rates torch.optim.lr_scheduler gives after 0, 1, ... "
+        "scheduler steps.\n"
+        "#include <cstdint>\n#include <vector>\n\n"
+        '#include "nyx/lr_schedule.h"\n\n'
+        "struct TorchLrCase {\n"
+        "  const char *name;\n"
+        "  nyx_lr_kind kind;\n"
+        "  double baseLr, minLr;\n"
+        "  int64_t warmupSteps, totalSteps, stepSize;\n"
+        "  double gamma, pctStart, divFactor, finalDivFactor;\n"
+        "  std::vector<double> lrs;\n"
+        "};\n\n"
+        "inline const TorchLrCase kTorchLrCases[] = {\n%s};\n"
+        % (torch.__version__, body))
+    path = os.path.join(HERE, "lr_schedule_expected.h")
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["clang-format", "-i", path], check=True)
+
+
+if __name__ == "__main__":
+    main()
