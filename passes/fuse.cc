@@ -251,7 +251,8 @@ private:
     for (const ir::Value *v : op.operands) {
       int pg = groupOfValue(v);
       if (pg < 0 || groups_[pg].sealed ||
-          std::find(joined.begin(), joined.end(), pg) != joined.end())
+          std::find(joined.begin(), joined.end(), pg) != joined.end() ||
+          recomputesMember(pg, i))
         continue;
       std::vector<int> trial = joined;
       trial.push_back(pg);
@@ -268,6 +269,20 @@ private:
     groups_[g].members.push_back(i);
     std::sort(groups_[g].members.begin(), groups_[g].members.end());
     groupOf_[i] = g;
+  }
+
+  // True when op `i` computes what a member of group `g` computes (the
+  // same op on the same operands): a value recomputed late on purpose
+  // (remat), which joining would compute again where the group runs.
+  bool recomputesMember(int g, int i) const {
+    const ir::Op &op = *ops_[i];
+    for (int m : groups_[g].members) {
+      const ir::Op &other = *ops_[m];
+      if (other.def == op.def && other.operands == op.operands &&
+          other.attrs == op.attrs)
+        return true;
+    }
+    return false;
   }
 
   // Whether op `i` together with the groups `ids` is a valid group.

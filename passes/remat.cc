@@ -31,6 +31,7 @@
 // operand values), so results do not change. cse would merge the copies
 // back: the pass runs after the last cse of a pipeline.
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
@@ -48,62 +49,6 @@ enum class Scope {
   All,   // every computing op
 };
 
-// Where values are read in the current schedule, and how many arena bytes
-// are live at each position.
-struct Schedule {
-  int64_t numOps = 0;
-  absl::flat_hash_map<const ir::Op *, int64_t> position;
-  // Sorted distinct positions of the ops reading a value; numOps for the
-  // function's return.
-  absl::flat_hash_map<const ir::Value *, std::vector<int64_t>> uses;
-  absl::flat_hash_map<const ir::Value *, ir::LiveRange> live;
-  std::vector<int64_t> peakPositions; // where the live bytes are greatest
-};
-
-Schedule scheduleOf(const ir::Function &f) {
-  Schedule s;
-  s.numOps = static_cast<int64_t>(f.ops.size());
-  for (int64_t i = 0; i < s.numOps; ++i) {
-    const ir::Op &op = *f.ops[i];
-    s.position[&op] = i;
-    for (const ir::Value *v : op.operands) {
-      std::vector<int64_t> &at = s.uses[v];
-      if (at.empty() || at.back() != i)
-        at.push_back(i);
-    }
-  }
-  for (const ir::Value *v : f.returns) {
-    std::vector<int64_t> &at = s.uses[v];
-    if (at.empty() || at.back() != s.numOps)
-      at.push_back(s.numOps);
-  }
-  s.live = ir::liveRanges(f);
-
-  // The bytes live at each op, counted as the memory plan counts them.
-  auto direct = ir::directOutputs(f);
-  std::vector<int64_t> delta(s.numOps + 2, 0);
-  for (const auto &op : f.ops)
-    for (const ir::Value *r : op->results) {
-      if (!ir::isArenaValue(*r, direct))
-        continue;
-      const ir::LiveRange &range = s.live.at(r);
-      auto bytes = static_cast<int64_t>(ir::alignedBytes(r->type.byteSize()));
-      delta[range.first] += bytes;
-      delta[std::min(range.last, s.numOps) + 1] -= bytes;
-    }
-  int64_t bytes = 0, peak = 0;
-  std::vector<int64_t> liveBytes(s.numOps);
-  for (int64_t i = 0; i < s.numOps; ++i) {
-    liveBytes[i] = bytes += delta[i];
-    peak = std::max(peak, bytes);
-  }
-  if (peak > 0)
-    for (int64_t i = 0; i < s.numOps; ++i)
-      if (liveBytes[i] == peak)
-        s.peakPositions.push_back(i);
-  return s;
-}
-
 bool isCheap(const ir::Op &op) {
   return op.def->fusion == ir::FusionKind::Elementwise ||
          op.def->fusion == ir::FusionKind::Injective;
@@ -120,20 +65,43 @@ bool isCandidate(const ir::Op &op, Scope scope) {
          op.def->fusion == ir::FusionKind::Normalization;
 }
 
-// A gap in the uses of an op's results: nothing reads them at the positions
-// strictly between `before` (the last read before the gap, or the op
-// itself) and `resume` (the first read after it).
+// The ops at which the most arena bytes are live, counted as the memory
+// plan counts them.
+std::vector<const ir::Op *> peakOps(const ir::Function &f) {
+  auto ranges = ir::liveRanges(f);
+  auto direct = ir::directOutputs(f);
+  auto n = static_cast<int64_t>(f.ops.size());
+  std::vector<int64_t> delta(n + 2, 0);
+  for (const auto &op : f.ops)
+    for (const ir::Value *r : op->results) {
+      if (!ir::isArenaValue(*r, direct))
+        continue;
+      const ir::LiveRange &range = ranges.at(r);
+      auto bytes = static_cast<int64_t>(ir::alignedBytes(r->type.byteSize()));
+      delta[range.first] += bytes;
+      delta[std::min(range.last, n) + 1] -= bytes;
+    }
+  std::vector<int64_t> live(n);
+  int64_t bytes = 0, peak = 0;
+  for (int64_t i = 0; i < n; ++i)
+    peak = std::max(peak, live[i] = bytes += delta[i]);
+  std::vector<const ir::Op *> ops;
+  if (peak > 0)
+    for (int64_t i = 0; i < n; ++i)
+      if (live[i] == peak)
+        ops.push_back(f.ops[i].get());
+  return ops;
+}
+
+// A gap in the reads of an op's results: nothing reads them strictly
+// between `before` (the last read before the gap, or the op itself) and
+// `resume` (the first read after it), `length` ops apart.
 struct Gap {
-  int64_t before = 0;
-  int64_t resume = 0;
+  const ir::Op *before = nullptr;
+  ir::Op *resume = nullptr;
   bool sink = false; // no read before the gap: move the op, do not copy it
+  int64_t length = 0;
   int64_t peaksSpanned = 0;
-  // The ops between the last read and the next; at least one, or nothing
-  // would be saved.
-  int64_t length() const { return resume - before - 1; }
-  // The first position where the values no longer live: moving the op
-  // frees its own position too.
-  int64_t firstSaved() const { return sink ? before : before + 1; }
 };
 
 class Rematerializer {
@@ -143,9 +111,13 @@ public:
   // Applies the rule until nothing changes; returns the number of ops
   // copied and moved.
   std::pair<int64_t, int64_t> run() {
+    index();
     int64_t copied = 0, moved = 0;
     for (bool changed = true; changed;) {
       changed = false;
+      // The peak as it stands at the start of each round (recounting it
+      // after every change would make the pass quadratic).
+      peaks_ = peakOps(f_);
       // Consumers first: once a copy reads its operands at p, an operand
       // may itself be recomputed there, so whole chains move down together.
       std::vector<ir::Op *> order;
@@ -158,10 +130,10 @@ public:
         if (!gap)
           continue;
         if (gap->sink) {
-          sink(*op, gap->resume);
+          sink(*op, *gap->resume);
           ++moved;
         } else {
-          copy(*op, gap->resume);
+          copy(*op, *gap->resume);
           ++copied;
         }
         done_.insert(op);
@@ -172,117 +144,195 @@ public:
   }
 
 private:
-  const Schedule &schedule() {
-    if (!schedule_)
-      schedule_ = scheduleOf(f_);
-    return *schedule_;
+  // Ops are ordered by keys spaced apart, so that an op inserted between
+  // two others takes a key between theirs and no other key changes.
+  static constexpr int64_t kSpacing = int64_t(1) << 20;
+
+  void index() {
+    renumber();
+    for (const auto &op : f_.ops)
+      for (ir::Value *v : op->operands)
+        addReader(v, op.get());
+    returned_.insert(f_.returns.begin(), f_.returns.end());
   }
 
-  // The value that holds `v` at position `p`: its copy once the copy is
-  // made before p (every read from there on reads the copy), else `v`.
-  ir::Value *versionAt(ir::Value *v, int64_t p) {
+  void renumber() {
+    for (size_t i = 0; i < f_.ops.size(); ++i)
+      key_[f_.ops[i].get()] = static_cast<int64_t>(i + 1) * kSpacing;
+  }
+
+  int64_t key(const ir::Op *op) const { return key_.at(op); }
+
+  // The position of `op` in f_.ops, which is sorted by key.
+  size_t indexOf(const ir::Op *op) const {
+    int64_t k = key(op);
+    auto it = std::lower_bound(f_.ops.begin(), f_.ops.end(), k,
+                               [&](const std::unique_ptr<ir::Op> &o,
+                                   int64_t x) { return key(o.get()) < x; });
+    return static_cast<size_t>(it - f_.ops.begin());
+  }
+
+  // Gives the op just placed at f_.ops[i] a key between its neighbours'.
+  void keyInserted(size_t i) {
+    int64_t lo = i > 0 ? key(f_.ops[i - 1].get()) : 0;
+    auto next =
+        i + 1 < f_.ops.size() ? key(f_.ops[i + 1].get()) : lo + 2 * kSpacing;
+    if (next - lo < 2) {
+      renumber();
+      return;
+    }
+    key_[f_.ops[i].get()] = lo + (next - lo) / 2;
+  }
+
+  void addReader(ir::Value *v, ir::Op *op) {
+    std::vector<ir::Op *> &readers = readers_[v];
+    if (std::find(readers.begin(), readers.end(), op) == readers.end())
+      readers.push_back(op);
+  }
+
+  // The key of the last op reading `v` (its own when none reads it), or
+  // the largest key when `v` is returned.
+  int64_t lastRead(const ir::Value *v) const {
+    if (returned_.contains(v))
+      return std::numeric_limits<int64_t>::max();
+    int64_t last = key(v->definingOp);
+    if (auto it = readers_.find(v); it != readers_.end())
+      for (const ir::Op *op : it->second)
+        last = std::max(last, key(op));
+    return last;
+  }
+
+  // The value that holds `v` at key `at`: its copy once the copy is made
+  // before that point (every read from there on reads the copy), else `v`.
+  ir::Value *versionAt(ir::Value *v, int64_t at) const {
     auto it = copyOf_.find(v);
-    if (it != copyOf_.end() &&
-        schedule().position.at(it->second->definingOp) < p)
+    if (it != copyOf_.end() && key(it->second->definingOp) < at)
       return it->second;
     return v;
   }
 
-  // True when computing `op` right before position `p` makes no value live
-  // longer: each operand there is read at or after p anyway, or returned,
-  // or not in the arena (inputs, params, constants).
-  bool operandsLiveAt(const ir::Op &op, int64_t p) {
+  // True when computing `op` right before `at` makes no value live longer:
+  // each operand there is read at or after `at` anyway, or returned, or not
+  // in the arena (inputs, params, constants).
+  bool operandsLiveAt(const ir::Op &op, int64_t at) const {
     for (ir::Value *operand : op.operands) {
-      const ir::Value *v = versionAt(operand, p);
+      const ir::Value *v = versionAt(operand, at);
       if (!v->definingOp || !ir::computesResults(*v->definingOp))
         continue;
-      if (schedule().live.at(v).last < p)
+      if (lastRead(v) < at)
         return false;
     }
     return true;
   }
 
-  bool lowersPeak(const Gap &gap) {
+  bool lowersPeak(const Gap &gap) const {
     return gap.peaksSpanned > 0 &&
-           gap.peaksSpanned ==
-               static_cast<int64_t>(schedule().peakPositions.size());
+           gap.peaksSpanned == static_cast<int64_t>(peaks_.size());
   }
 
-  std::optional<Gap> chooseGap(const ir::Op &op) {
-    const Schedule &s = schedule();
-    std::vector<int64_t> reads;
-    for (const ir::Value *r : op.results)
-      if (auto it = s.uses.find(r); it != s.uses.end())
-        reads.insert(reads.end(), it->second.begin(), it->second.end());
+  std::optional<Gap> chooseGap(const ir::Op &op) const {
+    std::vector<std::pair<int64_t, ir::Op *>> reads;
+    for (const ir::Value *r : op.results) {
+      // A returned result stays as it is, alive to the end: nothing saved.
+      if (returned_.contains(r))
+        return std::nullopt;
+      if (auto it = readers_.find(r); it != readers_.end())
+        for (ir::Op *reader : it->second)
+          reads.emplace_back(key(reader), reader);
+    }
     std::sort(reads.begin(), reads.end());
     reads.erase(std::unique(reads.begin(), reads.end()), reads.end());
-    // A returned result stays as it is, alive to the end: nothing to save.
-    if (reads.empty() || reads.back() == s.numOps)
-      return std::nullopt;
 
     std::optional<Gap> best;
-    int64_t before = s.position.at(&op);
-    for (int64_t resume : reads) {
-      Gap gap{before, resume, before == s.position.at(&op)};
-      before = resume;
-      if (gap.length() < 1 || !operandsLiveAt(op, resume))
+    const ir::Op *before = &op;
+    size_t beforeIndex = indexOf(&op);
+    for (const auto &[at, reader] : reads) {
+      size_t index = indexOf(reader);
+      Gap gap{before, reader, before == &op,
+              static_cast<int64_t>(index - beforeIndex) - 1};
+      int64_t from = gap.sink ? key(before) : key(before) + 1;
+      before = reader;
+      beforeIndex = index;
+      if (gap.length < 1 || !operandsLiveAt(op, at))
         continue;
-      for (int64_t peak : s.peakPositions)
-        gap.peaksSpanned += peak >= gap.firstSaved() && peak < gap.resume;
+      for (const ir::Op *peak : peaks_)
+        gap.peaksSpanned += key(peak) >= from && key(peak) < at;
       bool worth = scope_ == Scope::All || isCheap(op) || lowersPeak(gap);
-      if (!worth)
-        continue;
-      if (!best || gap.peaksSpanned > best->peaksSpanned ||
-          (gap.peaksSpanned == best->peaksSpanned &&
-           gap.length() > best->length()))
+      if (worth && (!best || gap.peaksSpanned > best->peaksSpanned ||
+                    (gap.peaksSpanned == best->peaksSpanned &&
+                     gap.length > best->length)))
         best = gap;
     }
     return best;
   }
 
-  // Moves `op` to right before the op now at position `p`, reading there
-  // the copies of its operands made since its old position.
-  void sink(ir::Op &op, int64_t p) {
+  // Moves `op` to right before `resume`, reading there the copies of its
+  // operands made since its old position.
+  void sink(ir::Op &op, const ir::Op &resume) {
+    std::vector<ir::Value *> old = op.operands;
     for (ir::Value *&operand : op.operands)
-      operand = versionAt(operand, p);
-    int64_t from = schedule().position.at(&op);
+      operand = versionAt(operand, key(&resume));
+    for (ir::Value *v : old)
+      if (std::find(op.operands.begin(), op.operands.end(), v) ==
+          op.operands.end())
+        std::erase(readers_[v], &op);
+    for (ir::Value *v : op.operands)
+      addReader(v, &op);
+    size_t from = indexOf(&op);
     std::unique_ptr<ir::Op> owned = std::move(f_.ops[from]);
-    f_.ops.erase(f_.ops.begin() + from);
-    f_.ops.insert(f_.ops.begin() + (p - 1), std::move(owned));
-    schedule_.reset();
+    f_.ops.erase(f_.ops.begin() + static_cast<std::ptrdiff_t>(from));
+    size_t to = indexOf(&resume);
+    f_.ops.insert(f_.ops.begin() + static_cast<std::ptrdiff_t>(to),
+                  std::move(owned));
+    keyInserted(to);
   }
 
-  // Inserts a copy of `op` right before the op now at position `p`; every
-  // read at or after p reads the copy.
-  void copy(const ir::Op &op, int64_t p) {
+  // Inserts a copy of `op` right before `resume`; every read from `resume`
+  // on reads the copy.
+  void copy(const ir::Op &op, const ir::Op &resume) {
+    int64_t at = key(&resume);
     std::vector<ir::Value *> operands;
     for (ir::Value *operand : op.operands)
-      operands.push_back(versionAt(operand, p));
+      operands.push_back(versionAt(operand, at));
     std::vector<ir::TensorType> types;
     std::vector<std::string> names;
     for (const ir::Value *r : op.results) {
       types.push_back(r->type);
       names.push_back(strCat(r->name, ".remat"));
     }
-    ir::Op *twin =
-        f_.insertOp(static_cast<size_t>(p), op.def, std::move(operands),
-                    op.attrs, std::move(types), op.loc, std::move(names));
-    absl::flat_hash_map<const ir::Value *, ir::Value *> replacement;
+    size_t to = indexOf(&resume);
+    ir::Op *twin = f_.insertOp(to, op.def, std::move(operands), op.attrs,
+                               std::move(types), op.loc, std::move(names));
+    keyInserted(to);
+    at = key(&resume); // keys may have been renumbered
+    for (ir::Value *v : twin->operands)
+      addReader(v, twin);
     for (size_t i = 0; i < op.results.size(); ++i) {
-      replacement[op.results[i]] = twin->results[i];
-      copyOf_[op.results[i]] = twin->results[i];
+      ir::Value *original = op.results[i], *recomputed = twin->results[i];
+      copyOf_[original] = recomputed;
+      // Moved out first: adding readers of the copy may rehash readers_.
+      std::vector<ir::Op *> later;
+      std::erase_if(readers_[original], [&](ir::Op *reader) {
+        bool moves = key(reader) >= at;
+        if (moves)
+          later.push_back(reader);
+        return moves;
+      });
+      for (ir::Op *reader : later) {
+        std::replace(reader->operands.begin(), reader->operands.end(), original,
+                     recomputed);
+        addReader(recomputed, reader);
+      }
     }
-    for (size_t i = static_cast<size_t>(p) + 1; i < f_.ops.size(); ++i)
-      for (ir::Value *&v : f_.ops[i]->operands)
-        if (auto it = replacement.find(v); it != replacement.end())
-          v = it->second;
     done_.insert(twin);
-    schedule_.reset();
   }
 
   ir::Function &f_;
   Scope scope_;
-  std::optional<Schedule> schedule_;
+  absl::flat_hash_map<const ir::Op *, int64_t> key_;
+  absl::flat_hash_map<const ir::Value *, std::vector<ir::Op *>> readers_;
+  absl::flat_hash_set<const ir::Value *> returned_;
+  std::vector<const ir::Op *> peaks_;
   // Ops copied or moved, and the copies: none is considered again.
   absl::flat_hash_set<const ir::Op *> done_;
   absl::flat_hash_map<const ir::Value *, ir::Value *> copyOf_;

@@ -60,6 +60,7 @@ struct StepOptions {
   ir::DType compute = ir::DType::F32;
   double lossScale = 1;
   double rtol = 2e-4, atol = 2e-5;
+  std::string remat = "none"; // compiler::trainingPipeline's setting
 };
 
 // One compiled step against the interpreter's; `after` (when given) gets
@@ -116,7 +117,8 @@ void expectStepMatches(const char *model, std::string_view loss,
   ASSERT_TRUE(expected.ok()) << expected.status().message();
 
   compiler::CompileOptions o;
-  absl::Status piped = compiler::runPipeline(o, step, "train_step", nullptr);
+  absl::Status piped = compiler::runPipeline(
+      o, step, "train_step", nullptr, compiler::trainingPipeline(2, so.remat));
   ASSERT_TRUE(piped.ok()) << piped.message();
   codegen::Options copts;
   copts.modelName = "nyx_step";
@@ -153,6 +155,15 @@ TEST(TrainStep, MlpRmspropAdagrad) {
   expectStepMatches(kMlp, "focal", "adagrad");
 }
 TEST(TrainStep, CnnAdam) { expectStepMatches(kCnn, "cross-entropy", "adam"); }
+
+// Rematerialized steps compute the same values.
+TEST(TrainStep, Rematerialized) {
+  for (const char *remat : {"auto", "all"}) {
+    SCOPED_TRACE(remat);
+    expectStepMatches(kMlp, "cross-entropy", "sgd", {.remat = remat});
+    expectStepMatches(kCnn, "cross-entropy", "adam", {.remat = remat});
+  }
+}
 
 // bf16 compute rounds differently in compiled code (f32 then bf16) and the
 // interpreter (f64 then bf16) once in a while: a bf16 ulp of tolerance.
