@@ -2,22 +2,34 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 #include "ir/strings.h"
 
 namespace nyx::compiler {
 namespace {
 
-absl::StatusOr<double> parseNumber(std::string_view flag,
-                                   std::string_view text) {
+absl::StatusOr<double> parseNumber(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
                                    value, std::chars_format::general);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
       !std::isfinite(value) || value < 0)
+    return absl::InvalidArgumentError(strCat(
+        "'", text, "'; expected a non-negative number, e.g. 0.9 or 1e-4"));
+  return value;
+}
+
+// A non-negative integer (at most 2^31 - 1), or an error saying `expected`.
+absl::StatusOr<int64_t> parseCount(std::string_view text,
+                                   std::string_view expected) {
+  int64_t value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      value < 0 || value > INT32_MAX)
     return absl::InvalidArgumentError(
-        strCat("--", flag, "=", text,
-               ": expected a non-negative number, e.g. 0.9 or 1e-4"));
+        strCat("'", text, "'; expected ", expected));
   return value;
 }
 
@@ -57,7 +69,7 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
   for (auto [name, help] : kHyper)
     cl.option(std::string(name), "<number>", std::string(help),
               [&o, name](std::string_view v) -> absl::Status {
-                auto value = parseNumber(name, v);
+                auto value = parseNumber(v);
                 if (!value.ok())
                   return value.status();
                 o.train.hyper[std::string(name)] = *value;
@@ -70,8 +82,8 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
             "backward passes in this dtype, with f32 master weights",
             [&o](std::string_view v) -> absl::Status {
               if (v != "f32" && v != "bf16" && v != "f16")
-                return absl::InvalidArgumentError(strCat(
-                    "--compute-type=", v, ": expected f32, bf16 or f16"));
+                return absl::InvalidArgumentError(
+                    strCat("'", v, "'; expected f32, bf16 or f16"));
               o.train.computeType = v;
               return absl::OkStatus();
             });
@@ -80,7 +92,7 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
             [&o](std::string_view v) -> absl::Status {
               if (v != "kaiming" && v != "xavier")
                 return absl::InvalidArgumentError(
-                    strCat("--init=", v, ": expected kaiming or xavier"));
+                    strCat("'", v, "'; expected kaiming or xavier"));
               o.train.init = v;
               return absl::OkStatus();
             });
@@ -90,7 +102,7 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
             [&o](std::string_view v) -> absl::Status {
               if (v != "none" && v != "auto" && v != "all")
                 return absl::InvalidArgumentError(
-                    strCat("--remat=", v, ": expected none, auto or all"));
+                    strCat("'", v, "'; expected none, auto or all"));
               o.train.remat = v;
               return absl::OkStatus();
             });
@@ -109,8 +121,8 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
             o.derivative = kind;
             return absl::OkStatus();
           }
-        return absl::InvalidArgumentError(strCat(
-            "--derivative=", v, ": expected grad, jacobian, hessian or hvp"));
+        return absl::InvalidArgumentError(
+            strCat("'", v, "'; expected grad, jacobian, hessian or hvp"));
       });
   cl.flag("gradcheck",
           "check the entry's gradient with respect to every float input and "
@@ -120,31 +132,22 @@ void addTrainFlags(CommandLine &cl, CompileOptions &o) {
   cl.option("gradcheck-elements", "<n>",
             "elements checked per tensor by --gradcheck (default 32; 0: all)",
             [&o](std::string_view v) -> absl::Status {
-              int64_t value = 0;
-              auto [end, ec] =
-                  std::from_chars(v.data(), v.data() + v.size(), value);
-              if (v.empty() || ec != std::errc() ||
-                  end != v.data() + v.size() || value < 0)
-                return absl::InvalidArgumentError(
-                    strCat("--gradcheck-elements=", v,
-                           ": expected a count (0 checks every element)"));
-              o.gradcheckElements = value;
+              auto n = parseCount(v, "a count (0 checks every element)");
+              if (!n.ok())
+                return n.status();
+              o.gradcheckElements = *n;
               return absl::OkStatus();
             });
-  cl.option(
-      "wrt-input", "<index>",
-      "the input (by position) --derivative=jacobian|hessian|hvp "
-      "differentiates by (default 0)",
-      [&o](std::string_view v) -> absl::Status {
-        int value = 0;
-        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-        if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
-            value < 0)
-          return absl::InvalidArgumentError(strCat(
-              "--wrt-input=", v, ": expected an input position (0, 1, ...)"));
-        o.derivativeInput = value;
-        return absl::OkStatus();
-      });
+  cl.option("wrt-input", "<index>",
+            "the input (by position) --derivative=jacobian|hessian|hvp "
+            "differentiates by (default 0)",
+            [&o](std::string_view v) -> absl::Status {
+              auto n = parseCount(v, "an input position (0, 1, ...)");
+              if (!n.ok())
+                return n.status();
+              o.derivativeInput = static_cast<int>(*n);
+              return absl::OkStatus();
+            });
 }
 
 } // namespace nyx::compiler

@@ -10,19 +10,7 @@ namespace {
 
 using grad::keepAxes;
 
-// The reduced axes of a reduction op, sorted and non-negative: every axis
-// when `axes` is omitted, none for an explicit empty list.
-absl::StatusOr<std::vector<int64_t>> reducedAxes(const Op &op) {
-  int64_t rank = op.operand(0)->type.rank();
-  if (!op.has("axes")) {
-    std::vector<int64_t> all(rank);
-    for (int64_t d = 0; d < rank; ++d)
-      all[d] = d;
-    return all;
-  }
-  NYX_ASSIGN_OR_RETURN(std::vector<int64_t> axes, op.getInts("axes"));
-  return ops::normalizeAxes(op, axes, rank);
-}
+using ops::reducedAxes;
 
 int64_t reducedCount(const Shape &shape, const std::vector<int64_t> &axes) {
   int64_t n = 1;

@@ -303,4 +303,16 @@ void copyElement(const Tensor &src, int64_t si, Tensor &dst, int64_t di) {
   std::memcpy(dst.bytes() + di * size, src.bytes() + si * size, size);
 }
 
+absl::StatusOr<std::vector<int64_t>> reducedAxes(const Op &op) {
+  int64_t rank = op.operand(0)->type.rank();
+  if (!op.has("axes")) {
+    std::vector<int64_t> all(rank);
+    for (int64_t d = 0; d < rank; ++d)
+      all[d] = d;
+    return all;
+  }
+  NYX_ASSIGN_OR_RETURN(std::vector<int64_t> axes, op.getInts("axes"));
+  return normalizeAxes(op, axes, rank);
+}
+
 } // namespace nyx::ir::ops

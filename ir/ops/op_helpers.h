@@ -73,6 +73,10 @@ absl::StatusOr<int64_t> normalizeAxis(const Op &op, int64_t axis, int64_t rank);
 absl::StatusOr<std::vector<int64_t>>
 normalizeAxes(const Op &op, const std::vector<int64_t> &axes, int64_t rank);
 
+// The reduced axes of a reduction op (sorted, non-negative): all axes when
+// `axes` is omitted; an explicit empty list reduces nothing.
+absl::StatusOr<std::vector<int64_t>> reducedAxes(const Op &op);
+
 // A string attribute that must be one of `choices`: "'gelu' attribute
 // 'approximate' is "foo"; expected one of "none", "tanh"".
 absl::StatusOr<std::string>

@@ -15,20 +15,6 @@ namespace {
 
 using namespace ops;
 
-// The reduced axes (sorted, non-negative): all axes when `axes` is omitted;
-// an explicit empty list reduces nothing.
-absl::StatusOr<std::vector<int64_t>> reducedAxes(const Op &op) {
-  int64_t rank = op.operand(0)->type.rank();
-  if (!op.has("axes")) {
-    std::vector<int64_t> all(rank);
-    for (int64_t d = 0; d < rank; ++d)
-      all[d] = d;
-    return all;
-  }
-  NYX_ASSIGN_OR_RETURN(std::vector<int64_t> axes, op.getInts("axes"));
-  return normalizeAxes(op, axes, rank);
-}
-
 absl::StatusOr<std::vector<TensorType>> inferReduce(const Op &op,
                                                     DTypeClass cls) {
   NYX_RETURN_IF_ERROR(checkOpBasics(op, {"axes", "keepdims"}));

@@ -290,57 +290,7 @@ absl::Status hvpCheck(const BuildFn &build) {
   auto built = b.finish();
   if (!built.ok())
     return built.status();
-  ir::Module &m = **built;
-  ir::Function &f = **m.entry();
-  auto grad = passes::addGradFunction(m, f, {{0}, {}, false}, "main_grad");
-  if (!grad.ok())
-    return grad.status();
-  auto hvp = passes::addHvpFunction(m, f, 0, "main_hvp");
-  if (!hvp.ok())
-    return hvp.status();
-  if (absl::Status s = ir::verifyModule(m); !s.ok())
-    return s;
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> u(-1, 1);
-  auto random = [&](const ir::TensorType &t) {
-    ir::Tensor r(t);
-    for (int64_t i = 0; i < t.numElements(); ++i)
-      r.setDouble(i, u(rng));
-    return r;
-  };
-  std::vector<ir::Tensor> args;
-  for (const Value *p : f.params)
-    args.push_back(random(p->type));
-  ir::Tensor v = random(f.params[0]->type);
-  ir::Interpreter interp(m, nullptr);
-  std::vector<ir::Tensor> hvpArgs = args;
-  hvpArgs.push_back(v);
-  auto hv = interp.run(**hvp, hvpArgs);
-  if (!hv.ok())
-    return hv.status();
-  const double h = 1e-5;
-  auto gradAt = [&](double sign) -> absl::StatusOr<ir::Tensor> {
-    std::vector<ir::Tensor> a = args;
-    for (int64_t i = 0; i < v.numElements(); ++i)
-      a[0].setDouble(i, a[0].getDouble(i) + sign * h * v.getDouble(i));
-    auto out = interp.run(**grad, a);
-    if (!out.ok())
-      return out.status();
-    return (*out)[1];
-  };
-  auto plus = gradAt(1), minus = gradAt(-1);
-  if (!plus.ok())
-    return plus.status();
-  if (!minus.ok())
-    return minus.status();
-  for (int64_t i = 0; i < v.numElements(); ++i) {
-    double numeric = (plus->getDouble(i) - minus->getDouble(i)) / (2 * h);
-    double got = (*hv)[0].getDouble(i);
-    if (!(std::abs(got - numeric) <= 1e-6 + 1e-5 * std::abs(numeric)))
-      return absl::InternalError(strCat("(H v)[", i, "] is ", got,
-                                        ", finite differences give ", numeric));
-  }
-  return absl::OkStatus();
+  return test::hvpCheck(**built);
 }
 
 TEST(GradConv, SecondOrder) {
