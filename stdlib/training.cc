@@ -173,7 +173,9 @@ absl::StatusOr<Training> buildTraining(const ir::Module &module,
   if (static_cast<int>(model.returns.size()) < nOutputs)
     return ir::errorAt(module.filename, model.returnLoc,
                        strCat("@", model.name, " returns ",
-                              model.returns.size(), " values; the ", loss.name,
+                              model.returns.size(),
+                              model.returns.size() == 1 ? " value" : " values",
+                              "; the ", loss.name,
                               " loss takes ", nOutputs));
   std::vector<ir::TensorType> outputTypes;
   for (int i = 0; i < nOutputs; ++i)

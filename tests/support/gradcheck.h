@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "ir/builder.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
+#include "ir/printer.h"
 #include "ir/strings.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
@@ -38,6 +41,29 @@ inline absl::Status gradCheck(std::string_view source,
           strCat("d/d", t.name, "[", t.worst, "]: the gradient is ", t.analytic,
                  ", finite differences give ", t.numeric));
   return absl::OkStatus();
+}
+
+// A module whose @main is what `build` makes (the inputs it adds, the value
+// it returns), for the checks below.
+using BuildFn = std::function<ir::Value *(ir::Builder &)>;
+
+inline absl::StatusOr<std::unique_ptr<ir::Module>>
+buildMain(const BuildFn &build, bool sumOfSquares) {
+  ir::Builder b("m");
+  ir::Value *y = build(b);
+  if (sumOfSquares && y)
+    y = b.op("reduce_sum", {b.op("mul", {y, y})});
+  b.ret({y});
+  return b.finish();
+}
+
+// gradCheck of the function `build` makes.
+inline absl::Status gradCheck(const BuildFn &build,
+                              const GradCheckOptions &o = {}) {
+  auto m = buildMain(build, false);
+  if (!m.ok())
+    return m.status();
+  return gradCheck(ir::printModule(**m), o);
 }
 
 // Second derivatives: the Hessian-vector product of @main's scalar result
@@ -98,6 +124,14 @@ inline absl::Status hvpCheck(ir::Module &m) {
                                         ", finite differences give ", numeric));
   }
   return absl::OkStatus();
+}
+
+// hvpCheck of sum(y^2), y what `build` makes.
+inline absl::Status hvpCheck(const BuildFn &build) {
+  auto m = buildMain(build, true);
+  if (!m.ok())
+    return m.status();
+  return hvpCheck(**m);
 }
 
 } // namespace nyx::test

@@ -18,31 +18,12 @@ using ir::DType;
 using ir::Shape;
 using ir::Value;
 using Ints = std::vector<int64_t>;
-using BuildFn = std::function<Value *(Builder &)>;
+using test::BuildFn;
+using test::hvpCheck;
 
-// Builds @main (the inputs `build` adds, its value returned) and checks
-// its gradient against finite differences.
 absl::Status check(const BuildFn &build,
                    const test::GradCheckOptions &options = {}) {
-  Builder b("m");
-  b.ret({build(b)});
-  auto m = b.finish();
-  if (!m.ok())
-    return m.status();
-  return test::gradCheck(ir::printModule(**m), options);
-}
-
-// The Hessian-vector product of sum(build(x)^2) with respect to its first
-// input against central differences of its gradient along v: the rules'
-// own ops are differentiated.
-absl::Status hvpCheck(const BuildFn &build) {
-  Builder b("m");
-  Value *y = build(b);
-  b.ret({b.op("reduce_sum", {b.op("mul", {y, y})})});
-  auto built = b.finish();
-  if (!built.ok())
-    return built.status();
-  return test::hvpCheck(**built);
+  return test::gradCheck(build, options);
 }
 
 Value *input(Builder &b, const Shape &shape, std::string name = "x") {
