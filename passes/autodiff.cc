@@ -1,7 +1,6 @@
 #include "passes/autodiff.h"
 
 #include <map>
-#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
