@@ -17,8 +17,4 @@ void setTargetAttributes(llvm::Function &fn, const TargetSpec &target);
 llvm::Function *emitKernel(const kernel::Kernel &kernel, llvm::Module &module,
                            const TargetSpec &target);
 
-// The LLVM type of an element as stored in memory (bool is i8, f16/bf16 are
-// i16 bits).
-llvm::Type *storageType(llvm::LLVMContext &ctx, ir::DType t);
-
 } // namespace nyx::codegen::cpu

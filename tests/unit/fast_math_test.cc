@@ -1,4 +1,4 @@
-// Nyx's f32 exp, log, tanh and erf (codegen/cpu/fast_math.h), run through
+// Nyx's f32 exp, log, tanh and erf (codegen/llvm/fast_math.h), run through
 // the JIT on three targets (the host, AVX2 with FMA, plain x86-64 without
 // FMA): the error of every result against the double-precision libm value,
 // the special values, and bit-identical results from a vectorized loop and
@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "codegen/cpu/fast_math.h"
 #include "codegen/cpu/kernel_codegen.h"
 #include "codegen/cpu/llvm_pipeline.h"
 #include "codegen/cpu/target.h"
+#include "codegen/llvm/fast_math.h"
 #include "ir/strings.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -34,6 +34,9 @@
 #include "gtest/gtest.h"
 
 namespace nyx::codegen::cpu {
+
+using llvmir::emitFastMath;
+using llvmir::FastMathFn;
 namespace {
 
 using ApplyFn = void (*)(const float *in, float *out, int64_t n);

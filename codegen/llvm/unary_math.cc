@@ -1,37 +1,37 @@
-#include "codegen/cpu/unary_math.h"
+#include "codegen/llvm/unary_math.h"
 
-#include "codegen/cpu/fast_math.h"
+#include "codegen/llvm/fast_math.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
 
-namespace nyx::codegen::cpu {
-namespace {
-
+namespace nyx::codegen::llvmir {
 using kernel::UnaryFn;
 
-// A call of the libm function `f64Name` (f64) or `f64Name` + "f" (f32).
-llvm::Value *libmCall(llvm::IRBuilder<> &b, const char *f64Name,
-                      llvm::Value *a) {
-  std::string name = f64Name;
+llvm::Value *mathCall(llvm::IRBuilder<> &b, MathLibrary lib,
+                      const char *f64Name, llvm::Value *a,
+                      llvm::Value *second) {
+  std::string name = lib == MathLibrary::Libdevice ? "__nv_" : "";
+  name += f64Name;
   if (a->getType()->isFloatTy())
     name += 'f';
   llvm::Module *module = b.GetInsertBlock()->getModule();
-  llvm::FunctionCallee callee =
-      module->getOrInsertFunction(name, a->getType(), a->getType());
+  std::vector<llvm::Type *> params(second ? 2 : 1, a->getType());
+  llvm::FunctionCallee callee = module->getOrInsertFunction(
+      name, llvm::FunctionType::get(a->getType(), params, false));
   if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
-    // Like clang's -fno-math-errno: results depend on the argument only,
+    // Like clang's -fno-math-errno: results depend on the arguments only,
     // so calls can be hoisted, merged and vectorized.
     f->setDoesNotThrow();
     f->setDoesNotAccessMemory();
     f->setWillReturn();
   }
+  if (second)
+    return b.CreateCall(callee, {a, second});
   return b.CreateCall(callee, {a});
 }
 
-} // namespace
-
 llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
-                       ir::DType type) {
+                       ir::DType type, MathLibrary lib) {
   const bool isFp = ir::isFloat(type);
   const bool isF32 = type == ir::DType::F32;
   switch (fn) {
@@ -47,10 +47,14 @@ llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
   case UnaryFn::Exp:
     if (isF32)
       return emitFastMath(b, FastMathFn::Exp, a);
+    if (lib == MathLibrary::Libdevice)
+      return mathCall(b, lib, "exp", a);
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
   case UnaryFn::Log:
     if (isF32)
       return emitFastMath(b, FastMathFn::Log, a);
+    if (lib == MathLibrary::Libdevice)
+      return mathCall(b, lib, "log", a);
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
   case UnaryFn::Sqrt:
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
@@ -60,11 +64,11 @@ llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
   case UnaryFn::Tanh:
     if (isF32)
       return emitFastMath(b, FastMathFn::Tanh, a);
-    return libmCall(b, "tanh", a);
+    return mathCall(b, lib, "tanh", a);
   case UnaryFn::Erf:
     if (isF32)
       return emitFastMath(b, FastMathFn::Erf, a);
-    return libmCall(b, "erf", a);
+    return mathCall(b, lib, "erf", a);
   case UnaryFn::Floor:
     return isFp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
   case UnaryFn::Ceil:
@@ -83,11 +87,11 @@ llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
   case UnaryFn::Asinh:
   case UnaryFn::Acosh:
   case UnaryFn::Atanh:
-    return libmCall(b, unaryFnName(fn), a);
+    return mathCall(b, lib, unaryFnName(fn), a);
   case UnaryFn::Not:
     return b.CreateNot(a);
   }
   return nullptr;
 }
 
-} // namespace nyx::codegen::cpu
+} // namespace nyx::codegen::llvmir

@@ -1,4 +1,4 @@
-#include "codegen/cpu/fast_math.h"
+#include "codegen/llvm/fast_math.h"
 
 #include <cstdint>
 #include <limits>
@@ -8,7 +8,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/IR/Intrinsics.h"
 
-namespace nyx::codegen::cpu {
+namespace nyx::codegen::llvmir {
 namespace {
 
 // Polynomial coefficients, lowest power first: near-minimax fits (Lawson's
@@ -274,4 +274,4 @@ llvm::Value *emitFastMath(llvm::IRBuilder<> &b, FastMathFn fn, llvm::Value *x) {
   return b.CreateCall(f, {x});
 }
 
-} // namespace nyx::codegen::cpu
+} // namespace nyx::codegen::llvmir

@@ -21,7 +21,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
-namespace nyx::codegen::cpu {
+namespace nyx::codegen::llvmir {
 
 enum class FastMathFn { Exp, Log, Tanh, Erf };
 
@@ -36,4 +36,4 @@ const char *fastMathName(FastMathFn fn);
 // function of one module is expected to have the same target.
 llvm::Value *emitFastMath(llvm::IRBuilder<> &b, FastMathFn fn, llvm::Value *x);
 
-} // namespace nyx::codegen::cpu
+} // namespace nyx::codegen::llvmir

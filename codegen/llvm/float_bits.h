@@ -5,7 +5,7 @@
 
 #include "llvm/IR/IRBuilder.h"
 
-namespace nyx::codegen::cpu {
+namespace nyx::codegen::llvmir {
 
 // i16 bits -> float (exact).
 llvm::Value *halfBitsToFloat(llvm::IRBuilder<> &b, llvm::Value *bits);
@@ -17,4 +17,4 @@ llvm::Value *floatToBf16Bits(llvm::IRBuilder<> &b, llvm::Value *f);
 // 22 significand bits then equals one direct rounding (no double rounding).
 llvm::Value *doubleToFloatRoundToOdd(llvm::IRBuilder<> &b, llvm::Value *d);
 
-} // namespace nyx::codegen::cpu
+} // namespace nyx::codegen::llvmir

@@ -1,6 +1,6 @@
-#include "codegen/cpu/float_bits.h"
+#include "codegen/llvm/float_bits.h"
 
-namespace nyx::codegen::cpu {
+namespace nyx::codegen::llvmir {
 namespace {
 
 llvm::Value *i32(llvm::IRBuilder<> &b, uint32_t v) { return b.getInt32(v); }
@@ -93,4 +93,4 @@ llvm::Value *doubleToFloatRoundToOdd(llvm::IRBuilder<> &b, llvm::Value *d) {
   return asFloat(b, b.CreateSelect(b.CreateAnd(inexact, even), odd, bits));
 }
 
-} // namespace nyx::codegen::cpu
+} // namespace nyx::codegen::llvmir
