@@ -19,8 +19,9 @@ struct Options {
   // C identifier prefix for symbols and macros ("mlp" -> mlp_run,
   // MLP_ARENA_BYTES).
   std::string modelName;
-  // "host", "x86-64-avx2" (haswell-level features) or "x86-64-avx512"
-  // (skylake-avx512 / x86-64-v4 features).
+  // "host", "x86-64-avx2" (haswell-level features), "x86-64-avx512"
+  // (skylake-avx512 / x86-64-v4 features), or an NVIDIA GPU: "cuda-sm80",
+  // "cuda-sm90", "cuda-sm90a" (docs/cuda.md).
   std::string target = "host";
   int optLevel = 2; // 0..3, like clang -O
   // Weights loaded at run time by <name>_load_weights(path) instead of being
@@ -36,6 +37,11 @@ struct Options {
   // over (updated in place, like a training step's parameters), or -1 for
   // an output of its own. Empty: every output has its own buffer.
   std::vector<int> outputAliases;
+  // Compile for the CPU target, but with every kernel in the form the CUDA
+  // target gives it: plain loop nests mapped onto GPU threads
+  // (kernel/gpu_map.h), each launch's threads run one after another. What
+  // the GPU computes, checked where there is no GPU.
+  bool emulateGpu = false;
 };
 
 class CompiledModel {
@@ -46,6 +52,10 @@ public:
   virtual absl::StatusOr<std::string> object() const = 0;   // ELF relocatable
   virtual std::string header() const = 0;                   // the C header
   virtual std::string kernels() const = 0; // kernel::print of every loop nest
+  // CUDA targets only: the PTX of the kernels, and the SASS of their cubin
+  // (needs ptxas and cuobjdump). Other targets give an error.
+  virtual absl::StatusOr<std::string> ptx() const;
+  virtual absl::StatusOr<std::string> cudaAssembly() const;
 };
 
 // One entry point of an object: `function` of `module` compiled like a

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "codegen/codegen.h"
+#include "codegen/cuda/target.h"
 #include "compiler/derivative.h"
 #include "compiler/dot.h"
 #include "compiler/gradcheck.h"
@@ -23,7 +24,7 @@ namespace nyx::compiler {
 
 namespace fs = std::filesystem;
 
-std::string standardPipeline(int optLevel) {
+std::string standardPipeline(int optLevel, std::string_view target) {
   // -O0 keeps the graph as written apart from what code generation needs
   // (every intermediate keeps its own buffer, which helps debugging). -O1
   // simplifies; -O2 and up also fuse. fold-batchnorm emits the folded
@@ -36,6 +37,8 @@ std::string standardPipeline(int optLevel) {
                          "fold-batchnorm,const-fold,canonicalize,cse,dce";
   if (optLevel == 1)
     return simplify + ",memory-plan";
+  if (codegen::cuda::isCudaTarget(target))
+    return simplify + ",fuse,dce,memory-plan";
   return simplify + ",fuse,dce,autotune,memory-plan";
 }
 
@@ -170,8 +173,15 @@ std::string outputPath(const CompileOptions &o) {
 absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
                          const std::string &entry, const ir::WeightMap *weights,
                          const std::string &pipelineText) {
+  const bool cuda = codegen::cuda::isCudaTarget(o.target);
+  if (cuda && o.autotune)
+    return absl::UnimplementedError(
+        strCat("--autotune measures CPU kernels; target '", o.target,
+               "' has no schedules to tune yet"));
   tuning::TunerSettings tunerSettings;
-  tunerSettings.target = o.target;
+  // CUDA kernels have no schedules: the tuner is made for the host and the
+  // pipeline has no autotune pass that would ask it.
+  tunerSettings.target = cuda ? "host" : o.target;
   tunerSettings.optLevel = o.optLevel;
   tunerSettings.measure = o.autotune;
   tunerSettings.budgetSeconds = o.autotuneBudget;
@@ -187,10 +197,10 @@ absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
   passOptions.weights = weights;
   passOptions.stats = &stats;
   passOptions.tuner = tuner->get();
-  auto pipeline = passes::PassManager::parse(!o.pipeline.empty() ? o.pipeline
-                                             : pipelineText.empty()
-                                                 ? standardPipeline(o.optLevel)
-                                                 : pipelineText);
+  auto pipeline = passes::PassManager::parse(
+      !o.pipeline.empty()    ? o.pipeline
+      : pipelineText.empty() ? standardPipeline(o.optLevel, o.target)
+                             : pipelineText);
   if (!pipeline.ok())
     return pipeline.status();
   if (absl::Status s = pipeline->run(m, passOptions, o.instrumentation);
@@ -219,6 +229,14 @@ absl::Status addCompiled(const CompileOptions &o,
   case Emit::LLVM:
     files.add(output, model.llvmIR());
     return absl::OkStatus();
+  case Emit::Ptx:
+  case Emit::CudaAsm: {
+    auto text = o.emit == Emit::Ptx ? model.ptx() : model.cudaAssembly();
+    if (!text.ok())
+      return text.status();
+    files.add(output, *text);
+    return absl::OkStatus();
+  }
   case Emit::Asm: {
     auto text = model.assembly();
     if (!text.ok())

@@ -15,8 +15,9 @@
 
 namespace nyx::compiler {
 
-// The pipeline nyxc runs when none is given.
-std::string standardPipeline(int optLevel);
+// The pipeline nyxc runs when none is given. CUDA targets have no
+// autotune pass: its schedules are CPU GEMM kernels.
+std::string standardPipeline(int optLevel, std::string_view target = "host");
 // The standard pipeline of a training step: with `remat` ("none", "auto",
 // "all") the rematerialization pass after the last cse and dce.
 std::string trainingPipeline(int optLevel, std::string_view remat);

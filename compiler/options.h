@@ -12,7 +12,18 @@ namespace nyx::compiler {
 
 // Dot is the entry function's graph after the pipeline (Graphviz);
 // DotKernels draws each kernel of that graph as a cluster.
-enum class Emit { IR, Json, Dot, DotKernels, Kernels, LLVM, Asm, Obj };
+enum class Emit {
+  IR,
+  Json,
+  Dot,
+  DotKernels,
+  Kernels,
+  LLVM,
+  Asm,
+  Ptx,     // CUDA targets: the kernels' PTX
+  CudaAsm, // CUDA targets: the SASS of the kernels' cubin
+  Obj
+};
 
 // `--train`: compile a training step (docs/training.md) beside the model.
 struct TrainOptions {

@@ -19,10 +19,16 @@ using compiler::Emit;
 
 static absl::Status parseEmit(std::string_view v, Emit &emit) {
   static const std::pair<std::string_view, Emit> kinds[] = {
-      {"ir", Emit::IR},          {"json", Emit::Json},
-      {"dot", Emit::Dot},        {"dot-kernels", Emit::DotKernels},
-      {"kernel", Emit::Kernels}, {"llvm", Emit::LLVM},
-      {"asm", Emit::Asm},        {"obj", Emit::Obj}};
+      {"ir", Emit::IR},
+      {"json", Emit::Json},
+      {"dot", Emit::Dot},
+      {"dot-kernels", Emit::DotKernels},
+      {"kernel", Emit::Kernels},
+      {"llvm", Emit::LLVM},
+      {"asm", Emit::Asm},
+      {"ptx", Emit::Ptx},
+      {"cuda-asm", Emit::CudaAsm},
+      {"obj", Emit::Obj}};
   for (auto [name, kind] : kinds)
     if (name == v) {
       emit = kind;
@@ -30,8 +36,8 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
     }
   return absl::InvalidArgumentError(
       strCat("unknown output kind '", v,
-             "'; expected ir, json, dot, dot-kernels, kernel, llvm, asm or "
-             "obj"));
+             "'; expected ir, json, dot, dot-kernels, kernel, llvm, asm, ptx, "
+             "cuda-asm or obj"));
 }
 
 int main(int argc, char **argv) {
@@ -45,14 +51,17 @@ int main(int argc, char **argv) {
             });
   cl.option("emit", "<kind>",
             "what to write: obj (default), asm, llvm, kernel, ir, json, dot "
-            "(the graph, Graphviz), dot-kernels (the graph by kernel)",
+            "(the graph, Graphviz), dot-kernels (the graph by kernel), ptx "
+            "and cuda-asm (the GPU kernels' PTX and SASS, cuda-* targets)",
             [&](std::string_view v) { return parseEmit(v, o.emit); });
   cl.option("header", "<file>", "write the C header here (default: next to -o)",
             [&](std::string_view v) {
               o.headerPath = v;
               return absl::OkStatus();
             });
-  cl.option("target", "<name>", "host (default), x86-64-avx2, x86-64-avx512",
+  cl.option("target", "<name>",
+            "host (default), x86-64-avx2, x86-64-avx512, cuda-sm80, "
+            "cuda-sm90, cuda-sm90a",
             [&](std::string_view v) {
               o.target = v;
               return codegen::checkTarget(v);
@@ -137,7 +146,7 @@ int main(int argc, char **argv) {
   }
   if (printPipeline) {
     auto pm = passes::PassManager::parse(
-        o.pipeline.empty() ? compiler::standardPipeline(o.optLevel)
+        o.pipeline.empty() ? compiler::standardPipeline(o.optLevel, o.target)
                            : o.pipeline);
     if (!pm.ok()) {
       std::cerr << "nyxc: error: " << pm.status().message() << "\n";

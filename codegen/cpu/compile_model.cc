@@ -5,8 +5,12 @@
 #include "codegen/cpu/llvm_pipeline.h"
 #include "codegen/cpu/model_module.h"
 #include "codegen/cpu/target.h"
+#include "codegen/cuda/compile_cuda.h"
+#include "codegen/cuda/target.h"
 #include "codegen/emit/header.h"
 #include "codegen/emit/model_plan.h"
+#include "codegen/kernel/gemm.h"
+#include "codegen/kernel/gpu_map.h"
 #include "codegen/kernel/loop_ir.h"
 #include "ir/strings.h"
 #include "llvm/IR/LLVMContext.h"
@@ -84,7 +88,32 @@ HeaderExtras initParamsHeader(const ObjectSpec &spec) {
   return extras;
 }
 
+// The plan with each kernel replaced by its GPU launches run in order.
+absl::StatusOr<ModelPlan> planEmulatedGpuModel(const EntryPoint &e) {
+  kernel::PlainProducts plain;
+  auto plan = planModel(*e.module, *e.function, *e.weights, e.options);
+  if (!plan.ok())
+    return plan.status();
+  for (KernelCall &call : plan->calls) {
+    auto launches = kernel::mapToGpu(call.kernel);
+    if (!launches.ok())
+      return launches.status();
+    call.kernel = kernel::runLaunchesInOrder(call.kernel, *launches);
+  }
+  return plan;
+}
+
 } // namespace
+
+absl::StatusOr<std::string> CompiledModel::ptx() const {
+  return absl::InvalidArgumentError(
+      "PTX is made for the cuda-* targets only; expected --target=cuda-sm80, "
+      "cuda-sm90 or cuda-sm90a");
+}
+
+absl::StatusOr<std::string> CompiledModel::cudaAssembly() const {
+  return ptx().status();
+}
 
 absl::StatusOr<std::unique_ptr<CompiledModel>>
 compileModel(const ir::Module &module, const ir::Function &entry,
@@ -102,12 +131,16 @@ compileObject(const ObjectSpec &spec) {
   if (first.optLevel < 0 || first.optLevel > 3)
     return absl::InvalidArgumentError(
         strCat("optimization level ", first.optLevel, "; expected 0 to 3"));
+  if (cuda::isCudaTarget(first.target))
+    return cuda::compileCudaObject(spec);
   auto target = cpu::resolveTarget(first.target);
   if (!target.ok())
     return target.status();
   std::vector<ModelPlan> plans;
   for (const EntryPoint &e : spec.entries) {
-    auto plan = planModel(*e.module, *e.function, *e.weights, e.options);
+    auto plan = e.options.emulateGpu
+                    ? planEmulatedGpuModel(e)
+                    : planModel(*e.module, *e.function, *e.weights, e.options);
     if (!plan.ok())
       return plan.status();
     plans.push_back(std::move(*plan));

@@ -43,8 +43,9 @@ absl::Status optimizeModule(llvm::Module &module, llvm::TargetMachine &tm,
   llvm::Triple triple(module.getTargetTriple());
   llvm::TargetLibraryInfoImpl libraryInfo(triple);
   const llvm::MCSubtargetInfo *subtarget = tm.getMCSubtargetInfo();
-  addVectorMathLibrary(libraryInfo, triple, subtarget->checkFeatures("+avx2"),
-                       subtarget->checkFeatures("+avx512f"));
+  if (triple.isX86())
+    addVectorMathLibrary(libraryInfo, triple, subtarget->checkFeatures("+avx2"),
+                         subtarget->checkFeatures("+avx512f"));
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "codegen/codegen.h"
+#include "codegen/cuda/target.h"
 #include "ir/strings.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -71,7 +72,8 @@ absl::StatusOr<TargetSpec> resolveTarget(std::string_view name) {
   } else {
     return absl::InvalidArgumentError(
         strCat("unknown target '", name,
-               "'; expected one of: ", strJoin(knownTargetNames(), ", ")));
+               "'; expected one of: ", strJoin(knownTargetNames(), ", "), ", ",
+               strJoin(cuda::knownCudaTargetNames(), ", ")));
   }
   return spec;
 }
@@ -105,6 +107,8 @@ createTargetMachine(const TargetSpec &spec, int optLevel) {
 namespace nyx::codegen {
 
 absl::Status checkTarget(std::string_view target) {
+  if (cuda::isCudaTarget(target))
+    return cuda::resolveCudaTarget(target).status();
   return cpu::resolveTarget(target).status();
 }
 

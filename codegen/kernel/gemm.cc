@@ -511,7 +511,16 @@ private:
 
 } // namespace
 
+namespace {
+thread_local bool plainProducts = false;
+} // namespace
+
+PlainProducts::PlainProducts() : saved_(plainProducts) { plainProducts = true; }
+PlainProducts::~PlainProducts() { plainProducts = saved_; }
+
 std::optional<GemmForm> gemmFormOf(const ir::Op &op) {
+  if (plainProducts)
+    return std::nullopt;
   if (op.results.size() != 1)
     return std::nullopt;
   if (op.name() == "matmul" && op.numOperands() == 2)

@@ -58,7 +58,22 @@ struct GemmForm {
 // The GEMM form of `op`, or nullopt when the op is not lowered as a GEMM
 // (not matmul/conv2d, not f32, or a depthwise convolution, which has no
 // inner dimension worth tiling).
+// Also nullopt while a PlainProducts is alive on this thread.
 std::optional<GemmForm> gemmFormOf(const ir::Op &op);
+
+// While one is alive on the constructing thread, matmul and conv2d lower
+// to plain loop nests, the form the GPU backend maps onto threads (GEMM
+// kernels use per-thread scratch and CPU register tiles).
+class PlainProducts {
+public:
+  PlainProducts();
+  ~PlainProducts();
+  PlainProducts(const PlainProducts &) = delete;
+  PlainProducts &operator=(const PlainProducts &) = delete;
+
+private:
+  bool saved_;
+};
 
 // The op's `schedule` attribute, or the default schedule for its shape
 // when it has none. Errors name the attribute's problem.

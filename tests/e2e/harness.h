@@ -46,6 +46,10 @@ using test::Tolerance;
 
 struct HarnessOptions {
   std::string target = "host";
+  // Kernels in their GPU form, run on the CPU (codegen::Options::emulateGpu);
+  // NYX_E2E_EMULATE_GPU=1 turns it on for a whole test program.
+  bool emulateGpu = std::getenv("NYX_E2E_EMULATE_GPU") != nullptr &&
+                    std::string(std::getenv("NYX_E2E_EMULATE_GPU")) == "1";
   int optLevel = 2;
   // Tolerances for float outputs: |got - want| <= atol + rtol * |want|.
   // Unset means the default for the output's dtype (see defaultTolerance).
@@ -259,6 +263,7 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   copts.modelName = "nyx_test";
   copts.target = opts.target;
   copts.optLevel = opts.optLevel;
+  copts.emulateGpu = opts.emulateGpu;
   auto model =
       LoadedModel::build(*compiledModule, *compiledEntry, weights, copts);
   ASSERT_TRUE(model) << moduleText;

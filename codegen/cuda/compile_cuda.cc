@@ -1,0 +1,166 @@
+// Plans the model as for the CPU, maps each kernel onto GPU launches,
+// compiles the launches to PTX (and a cubin when ptxas is installed) and
+// builds the host module that embeds them and launches the kernels.
+#include "codegen/cuda/compile_cuda.h"
+
+#include "codegen/cpu/llvm_pipeline.h"
+#include "codegen/cpu/target.h"
+#include "codegen/cuda/cuda_tools.h"
+#include "codegen/cuda/device_code.h"
+#include "codegen/cuda/host_module.h"
+#include "codegen/cuda/target.h"
+#include "codegen/emit/header.h"
+#include "codegen/kernel/gemm.h"
+#include "ir/strings.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+namespace nyx::codegen::cuda {
+namespace {
+
+class CudaCompiledModel : public CompiledModel {
+public:
+  CudaCompiledModel(std::unique_ptr<llvm::LLVMContext> ctx,
+                    std::unique_ptr<llvm::Module> host,
+                    std::unique_ptr<llvm::TargetMachine> tm, DeviceCode device,
+                    std::string cubin, std::string header, std::string kernels)
+      : ctx_(std::move(ctx)), host_(std::move(host)), tm_(std::move(tm)),
+        device_(std::move(device)), cubin_(std::move(cubin)),
+        header_(std::move(header)), kernels_(std::move(kernels)) {}
+  ~CudaCompiledModel() override { host_.reset(); }
+
+  // The device module, then the host module.
+  std::string llvmIR() const override {
+    std::string text = device_.llvmIR;
+    llvm::raw_string_ostream os(text);
+    host_->print(os, nullptr);
+    return os.str();
+  }
+  absl::StatusOr<std::string> assembly() const override {
+    return cpu::emitMachineCode(*host_, *tm_,
+                                llvm::CodeGenFileType::AssemblyFile);
+  }
+  absl::StatusOr<std::string> object() const override {
+    return cpu::emitMachineCode(*host_, *tm_,
+                                llvm::CodeGenFileType::ObjectFile);
+  }
+  std::string header() const override { return header_; }
+  std::string kernels() const override { return kernels_; }
+  absl::StatusOr<std::string> ptx() const override { return device_.ptx; }
+  absl::StatusOr<std::string> cudaAssembly() const override {
+    if (cubin_.empty())
+      return absl::NotFoundError(strCat("no cubin: ptxas not found under ",
+                                        cudaToolkitPath(),
+                                        "/bin; --emit=cuda-asm needs it"));
+    return disassembleCubin(cubin_);
+  }
+
+private:
+  std::unique_ptr<llvm::LLVMContext> ctx_;
+  std::unique_ptr<llvm::Module> host_;
+  std::unique_ptr<llvm::TargetMachine> tm_;
+  DeviceCode device_;
+  std::string cubin_, header_, kernels_;
+};
+
+// The declarations of the device-pointer entry points.
+HeaderExtras cudaHeader(const ModelPlan &plan) {
+  HeaderExtras extras;
+  extras.comment = strCat(
+      " * ", plan.runName, "_cuda takes device pointers and a device arena of ",
+      "_ARENA_BYTES\n * and enqueues the kernels on `stream` (NULL: the "
+      "default stream); ",
+      plan.runName,
+      "\n * takes host buffers, copies "
+      "them to the GPU and back, and ignores its arena.\n");
+  std::string runCuda = runPrototype(plan);
+  // "int m_run(..., void *arena)" -> "int m_run_cuda(..., void
+  // *device_arena, nyx_stream *stream)".
+  runCuda.replace(runCuda.find(plan.runName + "("), plan.runName.size(),
+                  plan.runName + "_cuda");
+  runCuda.replace(runCuda.rfind("void *arena"), 11,
+                  "void *device_arena, nyx_stream *stream");
+  extras.declarations =
+      strCat("#include <nyx/cuda.h>\n\n", runCuda, ";\nint ", plan.runName,
+             "_cuda_packed(void **buffers, void *device_arena, nyx_stream "
+             "*stream);\n\n");
+  return extras;
+}
+
+} // namespace
+
+absl::StatusOr<std::unique_ptr<CompiledModel>>
+compileCudaObject(const ObjectSpec &spec) {
+  const EntryPoint &entry = spec.entries[0];
+  const Options &options = entry.options;
+  if (spec.entries.size() != 1 || !spec.params.empty())
+    return absl::UnimplementedError(
+        strCat("target '", options.target,
+               "' compiles one entry point; training objects (--train) are "
+               "CPU only so far"));
+  if (options.externalWeights)
+    return absl::UnimplementedError(
+        strCat("target '", options.target,
+               "' embeds the weights; --weights=external is CPU only so far"));
+  if (options.instrument)
+    return absl::UnimplementedError(strCat(
+        "target '", options.target, "' has no --instrument; it is CPU only"));
+  auto target = resolveCudaTarget(options.target);
+  if (!target.ok())
+    return target.status();
+
+  absl::StatusOr<ModelPlan> plan = [&] {
+    kernel::PlainProducts plain;
+    return planModel(*entry.module, *entry.function, *entry.weights, options);
+  }();
+  if (!plan.ok())
+    return plan.status();
+  std::vector<std::vector<kernel::GpuLaunch>> launches;
+  std::vector<kernel::GpuLaunch> all;
+  std::string kernels;
+  for (const KernelCall &call : plan->calls) {
+    auto mapped = kernel::mapToGpu(call.kernel);
+    if (!mapped.ok())
+      return mapped.status();
+    for (const kernel::GpuLaunch &l : *mapped) {
+      all.push_back(l);
+      kernels += strCat("// launch ", l.kernel.name, ": ", l.blocks(), " x ",
+                        l.blockSize, " threads\n", kernel::print(l.kernel));
+    }
+    launches.push_back(std::move(*mapped));
+  }
+  auto device = compileDeviceCode(plan->name, all, *target, options.optLevel);
+  if (!device.ok())
+    return device.status();
+  // With ptxas the object carries a cubin the driver loads as is, and the
+  // PTX has been checked; without, the driver compiles the PTX at load.
+  std::string cubin;
+  if (findCudaTool("ptxas")) {
+    auto assembled = assembleCubin(device->ptx, target->arch);
+    if (!assembled.ok())
+      return absl::InternalError(strCat("the generated PTX does not assemble: ",
+                                        assembled.status().message()));
+    cubin = std::move(*assembled);
+  }
+
+  cpu::TargetSpec host;
+  host.name = "x86-64";
+  host.triple = "x86_64-unknown-linux-gnu";
+  host.cpu = "x86-64";
+  auto tm = cpu::createTargetMachine(host, options.optLevel);
+  if (!tm.ok())
+    return tm.status();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  DeviceImage image{device->ptx, cubin, device->kernelNames};
+  auto module = buildHostModule(*plan, launches, image, *ctx,
+                                (*tm)->createDataLayout(), host.triple);
+  if (auto s = cpu::optimizeModule(*module, **tm, options.optLevel); !s.ok())
+    return s;
+  std::string header = emitHeader(plan->name, {&*plan}, cudaHeader(*plan));
+  return std::make_unique<CudaCompiledModel>(
+      std::move(ctx), std::move(module), std::move(*tm), std::move(*device),
+      std::move(cubin), std::move(header), std::move(kernels));
+}
+
+} // namespace nyx::codegen::cuda
