@@ -116,20 +116,31 @@ compileCudaObject(const ObjectSpec &spec) {
   }();
   if (!plan.ok())
     return plan.status();
-  std::vector<std::vector<kernel::GpuLaunch>> launches;
-  std::vector<kernel::GpuLaunch> all;
+  std::vector<std::vector<Launch>> launches;
   std::string kernels;
   for (const KernelCall &call : plan->calls) {
+    std::vector<Launch> &list = launches.emplace_back();
+    if (auto gemm = mmaGemmOf(*call.op, call.kernel.name)) {
+      kernels += strCat("// launch ", gemm->name, ": ", gemm->blocks(), " x ",
+                        MmaGemm::kThreads,
+                        " threads, tensor-core GEMM (mma.sync m16n8k16) of ",
+                        call.op->result(0)->type.str(), "\n");
+      list.push_back({*gemm});
+      continue;
+    }
     auto mapped = kernel::mapToGpu(call.kernel);
     if (!mapped.ok())
       return mapped.status();
-    for (const kernel::GpuLaunch &l : *mapped) {
-      all.push_back(l);
+    for (kernel::GpuLaunch &l : *mapped) {
       kernels += strCat("// launch ", l.kernel.name, ": ", l.blocks(), " x ",
                         l.blockSize, " threads\n", kernel::print(l.kernel));
+      list.push_back({std::move(l)});
     }
-    launches.push_back(std::move(*mapped));
   }
+  std::vector<const Launch *> all;
+  for (const auto &list : launches)
+    for (const Launch &l : list)
+      all.push_back(&l);
   auto device = compileDeviceCode(plan->name, all, *target, options.optLevel);
   if (!device.ok())
     return device.status();

@@ -70,8 +70,6 @@ void emitLaunch(const kernel::GpuLaunch &launch, llvm::Module &module) {
     if (!written[i])
       arg->addAttr(llvm::Attribute::ReadOnly);
   }
-  annotate(module, fn, "kernel", 1);
-  annotate(module, fn, "maxntidx", static_cast<int>(launch.blockSize));
 
   // The thread index is computed in a block of its own, then moved to the
   // top of the body's entry block.
@@ -134,7 +132,7 @@ std::string cudaToolkitPath() {
 
 absl::StatusOr<DeviceCode>
 compileDeviceCode(const std::string &moduleName,
-                  const std::vector<kernel::GpuLaunch> &launches,
+                  const std::vector<const Launch *> &launches,
                   const CudaTarget &target, int optLevel) {
   auto tm = createCudaTargetMachine(target, optLevel);
   if (!tm.ok())
@@ -144,9 +142,15 @@ compileDeviceCode(const std::string &moduleName,
   module.setTargetTriple(kNvptxTriple);
   module.setDataLayout((*tm)->createDataLayout());
   DeviceCode code;
-  for (const kernel::GpuLaunch &launch : launches) {
-    emitLaunch(launch, module);
-    code.kernelNames.push_back(launch.kernel.name);
+  for (const Launch *launch : launches) {
+    if (auto *nest = std::get_if<kernel::GpuLaunch>(&launch->code))
+      emitLaunch(*nest, module);
+    else
+      emitMmaGemm(std::get<MmaGemm>(launch->code), module);
+    llvm::Function *fn = module.getFunction(launch->name());
+    annotate(module, fn, "kernel", 1);
+    annotate(module, fn, "maxntidx", static_cast<int>(launch->blockSize()));
+    code.kernelNames.push_back(launch->name());
   }
   if (auto s = linkLibdevice(module); !s.ok())
     return s;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "codegen/cuda/launch.h"
 #include "codegen/cuda/target.h"
-#include "codegen/kernel/gpu_map.h"
 
 namespace nyx::codegen::cuda {
 
@@ -20,12 +20,12 @@ struct DeviceCode {
 };
 
 // Each launch becomes a `.entry` taking one global pointer per buffer of its
-// kernel. Math functions the f32 polynomials do not cover come from CUDA's
+// kernel call. Math functions the f32 polynomials do not cover come from CUDA's
 // libdevice (nvvm/libdevice/libdevice.10.bc under $NYX_CUDA_PATH, else
 // /usr/local/cuda), linked when a kernel calls one.
 absl::StatusOr<DeviceCode>
 compileDeviceCode(const std::string &moduleName,
-                  const std::vector<kernel::GpuLaunch> &launches,
+                  const std::vector<const Launch *> &launches,
                   const CudaTarget &target, int optLevel);
 
 // The CUDA toolkit's root: $NYX_CUDA_PATH, else /usr/local/cuda.

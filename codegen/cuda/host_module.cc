@@ -20,7 +20,7 @@ constexpr uint64_t kConstantAlign = 256;
 class HostModuleBuilder {
 public:
   HostModuleBuilder(const ModelPlan &plan,
-                    const std::vector<std::vector<kernel::GpuLaunch>> &launches,
+                    const std::vector<std::vector<Launch>> &launches,
                     const DeviceImage &image, llvm::LLVMContext &ctx)
       : plan_(plan), launches_(launches), image_(image), ctx_(ctx),
         module_(std::make_unique<llvm::Module>(plan.name, ctx)),
@@ -233,12 +233,12 @@ private:
         b.CreateStore(pointerTo(call.buffers[i]), value);
         b.CreateStore(value, b.CreateConstInBoundsGEP2_64(arrayTy, args, 0, i));
       }
-      for (const kernel::GpuLaunch &l : launches_[k])
+      for (const Launch &l : launches_[k])
         returnIfFailed(
             b, b.CreateCall(launch,
                             {module, b.getInt32(index++),
                              b.getInt32(static_cast<uint32_t>(l.blocks())),
-                             b.getInt32(static_cast<uint32_t>(l.blockSize)),
+                             b.getInt32(static_cast<uint32_t>(l.blockSize())),
                              b.getInt32(0), args, fn->getArg(n + 1)}));
     }
     llvm::FunctionCallee copy = runtime("nyx_cuda_copy_device", i32Ty_,
@@ -321,7 +321,7 @@ private:
   }
 
   const ModelPlan &plan_;
-  const std::vector<std::vector<kernel::GpuLaunch>> &launches_;
+  const std::vector<std::vector<Launch>> &launches_;
   const DeviceImage &image_;
   llvm::LLVMContext &ctx_;
   std::unique_ptr<llvm::Module> module_;
@@ -338,7 +338,7 @@ private:
 
 std::unique_ptr<llvm::Module>
 buildHostModule(const ModelPlan &plan,
-                const std::vector<std::vector<kernel::GpuLaunch>> &launches,
+                const std::vector<std::vector<Launch>> &launches,
                 const DeviceImage &image, llvm::LLVMContext &ctx,
                 const llvm::DataLayout &layout, const std::string &triple) {
   return HostModuleBuilder(plan, launches, image, ctx).build(layout, triple);

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "codegen/cuda/launch.h"
 #include "codegen/emit/model_plan.h"
-#include "codegen/kernel/gpu_map.h"
 #include "llvm/IR/Module.h"
 
 namespace nyx::codegen::cuda {
@@ -28,7 +28,7 @@ struct DeviceImage {
 //   int <run>_packed(void **buffers, void *arena)
 std::unique_ptr<llvm::Module>
 buildHostModule(const ModelPlan &plan,
-                const std::vector<std::vector<kernel::GpuLaunch>> &launches,
+                const std::vector<std::vector<Launch>> &launches,
                 const DeviceImage &image, llvm::LLVMContext &ctx,
                 const llvm::DataLayout &layout, const std::string &triple);
 

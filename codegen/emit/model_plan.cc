@@ -102,7 +102,7 @@ private:
                      strCat("the lowering of '", name, "' made a kernel of ",
                             k->numParams(), " buffers; expected ", expected,
                             " (operands then results)"));
-    KernelCall call{std::move(*k), {}};
+    KernelCall call{std::move(*k), {}, &op};
     for (const ir::Value *v : op.operands)
       call.buffers.push_back(v);
     for (const ir::Value *v : op.results) {

@@ -48,6 +48,7 @@ struct Location {
 struct KernelCall {
   kernel::Kernel kernel;
   std::vector<const ir::Value *> buffers; // operands then results
+  const ir::Op *op = nullptr; // the op (or fusion) the kernel computes
 };
 
 // An output whose value is not written in place (a param, constant, input,

@@ -110,24 +110,11 @@ LoopNest::LoopNest(Builder &b, const Shape &shape, std::string_view prefix)
 }
 
 StmtRef LoopNest::wrap(std::vector<StmtRef> body, bool parallel) const {
-  // Build from the innermost loop outwards, then mark the outermost.
-  int outermost = -1;
-  for (size_t d = 0; d < shape_.size(); ++d)
-    if (shape_[d] != 1) {
-      outermost = static_cast<int>(d);
-      break;
-    }
-  if (outermost < 0)
-    return Builder::block(std::move(body));
   StmtRef inner = Builder::block(std::move(body));
-  for (size_t d = shape_.size(); d-- > 0;) {
-    if (shape_[d] == 1)
-      continue;
-    LoopKind kind = parallel && static_cast<int>(d) == outermost
-                        ? LoopKind::Parallel
-                        : LoopKind::Serial;
-    inner = Builder::loop(vars_[d], Builder::i64(shape_[d]), {inner}, kind);
-  }
+  for (size_t d = shape_.size(); d-- > 0;)
+    if (shape_[d] != 1)
+      inner = Builder::loop(vars_[d], Builder::i64(shape_[d]), {inner},
+                            parallel ? LoopKind::Parallel : LoopKind::Serial);
   return inner;
 }
 

@@ -59,9 +59,11 @@ class LoopNest {
 public:
   LoopNest(Builder &b, const Shape &shape, std::string_view prefix);
   const std::vector<ExprRef> &indices() const { return indices_; }
-  // Wraps `body` in the loops, outermost first. With `parallel`, the
-  // outermost loop is LoopKind::Parallel (the caller guarantees the
-  // iterations write disjoint elements).
+  // Wraps `body` in the loops, outermost first. With `parallel`, every
+  // loop is LoopKind::Parallel: the caller guarantees that the iterations
+  // of the whole nest write disjoint elements. The CPU backend splits the
+  // outermost across threads; the GPU backend gives each iteration of the
+  // nest a thread.
   StmtRef wrap(std::vector<StmtRef> body, bool parallel) const;
 
 private:

@@ -61,7 +61,7 @@ kernel @k(%x: f32[4,8], %b: f32[8]) -> (f32[4,8]) {
   ASSERT_TRUE(l.kernel.ok()) << l.error();
   EXPECT_EQ(l.printed, R"(kernel fused(x: f32[32], b: f32[8], out r: f32[32]) {
   parallel for i0.0 in 0..4 {
-    for i1.1 in 0..8 {
+    parallel for i1.1 in 0..8 {
       r[((i0.0 * 8) + i1.1)] = max((x[((i0.0 * 8) + i1.1)] + b[i1.1]), 0.0:f32)
     }
   }

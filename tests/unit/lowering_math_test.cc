@@ -138,7 +138,7 @@ TEST(LowerMath, GatherElementsGuardsItsLoad) {
                       "gather_elements(%d, %i) {axis = 1}", "i8[2,3]"),
             R"(kernel k(d: i8[10], i: i32[6], out y: i8[6]) {
   parallel for i0.0 in 0..2 {
-    for i1.1 in 0..3 {
+    parallel for i1.1 in 0..3 {
       var index.2: i64 = select((i64(i[((i0.0 * 3) + i1.1)]) < 0), (i64(i[((i0.0 * 3) + i1.1)]) + 5), i64(i[((i0.0 * 3) + i1.1)]))
       if ((index.2 >= 0) & (index.2 < 5)) {
         y[((i0.0 * 3) + i1.1)] = d[((i0.0 * 5) + index.2)]
