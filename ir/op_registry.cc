@@ -60,6 +60,7 @@ static const OpRegistry &registry() {
     registerScanOps(r);
     registerConvOps(r);
     registerStructuralOps(r);
+    registerCustomCudaOps(r);
     registerElementwiseGrads(r);
     registerReductionGrads(r);
     registerNormalizationGrads(r);

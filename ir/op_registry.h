@@ -128,6 +128,7 @@ void registerScatterOps(OpRegistry &r);
 void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);
+void registerCustomCudaOps(OpRegistry &r);
 
 // Gradient rules (ir/grad/), set on ops already registered.
 void registerElementwiseGrads(OpRegistry &r);

@@ -11,6 +11,7 @@
 #include "codegen/cuda/target.h"
 #include "codegen/emit/header.h"
 #include "codegen/kernel/gemm.h"
+#include "ir/diagnostic.h"
 #include "ir/strings.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -23,16 +24,17 @@ class CudaCompiledModel : public CompiledModel {
 public:
   CudaCompiledModel(std::unique_ptr<llvm::LLVMContext> ctx,
                     std::unique_ptr<llvm::Module> host,
-                    std::unique_ptr<llvm::TargetMachine> tm, DeviceCode device,
-                    std::string cubin, std::string header, std::string kernels)
+                    std::unique_ptr<llvm::TargetMachine> tm,
+                    std::string deviceIR, std::vector<DeviceImage> images,
+                    std::string header, std::string kernels)
       : ctx_(std::move(ctx)), host_(std::move(host)), tm_(std::move(tm)),
-        device_(std::move(device)), cubin_(std::move(cubin)),
+        deviceIR_(std::move(deviceIR)), images_(std::move(images)),
         header_(std::move(header)), kernels_(std::move(kernels)) {}
   ~CudaCompiledModel() override { host_.reset(); }
 
   // The device module, then the host module.
   std::string llvmIR() const override {
-    std::string text = device_.llvmIR;
+    std::string text = deviceIR_;
     llvm::raw_string_ostream os(text);
     host_->print(os, nullptr);
     return os.str();
@@ -47,22 +49,92 @@ public:
   }
   std::string header() const override { return header_; }
   std::string kernels() const override { return kernels_; }
-  absl::StatusOr<std::string> ptx() const override { return device_.ptx; }
+  // Nyx's kernels, then each custom_cuda kernel's module.
+  absl::StatusOr<std::string> ptx() const override {
+    std::string text = images_[0].ptx;
+    for (size_t i = 1; i < images_.size(); ++i)
+      text += strCat("\n// custom_cuda kernel ", images_[i].kernelNames[0],
+                     " (NVRTC)\n", images_[i].ptx);
+    return text;
+  }
   absl::StatusOr<std::string> cudaAssembly() const override {
-    if (cubin_.empty())
-      return absl::NotFoundError(strCat("no cubin: ptxas not found under ",
-                                        cudaToolkitPath(),
-                                        "/bin; --emit=cuda-asm needs it"));
-    return disassembleCubin(cubin_);
+    std::string text;
+    for (const DeviceImage &image : images_) {
+      if (image.cubin.empty())
+        return absl::NotFoundError(strCat("no cubin: ptxas not found under ",
+                                          cudaToolkitPath(),
+                                          "/bin; --emit=cuda-asm needs it"));
+      auto sass = disassembleCubin(image.cubin);
+      if (!sass.ok())
+        return sass.status();
+      text += *sass;
+    }
+    return text;
   }
 
 private:
   std::unique_ptr<llvm::LLVMContext> ctx_;
   std::unique_ptr<llvm::Module> host_;
   std::unique_ptr<llvm::TargetMachine> tm_;
-  DeviceCode device_;
-  std::string cubin_, header_, kernels_;
+  std::string deviceIR_;
+  std::vector<DeviceImage> images_;
+  std::string header_, kernels_;
 };
+
+// The launches of each kernel call, and their printed form for
+// --emit=kernel.
+absl::StatusOr<std::vector<std::vector<Launch>>>
+launchesOf(const ModelPlan &plan, const ir::Module &module,
+           const CudaTarget &target, std::string &printed) {
+  std::vector<std::vector<Launch>> launches;
+  for (const KernelCall &call : plan.calls) {
+    std::vector<Launch> &list = launches.emplace_back();
+    if (call.op->name() == "custom_cuda") {
+      auto custom = compileCustomKernel(*call.op, target);
+      if (!custom.ok())
+        return ir::errorAt(module.filename, call.op->loc,
+                           std::string(custom.status().message()));
+      printed += strCat("// launch ", custom->kernel, ": ", custom->grid, " x ",
+                        custom->block, " threads, custom_cuda\n");
+      list.push_back({std::move(*custom)});
+      continue;
+    }
+    if (auto gemm = mmaGemmOf(*call.op, call.kernel.name)) {
+      printed += strCat("// launch ", gemm->name, ": ", gemm->blocks(), " x ",
+                        MmaGemm::kThreads,
+                        " threads, tensor-core GEMM (mma.sync m16n8k16) of ",
+                        call.op->result(0)->type.str(), "\n");
+      list.push_back({*gemm});
+      continue;
+    }
+    auto mapped = kernel::mapToGpu(call.kernel);
+    if (!mapped.ok())
+      return mapped.status();
+    for (kernel::GpuLaunch &l : *mapped) {
+      printed += strCat("// launch ", l.kernel.name, ": ", l.blocks(), " x ",
+                        l.blockSize, " threads\n", kernel::print(l.kernel));
+      list.push_back({std::move(l)});
+    }
+  }
+  return launches;
+}
+
+// With ptxas the object carries a cubin the driver loads as is, and the
+// PTX has been checked; without, the driver compiles the PTX at load.
+absl::StatusOr<DeviceImage> imageOf(std::string ptx,
+                                    std::vector<std::string> kernelNames,
+                                    const CudaTarget &target) {
+  DeviceImage image{std::move(ptx), "", std::move(kernelNames)};
+  if (!findCudaTool("ptxas"))
+    return image;
+  auto cubin = assembleCubin(image.ptx, target.arch);
+  if (!cubin.ok())
+    return absl::InternalError(
+        strCat("the PTX of ", image.kernelNames[0],
+               " does not assemble: ", cubin.status().message()));
+  image.cubin = std::move(*cubin);
+  return image;
+}
 
 // The declarations of the device-pointer entry points.
 HeaderExtras cudaHeader(const ModelPlan &plan) {
@@ -116,44 +188,32 @@ compileCudaObject(const ObjectSpec &spec) {
   }();
   if (!plan.ok())
     return plan.status();
-  std::vector<std::vector<Launch>> launches;
   std::string kernels;
-  for (const KernelCall &call : plan->calls) {
-    std::vector<Launch> &list = launches.emplace_back();
-    if (auto gemm = mmaGemmOf(*call.op, call.kernel.name)) {
-      kernels += strCat("// launch ", gemm->name, ": ", gemm->blocks(), " x ",
-                        MmaGemm::kThreads,
-                        " threads, tensor-core GEMM (mma.sync m16n8k16) of ",
-                        call.op->result(0)->type.str(), "\n");
-      list.push_back({*gemm});
-      continue;
-    }
-    auto mapped = kernel::mapToGpu(call.kernel);
-    if (!mapped.ok())
-      return mapped.status();
-    for (kernel::GpuLaunch &l : *mapped) {
-      kernels += strCat("// launch ", l.kernel.name, ": ", l.blocks(), " x ",
-                        l.blockSize, " threads\n", kernel::print(l.kernel));
-      list.push_back({std::move(l)});
-    }
-  }
-  std::vector<const Launch *> all;
-  for (const auto &list : launches)
+  auto launches = launchesOf(*plan, *entry.module, *target, kernels);
+  if (!launches.ok())
+    return launches.status();
+  std::vector<const Launch *> generated;
+  for (const auto &list : *launches)
     for (const Launch &l : list)
-      all.push_back(&l);
-  auto device = compileDeviceCode(plan->name, all, *target, options.optLevel);
+      if (l.generated())
+        generated.push_back(&l);
+  auto device =
+      compileDeviceCode(plan->name, generated, *target, options.optLevel);
   if (!device.ok())
     return device.status();
-  // With ptxas the object carries a cubin the driver loads as is, and the
-  // PTX has been checked; without, the driver compiles the PTX at load.
-  std::string cubin;
-  if (findCudaTool("ptxas")) {
-    auto assembled = assembleCubin(device->ptx, target->arch);
-    if (!assembled.ok())
-      return absl::InternalError(strCat("the generated PTX does not assemble: ",
-                                        assembled.status().message()));
-    cubin = std::move(*assembled);
-  }
+  std::vector<DeviceImage> images;
+  auto image = imageOf(device->ptx, device->kernelNames, *target);
+  if (!image.ok())
+    return image.status();
+  images.push_back(std::move(*image));
+  for (const auto &list : *launches)
+    for (const Launch &l : list)
+      if (auto *custom = std::get_if<CustomKernel>(&l.code)) {
+        auto customImage = imageOf(custom->ptx, {custom->kernel}, *target);
+        if (!customImage.ok())
+          return customImage.status();
+        images.push_back(std::move(*customImage));
+      }
 
   cpu::TargetSpec host;
   host.name = "x86-64";
@@ -163,15 +223,15 @@ compileCudaObject(const ObjectSpec &spec) {
   if (!tm.ok())
     return tm.status();
   auto ctx = std::make_unique<llvm::LLVMContext>();
-  DeviceImage image{device->ptx, cubin, device->kernelNames};
-  auto module = buildHostModule(*plan, launches, image, *ctx,
+  auto module = buildHostModule(*plan, *launches, images, *ctx,
                                 (*tm)->createDataLayout(), host.triple);
   if (auto s = cpu::optimizeModule(*module, **tm, options.optLevel); !s.ok())
     return s;
   std::string header = emitHeader(plan->name, {&*plan}, cudaHeader(*plan));
   return std::make_unique<CudaCompiledModel>(
-      std::move(ctx), std::move(module), std::move(*tm), std::move(*device),
-      std::move(cubin), std::move(header), std::move(kernels));
+      std::move(ctx), std::move(module), std::move(*tm),
+      std::move(device->llvmIR), std::move(images), std::move(header),
+      std::move(kernels));
 }
 
 } // namespace nyx::codegen::cuda

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ir/strings.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 
@@ -21,8 +22,9 @@ class HostModuleBuilder {
 public:
   HostModuleBuilder(const ModelPlan &plan,
                     const std::vector<std::vector<Launch>> &launches,
-                    const DeviceImage &image, llvm::LLVMContext &ctx)
-      : plan_(plan), launches_(launches), image_(image), ctx_(ctx),
+                    const std::vector<DeviceImage> &images,
+                    llvm::LLVMContext &ctx)
+      : plan_(plan), launches_(launches), images_(images), ctx_(ctx),
         module_(std::make_unique<llvm::Module>(plan.name, ctx)),
         ptrTy_(llvm::PointerType::getUnqual(ctx)),
         i64Ty_(llvm::Type::getInt64Ty(ctx)),
@@ -32,7 +34,7 @@ public:
                                       const std::string &triple) {
     module_->setTargetTriple(triple);
     module_->setDataLayout(layout);
-    emitImage();
+    emitImages();
     emitDeviceConstants();
     llvm::Function *run = emitRunCuda();
     llvm::Function *packed = emitPacked(run, plan_.runName + "_cuda_packed",
@@ -66,22 +68,40 @@ private:
                   reinterpret_cast<const uint8_t *>(data.data()), data.size()));
   }
 
-  void emitImage() {
-    ptx_ =
-        constantGlobal(plan_.name + ".ptx",
-                       llvm::ConstantDataArray::getString(ctx_, image_.ptx), 1);
-    cubin_ = image_.cubin.empty() ? nullptr
-                                  : constantGlobal(plan_.name + ".cubin",
-                                                   bytes(image_.cubin), 8);
-    std::vector<llvm::Constant *> names;
+  // Per image: its PTX, cubin, kernel names and the slot of its loaded
+  // module.
+  struct ImageGlobals {
+    llvm::Constant *ptx, *cubin, *names;
+    llvm::GlobalVariable *slot;
+    uint64_t cubinBytes;
+    int numKernels;
+  };
+
+  void emitImages() {
     llvm::IRBuilder<> b(ctx_);
-    for (const std::string &n : image_.kernelNames)
-      names.push_back(
-          b.CreateGlobalString(n, plan_.name + ".kernel", 0, module_.get()));
-    auto *arrayTy = llvm::ArrayType::get(ptrTy_, names.size());
-    kernelNames_ = constantGlobal(plan_.name + ".kernel_names",
-                                  llvm::ConstantArray::get(arrayTy, names), 8);
-    moduleSlot_ = slot(plan_.name + ".cuda_module");
+    for (size_t i = 0; i < images_.size(); ++i) {
+      const DeviceImage &image = images_[i];
+      std::string prefix = strCat(plan_.name, ".image", i);
+      ImageGlobals g;
+      g.ptx = constantGlobal(
+          prefix + ".ptx", llvm::ConstantDataArray::getString(ctx_, image.ptx),
+          1);
+      g.cubin = image.cubin.empty()
+                    ? static_cast<llvm::Constant *>(
+                          llvm::ConstantPointerNull::get(ptrTy_))
+                    : constantGlobal(prefix + ".cubin", bytes(image.cubin), 8);
+      g.cubinBytes = image.cubin.size();
+      std::vector<llvm::Constant *> names;
+      for (const std::string &n : image.kernelNames)
+        names.push_back(
+            b.CreateGlobalString(n, prefix + ".kernel", 0, module_.get()));
+      auto *arrayTy = llvm::ArrayType::get(ptrTy_, names.size());
+      g.names = constantGlobal(prefix + ".kernel_names",
+                               llvm::ConstantArray::get(arrayTy, names), 8);
+      g.numKernels = static_cast<int>(names.size());
+      g.slot = slot(prefix + ".module");
+      imageGlobals_.push_back(g);
+    }
   }
 
   // Weights then constants in one block, copied to the device on the first
@@ -179,16 +199,17 @@ private:
     if (plan_.arenaBytes > 0)
       failIf(b.CreateIsNull(arena));
 
-    llvm::Value *cubinBytes = b.getInt64(image_.cubin.size());
-    llvm::Value *cubin = cubin_ ? static_cast<llvm::Value *>(cubin_)
-                                : llvm::ConstantPointerNull::get(ptrTy_);
-    returnIfFailed(
-        b,
-        b.CreateCall(runtime("nyx_cuda_module_get", i32Ty_,
-                             {ptrTy_, ptrTy_, ptrTy_, i64Ty_, ptrTy_, i32Ty_}),
-                     {moduleSlot_, ptx_, cubin, cubinBytes, kernelNames_,
-                      b.getInt32(image_.kernelNames.size())}));
-    llvm::Value *module = b.CreateLoad(ptrTy_, moduleSlot_, "module");
+    llvm::FunctionCallee moduleGet =
+        runtime("nyx_cuda_module_get", i32Ty_,
+                {ptrTy_, ptrTy_, ptrTy_, i64Ty_, ptrTy_, i32Ty_});
+    std::vector<llvm::Value *> modules;
+    for (const ImageGlobals &g : imageGlobals_) {
+      returnIfFailed(b,
+                     b.CreateCall(moduleGet, {g.slot, g.ptx, g.cubin,
+                                              b.getInt64(g.cubinBytes), g.names,
+                                              b.getInt32(g.numKernels)}));
+      modules.push_back(b.CreateLoad(ptrTy_, g.slot, "module"));
+    }
     returnIfFailed(b, b.CreateCall(runtime("nyx_cuda_upload_once", i32Ty_,
                                            {ptrTy_, ptrTy_, i64Ty_}),
                                    {constantsSlot_, constants_,
@@ -219,7 +240,9 @@ private:
     llvm::FunctionCallee launch =
         runtime("nyx_cuda_launch", i32Ty_,
                 {ptrTy_, i32Ty_, i32Ty_, i32Ty_, i32Ty_, ptrTy_, ptrTy_});
-    int index = 0;
+    // Generated kernels are numbered in order in image 0; each custom_cuda
+    // kernel is alone in the next image.
+    int generated = 0, custom = 0;
     for (size_t k = 0; k < plan_.calls.size(); ++k) {
       const KernelCall &call = plan_.calls[k];
       // cuLaunchKernel takes the address of each argument's value.
@@ -236,7 +259,8 @@ private:
       for (const Launch &l : launches_[k])
         returnIfFailed(
             b, b.CreateCall(launch,
-                            {module, b.getInt32(index++),
+                            {l.generated() ? modules[0] : modules[++custom],
+                             b.getInt32(l.generated() ? generated++ : 0),
                              b.getInt32(static_cast<uint32_t>(l.blocks())),
                              b.getInt32(static_cast<uint32_t>(l.blockSize())),
                              b.getInt32(0), args, fn->getArg(n + 1)}));
@@ -322,13 +346,12 @@ private:
 
   const ModelPlan &plan_;
   const std::vector<std::vector<Launch>> &launches_;
-  const DeviceImage &image_;
+  const std::vector<DeviceImage> &images_;
+  std::vector<ImageGlobals> imageGlobals_;
   llvm::LLVMContext &ctx_;
   std::unique_ptr<llvm::Module> module_;
   llvm::PointerType *ptrTy_;
   llvm::IntegerType *i64Ty_, *i32Ty_;
-  llvm::GlobalVariable *ptx_ = nullptr, *cubin_ = nullptr,
-                       *kernelNames_ = nullptr, *moduleSlot_ = nullptr;
   llvm::GlobalVariable *constants_ = nullptr, *constantsSlot_ = nullptr;
   std::vector<uint64_t> constantOffsets_;
   uint64_t constantsBytes_ = 0;
@@ -339,9 +362,9 @@ private:
 std::unique_ptr<llvm::Module>
 buildHostModule(const ModelPlan &plan,
                 const std::vector<std::vector<Launch>> &launches,
-                const DeviceImage &image, llvm::LLVMContext &ctx,
+                const std::vector<DeviceImage> &images, llvm::LLVMContext &ctx,
                 const llvm::DataLayout &layout, const std::string &triple) {
-  return HostModuleBuilder(plan, launches, image, ctx).build(layout, triple);
+  return HostModuleBuilder(plan, launches, images, ctx).build(layout, triple);
 }
 
 } // namespace nyx::codegen::cuda

@@ -19,8 +19,9 @@ struct DeviceImage {
   std::vector<std::string> kernelNames;
 };
 
-// `launches[k]` are the launches of plan.calls[k], numbered in order in
-// image.kernelNames. The module gets:
+// `launches[k]` are the launches of plan.calls[k]. images[0] holds the
+// generated kernels in launch order; images[1...] one custom_cuda kernel
+// each, in launch order. The module gets:
 //   int <run>_cuda(inputs..., outputs..., void *device_arena, nyx_stream *)
 //   int <run>_cuda_packed(void **buffers, void *device_arena, nyx_stream *)
 //   int <run>(inputs..., outputs..., void *arena)  (host buffers; the
@@ -29,7 +30,7 @@ struct DeviceImage {
 std::unique_ptr<llvm::Module>
 buildHostModule(const ModelPlan &plan,
                 const std::vector<std::vector<Launch>> &launches,
-                const DeviceImage &image, llvm::LLVMContext &ctx,
+                const std::vector<DeviceImage> &images, llvm::LLVMContext &ctx,
                 const llvm::DataLayout &layout, const std::string &triple);
 
 } // namespace nyx::codegen::cuda

@@ -232,7 +232,7 @@ std::optional<MmaGemm> mmaGemmOf(const ir::Op &op, std::string name) {
   g.dtype = a.dtype;
   g.transA = *ta;
   g.transB = *tb;
-  const int64_t ra = a.rank(), rb = b.rank(), rc = c.rank();
+  const int64_t ra = a.rank(), rc = c.rank();
   g.m = c.shape[rc - 2];
   g.n = c.shape[rc - 1];
   g.k = g.transA ? a.shape[ra - 2] : a.shape[ra - 1];

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "codegen/cuda/target.h"
 #include "codegen/emit/arena_layout.h"
 #include "codegen/emit/c_names.h"
+#include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lower_fusion.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/buffer_rules.h"
@@ -33,7 +35,8 @@ class Planner {
 public:
   Planner(const ir::Module &module, const ir::Function &entry,
           const ir::WeightMap &weights, const Options &options)
-      : module_(module), entry_(entry), weights_(weights) {
+      : module_(module), entry_(entry), weights_(weights),
+        target_(options.target) {
     plan_.name = options.modelName;
     plan_.runName =
         options.runName.empty() ? options.modelName + "_run" : options.runName;
@@ -126,6 +129,15 @@ private:
         return absl::InvalidArgumentError(
             strCat("'fusion' callee @", *callee, " is not a kernel function"));
       return kernel::lowerFusion(*body, *callee);
+    }
+    if (name == "custom_cuda") {
+      if (!cuda::isCudaTarget(target_))
+        return absl::InvalidArgumentError(
+            strCat("'custom_cuda' runs CUDA code; expected a cuda-* target "
+                   "(cuda-sm80, cuda-sm90, cuda-sm90a), not '",
+                   target_, "'"));
+      // Only its buffers: the code comes from NVRTC (cuda/custom_kernel.h).
+      return kernel::kernelSkeleton(op, strCat(name, "_", position));
     }
     const kernel::LowerFn *lower = kernel::lookupLowering(name);
     if (!lower)
@@ -486,6 +498,7 @@ private:
   const ir::Module &module_;
   const ir::Function &entry_;
   const ir::WeightMap &weights_;
+  std::string target_;
   ModelPlan plan_;
   std::map<std::string, size_t, std::less<>> weightIndex_;
   std::vector<const ir::Value *> produced_; // results of kernels, in order

@@ -199,7 +199,7 @@ TEST(CodegenKernel, UnknownTargetIsAnErrorListingTheValidOnes) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
             "unknown target 'riscv'; expected one of: host, x86-64-avx2, "
-            "x86-64-avx512");
+            "x86-64-avx512, cuda-sm80, cuda-sm90, cuda-sm90a");
 }
 
 TEST(CodegenKernel, BadOptLevelAndModelNameAreErrors) {

@@ -50,7 +50,18 @@ TEST(CodegenTarget, UnknownNamesListTheValidOnes) {
   absl::Status s = checkTarget("x86-64-avx3");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "unknown target 'x86-64-avx3'; expected one of: "
-                         "host, x86-64-avx2, x86-64-avx512");
+                         "host, x86-64-avx2, x86-64-avx512, cuda-sm80, "
+                         "cuda-sm90, cuda-sm90a");
+}
+
+TEST(CodegenTarget, GpuArchitectures) {
+  EXPECT_TRUE(checkTarget("cuda-sm80").ok());
+  EXPECT_TRUE(checkTarget("cuda-sm90").ok());
+  EXPECT_TRUE(checkTarget("cuda-sm90a").ok());
+  absl::Status s = checkTarget("cuda-sm75");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unsupported GPU architecture in target 'cuda-sm75'; "
+                         "expected one of: cuda-sm80, cuda-sm90, cuda-sm90a");
 }
 
 TEST(CodegenTarget, MachinesForEveryLevel) {
