@@ -164,13 +164,13 @@ HeaderExtras cudaHeader(const ModelPlan &plan) {
 
 absl::StatusOr<std::unique_ptr<CompiledModel>>
 compileCudaObject(const ObjectSpec &spec) {
-  const EntryPoint &entry = spec.entries[0];
-  const Options &options = entry.options;
   if (spec.entries.size() != 1 || !spec.params.empty())
     return absl::UnimplementedError(
-        strCat("target '", options.target,
+        strCat("target '", spec.entries.at(0).options.target,
                "' compiles one entry point; training objects (--train) are "
                "CPU only so far"));
+  const EntryPoint &entry = spec.entries[0];
+  const Options &options = entry.options;
   if (options.externalWeights)
     return absl::UnimplementedError(
         strCat("target '", options.target,

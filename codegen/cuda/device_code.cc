@@ -1,5 +1,6 @@
 #include "codegen/cuda/device_code.h"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "codegen/cpu/llvm_pipeline.h"
@@ -44,7 +45,8 @@ llvm::Value *globalThreadIndex(llvm::IRBuilder<> &b) {
       read(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x), "thread", true, true);
 }
 
-void emitLaunch(const kernel::GpuLaunch &launch, llvm::Module &module) {
+llvm::Function *emitLaunch(const kernel::GpuLaunch &launch,
+                           llvm::Module &module, const std::string &name) {
   llvm::LLVMContext &ctx = module.getContext();
   const kernel::Kernel &k = launch.kernel;
   const size_t n = k.numParams();
@@ -52,7 +54,7 @@ void emitLaunch(const kernel::GpuLaunch &launch, llvm::Module &module) {
       n, llvm::PointerType::get(ctx, kGlobalAddressSpace));
   llvm::Function *fn = llvm::Function::Create(
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false),
-      llvm::GlobalValue::ExternalLinkage, k.name, module);
+      llvm::GlobalValue::ExternalLinkage, name, module);
   fn->setCallingConv(llvm::CallingConv::PTX_Kernel);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   // Pointers of one memory are shared through sameMemoryAs, so arguments
@@ -83,6 +85,17 @@ void emitLaunch(const kernel::GpuLaunch &launch, llvm::Module &module) {
   llvm::BasicBlock *entry = &*std::next(fn->begin());
   entry->splice(entry->begin(), prologue);
   prologue->eraseFromParent();
+  return fn;
+}
+
+// `name` with every character PTX does not allow in an identifier (kernel
+// functions may be named `@layer.0` in the IR) made '_'.
+std::string ptxIdentifier(const std::string &name) {
+  std::string id = name;
+  for (char &c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$')
+      c = '_';
+  return id;
 }
 
 // Links CUDA's libdevice when a kernel calls one of its functions.
@@ -143,14 +156,17 @@ compileDeviceCode(const std::string &moduleName,
   module.setDataLayout((*tm)->createDataLayout());
   DeviceCode code;
   for (const Launch *launch : launches) {
-    if (auto *nest = std::get_if<kernel::GpuLaunch>(&launch->code))
-      emitLaunch(*nest, module);
-    else
-      emitMmaGemm(std::get<MmaGemm>(launch->code), module);
-    llvm::Function *fn = module.getFunction(launch->name());
+    // LLVM renames a function whose name is taken; the table keeps the
+    // name it got.
+    std::string name = ptxIdentifier(launch->name());
+    llvm::Function *fn =
+        std::holds_alternative<kernel::GpuLaunch>(launch->code)
+            ? emitLaunch(std::get<kernel::GpuLaunch>(launch->code), module,
+                         name)
+            : emitMmaGemm(std::get<MmaGemm>(launch->code), module, name);
     annotate(module, fn, "kernel", 1);
     annotate(module, fn, "maxntidx", static_cast<int>(launch->blockSize()));
-    code.kernelNames.push_back(launch->name());
+    code.kernelNames.push_back(fn->getName().str());
   }
   if (auto s = linkLibdevice(module); !s.ok())
     return s;

@@ -1,5 +1,6 @@
 #include "codegen/cuda/host_module.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ir/strings.h"
@@ -243,27 +244,36 @@ private:
     // Generated kernels are numbered in order in image 0; each custom_cuda
     // kernel is alone in the next image.
     int generated = 0, custom = 0;
+    // cuLaunchKernel takes the address of each argument's value: one pair
+    // of arrays in the entry block serves every launch.
+    size_t most = 1;
+    for (const KernelCall &call : plan_.calls)
+      most = std::max(most, call.kernel.numParams());
+    auto *arrayTy = llvm::ArrayType::get(ptrTy_, most);
+    llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+    llvm::Value *values = entry.CreateAlloca(arrayTy, nullptr, "values");
+    llvm::Value *args = entry.CreateAlloca(arrayTy, nullptr, "args");
     for (size_t k = 0; k < plan_.calls.size(); ++k) {
       const KernelCall &call = plan_.calls[k];
-      // cuLaunchKernel takes the address of each argument's value.
-      size_t count = call.kernel.numParams();
-      auto *arrayTy = llvm::ArrayType::get(ptrTy_, count);
-      llvm::Value *values = b.CreateAlloca(arrayTy, nullptr, "values");
-      llvm::Value *args = b.CreateAlloca(arrayTy, nullptr, "args");
-      for (size_t i = 0; i < count; ++i) {
+      for (size_t i = 0; i < call.kernel.numParams(); ++i) {
         llvm::Value *value =
             b.CreateConstInBoundsGEP2_64(arrayTy, values, 0, i);
         b.CreateStore(pointerTo(call.buffers[i]), value);
         b.CreateStore(value, b.CreateConstInBoundsGEP2_64(arrayTy, args, 0, i));
       }
-      for (const Launch &l : launches_[k])
+      for (const Launch &l : launches_[k]) {
+        llvm::Value *module = l.generated() ? modules[0] : modules[++custom];
+        llvm::Value *index = b.getInt32(l.generated() ? generated++ : 0);
+        // An empty grid (a result with no elements) has nothing to run.
+        if (l.blocks() == 0)
+          continue;
         returnIfFailed(
             b, b.CreateCall(launch,
-                            {l.generated() ? modules[0] : modules[++custom],
-                             b.getInt32(l.generated() ? generated++ : 0),
+                            {module, index,
                              b.getInt32(static_cast<uint32_t>(l.blocks())),
                              b.getInt32(static_cast<uint32_t>(l.blockSize())),
                              b.getInt32(0), args, fn->getArg(n + 1)}));
+      }
     }
     llvm::FunctionCallee copy = runtime("nyx_cuda_copy_device", i32Ty_,
                                         {ptrTy_, ptrTy_, i64Ty_, ptrTy_});

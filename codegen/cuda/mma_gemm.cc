@@ -245,18 +245,19 @@ std::optional<MmaGemm> mmaGemmOf(const ir::Op &op, std::string name) {
     return std::nullopt;
   g.aBatchStride = batchA == 1 ? 0 : g.m * g.k;
   g.bBatchStride = batchB == 1 ? 0 : g.k * g.n;
-  if (g.m == 0 || g.n == 0 || g.k == 0 || g.blocks() >= (int64_t{1} << 31))
+  if (c.numElements() == 0 || g.k == 0 || g.blocks() >= (int64_t{1} << 31))
     return std::nullopt;
   return g;
 }
 
-void emitMmaGemm(const MmaGemm &gemm, llvm::Module &module) {
+llvm::Function *emitMmaGemm(const MmaGemm &gemm, llvm::Module &module,
+                            const std::string &name) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::get(ctx, kGlobalAddressSpace);
-  llvm::Function *fn = llvm::Function::Create(
-      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr, ptr},
-                              false),
-      llvm::GlobalValue::ExternalLinkage, gemm.name, module);
+  llvm::Function *fn =
+      llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                                     {ptr, ptr, ptr}, false),
+                             llvm::GlobalValue::ExternalLinkage, name, module);
   fn->setCallingConv(llvm::CallingConv::PTX_Kernel);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   const char *names[] = {"a", "b", "c"};
@@ -268,6 +269,7 @@ void emitMmaGemm(const MmaGemm &gemm, llvm::Module &module) {
       fn->getArg(i)->addAttr(llvm::Attribute::ReadOnly);
   }
   MmaEmitter(gemm, *fn).run();
+  return fn;
 }
 
 } // namespace nyx::codegen::cuda

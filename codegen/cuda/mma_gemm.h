@@ -31,10 +31,12 @@ struct MmaGemm {
 };
 
 // The tensor-core form of a standalone `matmul` whose operands are f16 or
-// bf16 (a matmul op, not a fusion), or nullopt.
+// bf16 (a matmul op, not a fusion) and whose result is not empty, or
+// nullopt.
 std::optional<MmaGemm> mmaGemmOf(const ir::Op &op, std::string name);
 
-// Adds the kernel `gemm.name(a, b, c)` (global pointers) to `module`.
-void emitMmaGemm(const MmaGemm &gemm, llvm::Module &module);
+// Adds the kernel `name(a, b, c)` (global pointers) to `module`.
+llvm::Function *emitMmaGemm(const MmaGemm &gemm, llvm::Module &module,
+                            const std::string &name);
 
 } // namespace nyx::codegen::cuda

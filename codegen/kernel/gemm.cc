@@ -517,6 +517,7 @@ thread_local bool plainProducts = false;
 
 PlainProducts::PlainProducts() : saved_(plainProducts) { plainProducts = true; }
 PlainProducts::~PlainProducts() { plainProducts = saved_; }
+bool PlainProducts::active() { return plainProducts; }
 
 std::optional<GemmForm> gemmFormOf(const ir::Op &op) {
   if (plainProducts)

@@ -63,13 +63,18 @@ std::optional<GemmForm> gemmFormOf(const ir::Op &op);
 
 // While one is alive on the constructing thread, matmul and conv2d lower
 // to plain loop nests, the form the GPU backend maps onto threads (GEMM
-// kernels use per-thread scratch and CPU register tiles).
+// kernels use per-thread scratch and CPU register tiles), and a matmul's
+// nest sums each output element in a register, so every element is an
+// independent iteration.
 class PlainProducts {
 public:
   PlainProducts();
   ~PlainProducts();
   PlainProducts(const PlainProducts &) = delete;
   PlainProducts &operator=(const PlainProducts &) = delete;
+
+  // Whether one is alive on this thread.
+  static bool active();
 
 private:
   bool saved_;

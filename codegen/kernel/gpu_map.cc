@@ -1,5 +1,7 @@
 #include "codegen/kernel/gpu_map.h"
 
+#include <set>
+
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -34,6 +36,48 @@ bool usesRegisterTiles(const Stmt &s) {
   return false;
 }
 
+void usedVars(const Expr &e, std::set<int> &out) {
+  if (e.kind == Expr::Kind::VarRef)
+    out.insert(e.var.id);
+  for (const ExprRef &a : e.args)
+    usedVars(*a, out);
+}
+
+// The locals `s` declares and the variables it reads or assigns. (A loop
+// index lives only in its loop.)
+void varsOf(const Stmt &s, std::set<int> &declared, std::set<int> &used) {
+  if (s.kind == Stmt::Kind::Declare)
+    declared.insert(s.var.id);
+  if (s.kind == Stmt::Kind::Assign)
+    used.insert(s.var.id);
+  for (const ExprRef &e : {s.extent, s.index, s.value})
+    if (e)
+      usedVars(*e, used);
+  if (s.tile)
+    for (const ExprRef &e :
+         {s.tile->aIndex, s.tile->bIndex, s.tile->accumulate})
+      if (e)
+        usedVars(*e, used);
+  for (const auto &list : {s.body, s.orElse})
+    for (const StmtRef &child : list)
+      varsOf(*child, declared, used);
+}
+
+// Whether a statement of `top` uses a variable an earlier one declares:
+// then they cannot be launches of their own.
+bool sharesLocals(const std::vector<StmtRef> &top) {
+  std::set<int> declaredBefore;
+  for (const StmtRef &s : top) {
+    std::set<int> declared, used;
+    varsOf(*s, declared, used);
+    for (int id : used)
+      if (declaredBefore.count(id))
+        return true;
+    declaredBefore.insert(declared.begin(), declared.end());
+  }
+  return false;
+}
+
 // The largest variable id of `s`, so new variables get fresh ids.
 int maxVarId(const Stmt &s) {
   int id = s.var.id;
@@ -51,11 +95,7 @@ public:
     std::vector<StmtRef> top = {kernel_.body};
     if (kernel_.body->kind == Stmt::Kind::Block)
       top = kernel_.body->body;
-    bool sharesLocals = false;
-    for (const StmtRef &s : top)
-      sharesLocals |=
-          s->kind == Stmt::Kind::Declare || s->kind == Stmt::Kind::Assign;
-    if (sharesLocals)
+    if (sharesLocals(top))
       return std::vector<GpuLaunch>{singleThread(top)};
     std::vector<GpuLaunch> launches;
     std::vector<StmtRef> serial;

@@ -1,13 +1,14 @@
 // Maps a loop-nest Kernel onto GPU threads.
 //
-// A kernel's top-level statements run one after another and communicate
-// only through its buffers, so each becomes a launch of its own, run in
-// order on one stream. A statement that is a nest of Parallel loops with
-// constant extents becomes one thread per iteration of the whole nest: the
-// thread's global index is split back into the loop indices. Any other
+// A kernel's top-level statements run one after another; when they
+// communicate only through its buffers, each becomes a launch of its own,
+// run in order on one stream. A statement that is a nest of Parallel loops
+// with constant extents becomes one thread per iteration of the whole nest:
+// the thread's global index is split back into the loop indices. Any other
 // statement (a serial loop, a scatter's updates, a scan) runs on a single
-// thread, as do kernels whose top-level statements declare locals that later
-// ones read; adjacent single-thread statements share a launch.
+// thread; adjacent single-thread statements share a launch. When a
+// top-level statement uses a variable an earlier one declares, the whole
+// kernel runs on one thread.
 //
 // The result is exact: every thread runs the same statements, in the same
 // order, as the loop iteration it stands for, so a kernel computes the same

@@ -8,8 +8,9 @@
 // - otherwise, when c's dtype is its own compute type (f32, f64, ints): the
 //   i-k-j order, accumulating into row i of c, so the inner loop streams a
 //   row of b and a row of c;
-// - otherwise (f16/bf16 results, which must accumulate in f32): i-j-k with
-//   a scalar f32 accumulator.
+// - otherwise (f16/bf16 results, which must accumulate in f32, and every
+//   product in the GPU form, PlainProducts): i-j-k with a scalar
+//   accumulator, each output element an independent iteration.
 // Every order adds the products in increasing k, like the reference.
 #include "absl/status/status.h"
 #include "codegen/kernel/gemm.h"
@@ -88,7 +89,7 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
   const DType ct = computeType(dt);
 
   StmtRef rowBody;
-  if (!*tb && ct == dt) {
+  if (!*tb && ct == dt && !PlainProducts::active()) {
     ExprRef sum = B::binary(BinaryFn::Add, B::load(2, dt, cAt), product);
     Var j0 = b.newVar(DType::I64, "j");
     ExprRef cAt0 = addIndex(cBase, addIndex(mulIndex(I, n), B::ref(j0)));
@@ -104,15 +105,11 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
          B::loop(
              p, B::i64(k),
              {B::assign(acc, B::binary(BinaryFn::Add, B::ref(acc), product))}),
-         B::store(2, cAt, B::ref(acc))});
+         B::store(2, cAt, B::ref(acc))},
+        LoopKind::Parallel);
   }
-  // Rows are independent; the i loop is parallel unless a batch loop
-  // outside it already is.
-  bool batchLoops = false;
-  for (int64_t e : batch)
-    batchLoops |= e != 1;
-  StmtRef rows = B::loop(i, B::i64(m), {rowBody},
-                         batchLoops ? LoopKind::Serial : LoopKind::Parallel);
+  // Batches and rows are independent (the CPU splits the outermost).
+  StmtRef rows = B::loop(i, B::i64(m), {rowBody}, LoopKind::Parallel);
   kern.body = batches.wrap({rows}, true);
   return kern;
 }

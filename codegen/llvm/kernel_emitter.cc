@@ -444,7 +444,12 @@ private:
     case BinaryFn::Div:
       return isFp ? b_.CreateFDiv(a, c) : safeDivRem(true, a, c, rhs);
     case BinaryFn::Rem:
-      return isFp ? b_.CreateFRem(a, c) : safeDivRem(false, a, c, rhs);
+      if (!isFp)
+        return safeDivRem(false, a, c, rhs);
+      // NVPTX expands frem as x - y * trunc(x / y), which is not fmod.
+      if (math_ == MathLibrary::Libdevice)
+        return mathCall(b_, math_, "fmod", a, c);
+      return b_.CreateFRem(a, c);
     case BinaryFn::Pow:
       if (math_ == MathLibrary::Libdevice)
         return mathCall(b_, math_, "pow", a, c);

@@ -79,7 +79,33 @@ TEST(GpuMap, TopLevelLocalsKeepTheKernelOnOneThread) {
   Nest n(2, 8, LoopKind::Parallel, LoopKind::Parallel);
   Var total = n.b.newVar(DType::F32, "total");
   Kernel k = n.k;
-  k.body = B::block({B::declare(total, B::constant(DType::F32, 0)), n.k.body});
+  k.body = B::block({B::declare(total, B::constant(DType::F32, 0)), n.k.body,
+                     B::store(1, B::i64(0), B::ref(total))});
+  auto launches = mapToGpu(k);
+  ASSERT_TRUE(launches.ok());
+  ASSERT_EQ(launches->size(), 1u);
+  EXPECT_EQ((*launches)[0].threads, 1);
+}
+
+TEST(GpuMap, UnsharedLocalsDoNotJoinStatements) {
+  Nest n(2, 8, LoopKind::Parallel, LoopKind::Parallel);
+  Var unused = n.b.newVar(DType::F32, "unused");
+  Kernel k = n.k;
+  k.body = B::block({B::declare(unused, B::constant(DType::F32, 0)), n.k.body});
+  auto launches = mapToGpu(k);
+  ASSERT_TRUE(launches.ok());
+  ASSERT_EQ(launches->size(), 2u);
+  EXPECT_EQ((*launches)[1].threads, 16);
+}
+
+TEST(GpuMap, LocalsDeclaredInsideAnEarlierStatementKeepItTogether) {
+  Nest n(2, 8, LoopKind::Parallel, LoopKind::Parallel);
+  Var total = n.b.newVar(DType::F32, "total");
+  Kernel k = n.k;
+  // The local is declared inside a block and read by the nest after it.
+  k.body = B::block({B::block({B::declare(total, B::constant(DType::F32, 0)),
+                               B::store(1, B::i64(0), B::ref(total))}),
+                     n.k.body, B::store(1, B::i64(1), B::ref(total))});
   auto launches = mapToGpu(k);
   ASSERT_TRUE(launches.ok());
   ASSERT_EQ(launches->size(), 1u);
