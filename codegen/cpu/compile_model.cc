@@ -9,9 +9,9 @@
 #include "codegen/cuda/target.h"
 #include "codegen/emit/header.h"
 #include "codegen/emit/model_plan.h"
-#include "codegen/kernel/gemm.h"
 #include "codegen/kernel/gpu_map.h"
 #include "codegen/kernel/loop_ir.h"
+#include "codegen/kernel/lowering.h"
 #include "ir/strings.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Linker/Linker.h"
@@ -90,7 +90,7 @@ HeaderExtras initParamsHeader(const ObjectSpec &spec) {
 
 // The plan with each kernel replaced by its GPU launches run in order.
 absl::StatusOr<ModelPlan> planEmulatedGpuModel(const EntryPoint &e) {
-  kernel::PlainProducts plain;
+  kernel::GpuForm gpuForm;
   auto plan = planModel(*e.module, *e.function, *e.weights, e.options);
   if (!plan.ok())
     return plan.status();

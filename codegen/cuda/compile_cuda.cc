@@ -10,7 +10,7 @@
 #include "codegen/cuda/host_module.h"
 #include "codegen/cuda/target.h"
 #include "codegen/emit/header.h"
-#include "codegen/kernel/gemm.h"
+#include "codegen/kernel/lowering.h"
 #include "ir/diagnostic.h"
 #include "ir/strings.h"
 #include "llvm/IR/LLVMContext.h"
@@ -183,7 +183,7 @@ compileCudaObject(const ObjectSpec &spec) {
     return target.status();
 
   absl::StatusOr<ModelPlan> plan = [&] {
-    kernel::PlainProducts plain;
+    kernel::GpuForm gpuForm;
     return planModel(*entry.module, *entry.function, *entry.weights, options);
   }();
   if (!plan.ok())

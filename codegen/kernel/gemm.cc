@@ -1,5 +1,7 @@
 #include "codegen/kernel/gemm.h"
 
+#include "codegen/kernel/lowering.h"
+
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -511,16 +513,8 @@ private:
 
 } // namespace
 
-namespace {
-thread_local bool plainProducts = false;
-} // namespace
-
-PlainProducts::PlainProducts() : saved_(plainProducts) { plainProducts = true; }
-PlainProducts::~PlainProducts() { plainProducts = saved_; }
-bool PlainProducts::active() { return plainProducts; }
-
 std::optional<GemmForm> gemmFormOf(const ir::Op &op) {
-  if (plainProducts)
+  if (GpuForm::active())
     return std::nullopt;
   if (op.results.size() != 1)
     return std::nullopt;

@@ -58,27 +58,8 @@ struct GemmForm {
 // The GEMM form of `op`, or nullopt when the op is not lowered as a GEMM
 // (not matmul/conv2d, not f32, or a depthwise convolution, which has no
 // inner dimension worth tiling).
-// Also nullopt while a PlainProducts is alive on this thread.
+// Also nullopt for kernels in the GPU form (GpuForm, lowering.h).
 std::optional<GemmForm> gemmFormOf(const ir::Op &op);
-
-// While one is alive on the constructing thread, matmul and conv2d lower
-// to plain loop nests, the form the GPU backend maps onto threads (GEMM
-// kernels use per-thread scratch and CPU register tiles), and a matmul's
-// nest sums each output element in a register, so every element is an
-// independent iteration.
-class PlainProducts {
-public:
-  PlainProducts();
-  ~PlainProducts();
-  PlainProducts(const PlainProducts &) = delete;
-  PlainProducts &operator=(const PlainProducts &) = delete;
-
-  // Whether one is alive on this thread.
-  static bool active();
-
-private:
-  bool saved_;
-};
 
 // The op's `schedule` attribute, or the default schedule for its shape
 // when it has none. Errors name the attribute's problem.

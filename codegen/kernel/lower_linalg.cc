@@ -9,7 +9,7 @@
 //   i-k-j order, accumulating into row i of c, so the inner loop streams a
 //   row of b and a row of c;
 // - otherwise (f16/bf16 results, which must accumulate in f32, and every
-//   product in the GPU form, PlainProducts): i-j-k with a scalar
+//   product in the GPU form, GpuForm): i-j-k with a scalar
 //   accumulator, each output element an independent iteration.
 // Every order adds the products in increasing k, like the reference.
 #include "absl/status/status.h"
@@ -89,7 +89,7 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
   const DType ct = computeType(dt);
 
   StmtRef rowBody;
-  if (!*tb && ct == dt && !PlainProducts::active()) {
+  if (!*tb && ct == dt && !GpuForm::active()) {
     ExprRef sum = B::binary(BinaryFn::Add, B::load(2, dt, cAt), product);
     Var j0 = b.newVar(DType::I64, "j");
     ExprRef cAt0 = addIndex(cBase, addIndex(mulIndex(I, n), B::ref(j0)));

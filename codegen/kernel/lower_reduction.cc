@@ -13,7 +13,9 @@
 //   which steps down the reduced rows; each column sums blocks of 64 rows
 //   first, then adds the block sums in order.
 // Either is at least as accurate as a sequential sum and vectorizes (the
-// interpreter sums in f64 and rounds once; docs/ops.md). Shorter runs and
+// interpreter sums in f64 and rounds once; docs/ops.md). In the GPU form
+// (GpuForm) a leading-axis reduction keeps one running value per output
+// element instead, each element a thread. Shorter runs and
 // rows, integers (exact up to wrapping, which LLVM vectorizes as written)
 // and other layouts keep one running value: in a scalar (innermost input
 // dimension reduced, or f16/bf16, which accumulate in f32) or in the output
@@ -353,13 +355,16 @@ absl::StatusOr<Kernel> lowerReduce(const ir::Op &op, std::string name,
   // Floats accumulate in partial results where the layout allows (integer
   // sums are exact modulo wrapping, so LLVM vectorizes them as written).
   if (ir::isFloat(dt) && !reducedShape.empty()) {
-    k.body = innermostKept ? lanesOverColumnTiles(in, *reduced, count, combine)
-                           : lanesOverInnermostRuns(in, *reduced, keptShape,
-                                                    count, combine);
+    k.body = !innermostKept ? lanesOverInnermostRuns(in, *reduced, keptShape,
+                                                     count, combine)
+             : GpuForm::active()
+                 ? nullptr
+                 : lanesOverColumnTiles(in, *reduced, count, combine);
     if (k.body)
       return k;
   }
-  if (innermostKept && accType == dt && !reducedShape.empty())
+  if (innermostKept && accType == dt && !reducedShape.empty() &&
+      !GpuForm::active())
     k.body = accumulateInOutput(in, *reduced, keptShape, count, combine);
   else
     k.body = accumulateInScalar(in, *reduced, keptShape, reducedShape, count,

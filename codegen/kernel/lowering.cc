@@ -26,6 +26,14 @@ static const LoweringRegistry &registry() {
   return r;
 }
 
+namespace {
+thread_local bool gpuForm = false;
+} // namespace
+
+GpuForm::GpuForm() : saved_(gpuForm) { gpuForm = true; }
+GpuForm::~GpuForm() { gpuForm = saved_; }
+bool GpuForm::active() { return gpuForm; }
+
 const LowerFn *lookupLowering(std::string_view opName) {
   auto it = registry().fns.find(opName);
   return it == registry().fns.end() ? nullptr : &it->second;

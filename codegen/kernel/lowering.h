@@ -44,6 +44,25 @@ using LowerFn =
 const LowerFn *lookupLowering(std::string_view opName);
 bool hasLowering(std::string_view opName);
 
+// While one is alive on the constructing thread, lowerings give kernels
+// the GPU form (the CUDA backend maps it onto threads, kernel/gpu_map.h):
+// plain loop nests in which each output element is an independent
+// iteration. No CPU GEMM kernels (they use per-thread scratch and register
+// tiles); a matmul sums each output element in a register; a reduction
+// over leading axes keeps one running value per output element rather than
+// lanes across a row of columns.
+class GpuForm {
+public:
+  GpuForm();
+  ~GpuForm();
+  GpuForm(const GpuForm &) = delete;
+  GpuForm &operator=(const GpuForm &) = delete;
+  static bool active();
+
+private:
+  bool saved_;
+};
+
 class LoweringRegistry {
 public:
   void add(std::string_view opName, LowerFn fn);
