@@ -2,15 +2,18 @@
 """PyTorch peers for bench/run, one process per thread count.
 
   torch_models.py model NAME --batch N --weights W.safetensors --input X.bin
-                  --expect Y.bin --threads T [timing options]
+                  --expect Y.bin --threads T [--device cuda] [timing options]
   torch_models.py chain --input X.bin --a A --b B --expect Y.bin
-                  --threads T [timing options]
+                  --threads T [--device cuda] [timing options]
 
 `model` builds the same network as the Nyx standard library (stdlib/models.h:
 mlp, resnet18, gpt2_block) from torch.nn layers, loads the weights from the
 safetensors file Nyx compiled in (read with NumPy), and runs it in eager mode
 and as torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(
 model.eval()))). `chain` runs tanh(x*a + b) * sigmoid(x) eagerly.
+
+With --device cuda (bench/cuda/run) the model and data live on the GPU and
+every timed call waits for the device to finish.
 
 Before timing anything, every variant's output on the given input is
 compared with the Nyx output in Y.bin: each element must be within 1e-3 of
@@ -180,7 +183,7 @@ def load_weights(model, tensors):
 # ---- checking and timing ---------------------------------------------------
 
 def check(peer, got, expect):
-    got = got.detach().numpy().reshape(-1)
+    got = got.detach().cpu().numpy().reshape(-1)
     if got.size != expect.size:
         print(f"torch_models.py: {peer} gives {got.size} values; Nyx gave "
               f"{expect.size}", file=sys.stderr)
@@ -196,6 +199,12 @@ def check(peer, got, expect):
 
 
 def time_calls(peer, fn, opts):
+    if opts.device == "cuda":
+        call = fn
+
+        def fn():
+            call()
+            torch.cuda.synchronize()
     for _ in range(opts.warmup):
         fn()
     times = []
@@ -215,10 +224,11 @@ def time_calls(peer, fn, opts):
 def run_model(opts, expect):
     model = MODELS[opts.name]().eval()
     load_weights(model, read_safetensors(opts.weights))
+    model = model.to(opts.device)
     shapes = {"mlp": (opts.batch, 784), "resnet18": (opts.batch, 3, 224, 224),
               "gpt2_block": (opts.batch, 128, 768)}
     x = torch.from_numpy(np.fromfile(opts.input, dtype="<f4")
-                         .reshape(shapes[opts.name]))
+                         .reshape(shapes[opts.name])).to(opts.device)
     with torch.inference_mode():
         check("torch-eager", model(x), expect)
     with torch.no_grad():
@@ -235,8 +245,9 @@ def run_model(opts, expect):
 
 
 def run_chain(opts, expect):
-    x = torch.from_numpy(np.fromfile(opts.input, dtype="<f4"))
-    a, b = torch.tensor(opts.a), torch.tensor(opts.b)
+    x = torch.from_numpy(np.fromfile(opts.input, dtype="<f4")).to(opts.device)
+    a = torch.tensor(opts.a, device=opts.device)
+    b = torch.tensor(opts.b, device=opts.device)
 
     def chain():
         return torch.tanh(x * a + b) * torch.sigmoid(x)
@@ -261,6 +272,7 @@ def main():
     p.add_argument("--min-reps", type=int, default=5)
     p.add_argument("--max-reps", type=int, default=10000)
     p.add_argument("--budget", type=float, default=1.0)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     opts = p.parse_args()
     if opts.what == "model" and (not opts.name or not opts.weights):
         p.error("model needs a NAME and --weights")
