@@ -14,5 +14,6 @@ config.substitutions.append(("%nyxc", os.path.join(config.nyx_tools_dir, "nyxc")
 config.substitutions.append(("%nyx-opt", os.path.join(config.nyx_tools_dir, "nyx-opt")))
 config.substitutions.append(("%nyx-run", os.path.join(config.nyx_tools_dir, "nyx-run")))
 # Debian's interpreter, which has the onnx and numpy packages.
+config.substitutions.append(("%nyx_build", config.nyx_obj_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
