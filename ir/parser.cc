@@ -44,15 +44,6 @@ std::string defaultModuleName(std::string_view filename) {
   return name;
 }
 
-static bool isCIdentifier(std::string_view s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
-    return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-      return false;
-  return true;
-}
-
 // ---- Literal values --------------------------------------------------------
 
 static bool isSpecialFloat(std::string_view s) {
@@ -306,7 +297,7 @@ private:
       if (!at(TokenKind::Symbol))
         return unexpected("the module name (@name) after 'module'");
       const Token &name = next();
-      if (!isCIdentifier(name.text))
+      if (!isIdentifier(name.text))
         return error(name.loc,
                      strCat("module name @", formatName(name.text),
                             " is not a C identifier; expected letters, "

@@ -3,6 +3,7 @@
 // these instead.
 #pragma once
 
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -27,6 +28,17 @@ std::string strJoin(const Range &items, std::string_view sep) {
     first = false;
   }
   return os.str();
+}
+
+// Letters, digits and '_', not starting with a digit (a C identifier when
+// it is not a keyword).
+inline bool isIdentifier(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+    return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  return true;
 }
 
 } // namespace nyx

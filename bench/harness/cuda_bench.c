@@ -48,7 +48,8 @@ static void time_calls(struct bench_args a, call_fn fn, void *ctx) {
   double times[kMaxReps];
   long reps = 0;
   double begin = now_seconds();
-  while (reps < kMaxReps && (reps < min_reps || now_seconds() - begin < budget)) {
+  while (reps < kMaxReps &&
+         (reps < min_reps || now_seconds() - begin < budget)) {
     double start = now_seconds();
     for (long i = 0; i < inner; ++i)
       fn(ctx);
@@ -80,18 +81,6 @@ static void dump_device(struct bench_args a, const void *dev, size_t bytes) {
   free(host);
 }
 
-enum { kMaxBuffers = 16 };
-
-static int split(char *list, char **items) {
-  int n = 0;
-  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-    if (n == kMaxBuffers)
-      die("too many items in", list);
-    items[n++] = tok;
-  }
-  return n;
-}
-
 /* ---- model ------------------------------------------------------------ */
 
 #ifdef NYX_BENCH_MODEL
@@ -114,8 +103,8 @@ static void bench_model(struct bench_args a) {
   char *inputs = strdup(arg_str(a, "inputs", ""));
   char *in_bytes = strdup(arg_str(a, "in_bytes", ""));
   char *paths[kMaxBuffers], *sizes[kMaxBuffers];
-  int n = split(inputs, paths);
-  if (split(in_bytes, sizes) != n || n >= kMaxBuffers)
+  int n = split_list(inputs, paths);
+  if (split_list(in_bytes, sizes) != n || n >= kMaxBuffers)
     die("expected one size in in_bytes for each file in inputs", NULL);
   size_t out_bytes = strtoull(arg_str(a, "out_bytes", "0"), NULL, 10);
   struct model_ctx c;
@@ -150,7 +139,8 @@ static void bench_copy(struct bench_args a) {
   time_calls(a, run_copy, &c);
 }
 
-/* ---- cuBLAS --------------------------------------------------------------- */
+/* ---- cuBLAS ---------------------------------------------------------------
+ */
 
 /* The few cuBLAS entry points used (cublas_api.h): handles are opaque,
  * statuses ints, 0 = success. */
@@ -182,9 +172,9 @@ static void run_cublas(void *p) {
   int rc = c->dtype == kR32F
                ? c->sgemm(c->handle, kOpN, kOpN, c->n, c->m, c->k, &one, c->b,
                           c->n, c->a, c->k, &zero, c->c, c->n)
-               : c->gemm_ex(c->handle, kOpN, kOpN, c->n, c->m, c->k, &one,
-                            c->b, c->dtype, c->n, c->a, c->dtype, c->k, &zero,
-                            c->c, c->dtype, c->n, kCompute32F, -1);
+               : c->gemm_ex(c->handle, kOpN, kOpN, c->n, c->m, c->k, &one, c->b,
+                            c->dtype, c->n, c->a, c->dtype, c->k, &zero, c->c,
+                            c->dtype, c->n, kCompute32F, -1);
   if (rc != 0) {
     char code[32];
     snprintf(code, sizeof code, "status %d", rc);
@@ -215,7 +205,7 @@ static void bench_cublas(struct bench_args a) {
   c.k = (int)arg_int(a, "k", 0);
   char *inputs = strdup(arg_str(a, "inputs", ""));
   char *paths[kMaxBuffers];
-  if (split(inputs, paths) != 2)
+  if (split_list(inputs, paths) != 2)
     die("expected inputs=A.bin,B.bin", NULL);
   c.a = device_file(paths[0], elem * (size_t)c.m * (size_t)c.k);
   c.b = device_file(paths[1], elem * (size_t)c.k * (size_t)c.n);
@@ -226,7 +216,8 @@ static void bench_cublas(struct bench_args a) {
   time_calls(a, run_cublas, &c);
 }
 
-/* ---- main ----------------------------------------------------------------- */
+/* ---- main -----------------------------------------------------------------
+ */
 
 int main(int argc, char **argv) {
   struct bench_args a = {argc, argv};

@@ -14,8 +14,6 @@
 int bench_model_run_packed(void **buffers, void *arena);
 extern const uint64_t bench_model_arena_bytes;
 
-enum { kMaxBuffers = 16 };
-
 struct model_ctx {
   void *buffers[kMaxBuffers];
   void *arena;
@@ -28,27 +26,16 @@ static void run_once(void *p) {
     die("bench_model_run_packed failed", nyx_status_string(status));
 }
 
-/* Splits "a,b,c" in place into at most kMaxBuffers items. */
-static int split(char *list, char **items) {
-  int n = 0;
-  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-    if (n == kMaxBuffers)
-      die("too many items in", list);
-    items[n++] = tok;
-  }
-  return n;
-}
-
 int main(int argc, char **argv) {
   struct bench_args a = {argc, argv};
   char *inputs = strdup(arg_str(a, "inputs", ""));
   char *in_bytes = strdup(arg_str(a, "in_bytes", ""));
   char *out_bytes = strdup(arg_str(a, "out_bytes", ""));
   char *paths[kMaxBuffers], *sizes[kMaxBuffers], *outs[kMaxBuffers];
-  int n_in = split(inputs, paths);
-  if (split(in_bytes, sizes) != n_in)
+  int n_in = split_list(inputs, paths);
+  if (split_list(in_bytes, sizes) != n_in)
     die("expected one size in in_bytes for each file in inputs", NULL);
-  int n_out = split(out_bytes, outs);
+  int n_out = split_list(out_bytes, outs);
   if (n_out != 1)
     die("expected exactly one output size in out_bytes", NULL);
   if (n_in + n_out > kMaxBuffers)

@@ -60,6 +60,20 @@ static inline double arg_double(struct bench_args a, const char *key,
   return d;
 }
 
+/* The most buffers a model harness passes. */
+enum { kMaxBuffers = 16 };
+
+/* Splits "a,b,c" in place into at most kMaxBuffers items. */
+static inline int split_list(char *list, char **items) {
+  int n = 0;
+  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    if (n == kMaxBuffers)
+      die("too many items in", list);
+    items[n++] = tok;
+  }
+  return n;
+}
+
 /* 64-byte aligned, rounded up so that any size (even 0) is valid. */
 static inline void *bench_alloc(size_t bytes) {
   size_t rounded = (bytes + 63) / 64 * 64;

@@ -98,21 +98,10 @@ private:
     b.SetInsertPoint(next);
   }
 
-  // The argument of each output: its own, or the input it is written over.
-  std::vector<int> outputArguments() const {
-    std::vector<int> args;
-    int next = static_cast<int>(plan_.inputs.size());
-    for (const TensorInfo &t : plan_.outputs)
-      args.push_back(t.inputAlias >= 0 ? t.inputAlias : next++);
-    return args;
-  }
-
   llvm::Function *emitRun() {
     size_t nIn = plan_.inputs.size();
-    std::vector<int> outputArg = outputArguments();
-    size_t nArgs = nIn;
-    for (const TensorInfo &t : plan_.outputs)
-      nArgs += t.inputAlias < 0;
+    std::vector<int> outputArg = outputArguments(plan_);
+    size_t nArgs = runArgumentCount(plan_);
     std::vector<llvm::Type *> params(nArgs + 1, ptrTy_);
     llvm::Function *fn = newFunction(plan_.runName, i32Ty_, params);
     for (size_t i = 0; i < nIn; ++i) {

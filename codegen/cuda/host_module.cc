@@ -157,24 +157,8 @@ private:
     b.SetInsertPoint(next);
   }
 
-  // Positions of the run's arguments: each input, then each output that is
-  // not written over an input.
-  size_t numArgs() const {
-    size_t n = plan_.inputs.size();
-    for (const TensorInfo &t : plan_.outputs)
-      n += t.inputAlias < 0;
-    return n;
-  }
-  std::vector<int> outputArguments() const {
-    std::vector<int> args;
-    int next = static_cast<int>(plan_.inputs.size());
-    for (const TensorInfo &t : plan_.outputs)
-      args.push_back(t.inputAlias >= 0 ? t.inputAlias : next++);
-    return args;
-  }
-
   void nameArgs(llvm::Function *fn) {
-    std::vector<int> outputArg = outputArguments();
+    std::vector<int> outputArg = outputArguments(plan_);
     for (size_t i = 0; i < plan_.inputs.size(); ++i)
       fn->getArg(i)->setName(plan_.inputs[i].paramName);
     for (size_t i = 0; i < plan_.outputs.size(); ++i)
@@ -183,7 +167,7 @@ private:
   }
 
   llvm::Function *emitRunCuda() {
-    const size_t n = numArgs();
+    const size_t n = runArgumentCount(plan_);
     std::vector<llvm::Type *> params(n + 2, ptrTy_);
     llvm::Function *fn = newFunction(plan_.runName + "_cuda", params);
     nameArgs(fn);
@@ -218,7 +202,7 @@ private:
     llvm::Value *deviceConstants =
         b.CreateLoad(ptrTy_, constantsSlot_, "constants");
 
-    std::vector<int> outputArg = outputArguments();
+    std::vector<int> outputArg = outputArguments(plan_);
     auto pointerTo = [&](const ir::Value *v) -> llvm::Value * {
       const Location &loc = plan_.locations.at(v);
       switch (loc.kind) {
@@ -298,7 +282,7 @@ private:
     fn->getArg(0)->setName("buffers");
     fn->getArg(1)->setName("arena");
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx_, "entry", fn));
-    const size_t n = numArgs();
+    const size_t n = runArgumentCount(plan_);
     if (n > 0)
       returnIfFailed(b, b.CreateSelect(b.CreateIsNull(fn->getArg(0)),
                                        b.getInt32(kInvalidArgument),
@@ -317,7 +301,7 @@ private:
   // The run on host buffers: nyx_cuda_run_host copies them to device
   // memory, calls <run>_cuda_packed and copies the results back.
   llvm::Function *emitHostRun(llvm::Function *packed) {
-    const size_t n = numArgs();
+    const size_t n = runArgumentCount(plan_);
     std::vector<llvm::Type *> params(n + 1, ptrTy_);
     llvm::Function *fn = newFunction(plan_.runName, params);
     nameArgs(fn);
@@ -328,7 +312,7 @@ private:
       sizes[i] = plan_.inputs[i].type.byteSize();
       directions[i] = kCopyIn;
     }
-    std::vector<int> outputArg = outputArguments();
+    std::vector<int> outputArg = outputArguments(plan_);
     for (size_t i = 0; i < plan_.outputs.size(); ++i) {
       sizes[outputArg[i]] = plan_.outputs[i].type.byteSize();
       directions[outputArg[i]] |= kCopyOut;

@@ -1,5 +1,7 @@
 #include "codegen/emit/c_names.h"
 
+#include "ir/strings.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -54,11 +56,7 @@ bool contains(const std::vector<std::string> &v, const std::string &s) {
 } // namespace
 
 bool isCIdentifier(std::string_view s) {
-  if (s.empty() || !startsIdentifier(s[0]) || isKeyword(s))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
+  return isIdentifier(s) && !isKeyword(s);
 }
 
 std::vector<std::string> macroNames(const std::vector<std::string> &irNames) {

@@ -508,6 +508,21 @@ private:
 
 } // namespace
 
+size_t runArgumentCount(const ModelPlan &plan) {
+  size_t n = plan.inputs.size();
+  for (const TensorInfo &t : plan.outputs)
+    n += t.inputAlias < 0;
+  return n;
+}
+
+std::vector<int> outputArguments(const ModelPlan &plan) {
+  std::vector<int> args;
+  int next = static_cast<int>(plan.inputs.size());
+  for (const TensorInfo &t : plan.outputs)
+    args.push_back(t.inputAlias >= 0 ? t.inputAlias : next++);
+  return args;
+}
+
 absl::StatusOr<ModelPlan> planModel(const ir::Module &module,
                                     const ir::Function &entry,
                                     const ir::WeightMap &weights,

@@ -72,6 +72,12 @@ struct ModelPlan {
   std::vector<OutputCopy> copies;
 };
 
+// The entry point's arguments before the arena: every input, then each
+// output that is not written over an input. Per output, its argument's
+// position (an aliased output's is its input's).
+size_t runArgumentCount(const ModelPlan &plan);
+std::vector<int> outputArguments(const ModelPlan &plan);
+
 // Lowers every op of `entry` and lays out weights and the arena. Errors name
 // the op (with its location) that has no lowering or cannot be compiled.
 absl::StatusOr<ModelPlan> planModel(const ir::Module &module,

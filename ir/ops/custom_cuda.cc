@@ -14,15 +14,6 @@ using namespace ops;
 constexpr int64_t kMaxBlock = 1024;                  // threads per block
 constexpr int64_t kMaxGrid = (int64_t{1} << 31) - 1; // blocks of a 1-D grid
 
-bool isIdentifier(const std::string &s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
-    return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-      return false;
-  return true;
-}
-
 absl::StatusOr<std::vector<TensorType>> inferCustomCuda(const Op &op,
                                                         const Module &) {
   NYX_RETURN_IF_ERROR(checkOpBasics(
