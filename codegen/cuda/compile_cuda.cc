@@ -123,15 +123,15 @@ launchesOf(const ModelPlan &plan, const ir::Module &module,
 // PTX has been checked; without, the driver compiles the PTX at load.
 absl::StatusOr<DeviceImage> imageOf(std::string ptx,
                                     std::vector<std::string> kernelNames,
-                                    const CudaTarget &target) {
+                                    const CudaTarget &target,
+                                    std::string_view what) {
   DeviceImage image{std::move(ptx), "", std::move(kernelNames)};
   if (!findCudaTool("ptxas"))
     return image;
   auto cubin = assembleCubin(image.ptx, target.arch);
   if (!cubin.ok())
-    return absl::InternalError(
-        strCat("the PTX of ", image.kernelNames[0],
-               " does not assemble: ", cubin.status().message()));
+    return absl::InternalError(strCat(
+        "the PTX of ", what, " does not assemble: ", cubin.status().message()));
   image.cubin = std::move(*cubin);
   return image;
 }
@@ -202,14 +202,17 @@ compileCudaObject(const ObjectSpec &spec) {
   if (!device.ok())
     return device.status();
   std::vector<DeviceImage> images;
-  auto image = imageOf(device->ptx, device->kernelNames, *target);
+  auto image = imageOf(device->ptx, device->kernelNames, *target,
+                       "the generated kernels");
   if (!image.ok())
     return image.status();
   images.push_back(std::move(*image));
   for (const auto &list : *launches)
     for (const Launch &l : list)
       if (auto *custom = std::get_if<CustomKernel>(&l.code)) {
-        auto customImage = imageOf(custom->ptx, {custom->kernel}, *target);
+        auto customImage =
+            imageOf(custom->ptx, {custom->kernel}, *target,
+                    strCat("custom_cuda kernel ", custom->kernel));
         if (!customImage.ok())
           return customImage.status();
         images.push_back(std::move(*customImage));
