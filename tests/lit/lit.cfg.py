@@ -17,3 +17,10 @@ config.substitutions.append(("%nyx-run", os.path.join(config.nyx_tools_dir, "nyx
 config.substitutions.append(("%nyx_build", config.nyx_obj_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+
+# The CUDA toolkit's libdevice and NVRTC: GPU math functions and custom_cuda
+# need them (docs/cuda.md); everything else builds and tests without.
+cuda = os.environ.get("NYX_CUDA_PATH", "/usr/local/cuda")
+if os.path.exists(os.path.join(cuda, "nvvm", "libdevice", "libdevice.10.bc")) \
+        and os.path.exists(os.path.join(cuda, "lib64", "libnvrtc.so")):
+    config.available_features.add("cuda-toolkit")
