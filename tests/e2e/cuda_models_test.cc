@@ -1,7 +1,8 @@
 // The benchmark models (stdlib/models.h, at small sizes) compiled for every
 // GPU architecture through the standard pipeline: fused kernels, the
 // memory plan, PTX assembled by ptxas. Where a GPU is found, each runs
-// against the interpreter; elsewhere the compile is the check. Also a
+// against the interpreter; everywhere, the same kernels in GPU form run on
+// the CPU against it. Also a
 // custom_cuda kernel between generated ones, against values computed here.
 #include <cmath>
 #include <cstdlib>
@@ -21,6 +22,22 @@ namespace {
 std::string toolkit() {
   const char *env = std::getenv("NYX_CUDA_PATH");
   return env && *env ? env : "/usr/local/cuda";
+}
+
+// The model through the GPU pipeline (fused kernels included) with every
+// kernel in its GPU form, each launch's threads run in order on the CPU,
+// against the interpreter: the thread mapping checked without a GPU.
+void checkEmulated(const stdlib::Model &model, double atol) {
+  e2e::HarnessOptions o;
+  o.target = "host";
+  o.emulateGpu = true;
+  o.pipeline = compiler::standardPipeline(2, "cuda-sm90");
+  o.weights = stdlib::randomWeights(model, 7);
+  o.minValue = -1;
+  o.maxValue = 1;
+  o.atol = atol;
+  o.rtol = 1e-4;
+  e2e::expectCompiledMatchesInterpreter(ir::printModule(*model.module), o);
 }
 
 void checkModel(const stdlib::Model &model, double atol) {
@@ -43,6 +60,7 @@ void checkModel(const stdlib::Model &model, double atol) {
 TEST(CudaModels, Mlp) {
   auto model = stdlib::mlp(4);
   ASSERT_TRUE(model.ok()) << model.status().message();
+  checkEmulated(*model, 1e-4);
   checkModel(*model, 1e-4);
 }
 
@@ -54,6 +72,7 @@ TEST(CudaModels, Gpt2Block) {
   config.hidden = 256;
   auto model = stdlib::gpt2Block(config);
   ASSERT_TRUE(model.ok()) << model.status().message();
+  checkEmulated(*model, 1e-4);
   checkModel(*model, 1e-4);
 }
 
