@@ -175,8 +175,7 @@ absl::StatusOr<Training> buildTraining(const ir::Module &module,
                        strCat("@", model.name, " returns ",
                               model.returns.size(),
                               model.returns.size() == 1 ? " value" : " values",
-                              "; the ", loss.name,
-                              " loss takes ", nOutputs));
+                              "; the ", loss.name, " loss takes ", nOutputs));
   std::vector<ir::TensorType> outputTypes;
   for (int i = 0; i < nOutputs; ++i)
     outputTypes.push_back(model.returns[i]->type);

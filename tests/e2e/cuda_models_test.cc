@@ -24,19 +24,27 @@ std::string toolkit() {
   return env && *env ? env : "/usr/local/cuda";
 }
 
-// The model through the GPU pipeline (fused kernels included) with every
-// kernel in its GPU form, each launch's threads run in order on the CPU,
-// against the interpreter: the thread mapping checked without a GPU.
-void checkEmulated(const stdlib::Model &model, double atol) {
+// Options of a model run: the GPU pipeline (no autotune), the model's own
+// weight scales, inputs in [-1, 1].
+e2e::HarnessOptions modelOptions(const stdlib::Model &model,
+                                 const std::string &target, double atol) {
   e2e::HarnessOptions o;
-  o.target = "host";
-  o.emulateGpu = true;
+  o.target = target;
   o.pipeline = compiler::standardPipeline(2, "cuda-sm90");
   o.weights = stdlib::randomWeights(model, 7);
   o.minValue = -1;
   o.maxValue = 1;
   o.atol = atol;
   o.rtol = 1e-4;
+  return o;
+}
+
+// The model through the GPU pipeline (fused kernels included) with every
+// kernel in its GPU form, each launch's threads run in order on the CPU,
+// against the interpreter: the thread mapping checked without a GPU.
+void checkEmulated(const stdlib::Model &model, double atol) {
+  e2e::HarnessOptions o = modelOptions(model, "host", atol);
+  o.emulateGpu = true;
   e2e::expectCompiledMatchesInterpreter(ir::printModule(*model.module), o);
 }
 
@@ -45,15 +53,8 @@ void checkModel(const stdlib::Model &model, double atol) {
     GTEST_SKIP() << "no libdevice under " << toolkit();
   for (const char *target : {"cuda-sm80", "cuda-sm90", "cuda-sm90a"}) {
     SCOPED_TRACE(target);
-    e2e::HarnessOptions o;
-    o.target = target;
-    o.pipeline = compiler::standardPipeline(2, target);
-    o.weights = stdlib::randomWeights(model, 7);
-    o.minValue = -1;
-    o.maxValue = 1;
-    o.atol = atol;
-    o.rtol = 1e-4;
-    e2e::expectCompiledMatchesInterpreter(ir::printModule(*model.module), o);
+    e2e::expectCompiledMatchesInterpreter(ir::printModule(*model.module),
+                                          modelOptions(model, target, atol));
   }
 }
 
