@@ -29,8 +29,9 @@ std::string standardPipeline(int optLevel, std::string_view target) {
   // (every intermediate keeps its own buffer, which helps debugging). -O1
   // simplifies; -O2 and up also fuse. fold-batchnorm emits the folded
   // weights as ops that the const-fold after it evaluates when the weights
-  // are known; fuse copies splat constants into kernels, so a dce follows.
-  // autotune picks the GEMM schedules of the kernels fuse made.
+  // are known; fuse copies splat constants into kernels, so a dce follows
+  // (which also drops filters filter-layout replaced). autotune picks the
+  // GEMM schedules of the kernels fuse made.
   if (optLevel <= 0)
     return "verify,shape-infer,inline";
   std::string simplify = "verify,shape-infer,inline,canonicalize,"
@@ -39,7 +40,7 @@ std::string standardPipeline(int optLevel, std::string_view target) {
     return simplify + ",memory-plan";
   if (codegen::cuda::isCudaTarget(target))
     return simplify + ",fuse,dce,memory-plan";
-  return simplify + ",fuse,dce,autotune,memory-plan";
+  return simplify + ",filter-layout,fuse,dce,autotune,memory-plan";
 }
 
 std::string trainingPipeline(int optLevel, std::string_view remat) {

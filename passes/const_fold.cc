@@ -27,24 +27,13 @@ constexpr int64_t kDefaultMaxBytes = int64_t(1) << 24;
 // The values a function's ops are known to have at compile time.
 class KnownValues {
 public:
-  explicit KnownValues(const Options &o) : weights_(o.weights) {}
+  explicit KnownValues(const Options &o) : options_(o) {}
 
   // Records what `op` defines if it is a constant or an embedded param.
   void learn(const ir::Op &op) {
-    if (op.name() == "constant") {
-      auto t = op.getTensor("value");
-      if (t.ok() && *t && (*t)->type() == op.result()->type)
-        values_[op.result()] = t->get();
-    } else if (op.name() == "param" && weights_) {
-      auto name = op.getSymbol("name");
-      if (!name.ok())
-        return;
-      auto it = weights_->find(*name);
-      // A weight of another type is left for the interpreter or the
-      // runtime to report.
-      if (it != weights_->end() && it->second.type() == op.result()->type)
-        values_[op.result()] = &it->second;
-    }
+    if (op.results.size() == 1)
+      if (const ir::Tensor *t = options_.knownValue(op))
+        values_[op.result()] = t;
   }
   void add(const ir::Value *v, const ir::Tensor *t) { values_[v] = t; }
 
@@ -62,7 +51,7 @@ public:
   }
 
 private:
-  const ir::WeightMap *weights_;
+  const Options &options_;
   absl::flat_hash_map<const ir::Value *, const ir::Tensor *> values_;
 };
 

@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "ir/conv_filter.h"
 #include "ir/op_registry.h"
 #include "ir/ops/op_helpers.h"
 #include "ir/rewrite.h"
@@ -168,6 +169,13 @@ std::optional<Chain> FunctionFolder::chainAt(ir::Op *anchor) const {
   Chain chain{anchor, anchor->name() == "conv2d", {}};
   if (!chain.conv && anchor->name() != "matmul")
     return std::nullopt;
+  // The scale multiplies the filter's output-channel axis, axis 0 in the
+  // default layout.
+  if (chain.conv) {
+    auto layout = ir::filterLayout(*anchor);
+    if (!layout.ok() || *layout != ir::FilterLayout::OIHW)
+      return std::nullopt;
+  }
   for (int i = 1; i < anchor->numOperands(); ++i)
     if (!known(anchor->operand(i)))
       return std::nullopt;

@@ -75,6 +75,11 @@ struct Options {
   }
   // The integer option `name` (or `dflt`).
   absl::StatusOr<int64_t> intArg(std::string_view name, int64_t dflt) const;
+  // The value `op` defines when it is known at compile time: a `constant`'s
+  // tensor, or an embedded param's weights; null otherwise (or when the
+  // value's type does not match the op's result, an error left to the
+  // interpreter or the runtime to report).
+  const ir::Tensor *knownValue(const ir::Op &op) const;
 };
 
 using PassFn = absl::Status (*)(ir::Module &, const Options &);
@@ -104,6 +109,7 @@ absl::Status runConstFold(ir::Module &m, const Options &o);
 absl::Status runCse(ir::Module &m, const Options &o);
 absl::Status runDce(ir::Module &m, const Options &o);
 absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
+absl::Status runFilterLayout(ir::Module &m, const Options &o);
 absl::Status runFuse(ir::Module &m, const Options &o);
 absl::Status runAutotune(ir::Module &m, const Options &o);
 absl::Status runMemoryPlan(ir::Module &m, const Options &o);

@@ -146,6 +146,23 @@ absl::StatusOr<int64_t> Options::intArg(std::string_view name,
   return *value;
 }
 
+const ir::Tensor *Options::knownValue(const ir::Op &op) const {
+  const ir::Tensor *value = nullptr;
+  if (op.name() == "constant") {
+    auto t = op.getTensor("value");
+    if (t.ok() && *t)
+      value = t->get();
+  } else if (op.name() == "param" && weights) {
+    auto name = op.getSymbol("name");
+    if (!name.ok())
+      return nullptr;
+    auto it = weights->find(*name);
+    if (it != weights->end())
+      value = &it->second;
+  }
+  return value && value->type() == op.result()->type ? value : nullptr;
+}
+
 std::string PassManager::str() const {
   std::vector<std::string> pieces;
   for (const Step &step : steps_) {

@@ -47,6 +47,10 @@ const std::vector<PassInfo> &allPasses() {
        "fold batch_norm and per-channel scale/shift into conv2d/matmul "
        "weights",
        runFoldBatchNorm},
+      {"filter-layout",
+       "give compile-time conv2d filters the ihwo layout the CPU GEMM "
+       "kernel reads in place",
+       runFilterLayout},
       {"fuse", "group ops into kernels (elementwise, reduction, epilogue)",
        runFuse},
       {"autotune",

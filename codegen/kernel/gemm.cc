@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/simplify.h"
+#include "ir/conv_filter.h"
 #include "ir/op_registry.h"
 #include "ir/strings.h"
 
@@ -16,6 +17,9 @@ namespace {
 using B = Builder;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// conv2d's input x, the operand its im2col view reads.
+constexpr int kConvInput = 0;
 
 int64_t product(const ir::Shape &s) {
   int64_t p = 1;
@@ -78,6 +82,13 @@ std::optional<GemmForm> matmulForm(const ir::Op &op) {
   };
   f.aRowStride = transA ? 1 : k;
   f.aInnerStride = transA ? m : 1;
+  if (!transB) {
+    f.shape.bInPlace = true;
+    f.bBase = [=](ExprRef b) {
+      return mulIndex(broadcastRavel(unravel(b, batch), batchB), k * n);
+    };
+    f.bRowStride = n;
+  }
   return f;
 }
 
@@ -94,10 +105,14 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
   if (!strides.ok() || !padding.ok() || !dilations.ok() || !groups.ok() ||
       strides->size() != 2 || padding->size() != 4 || dilations->size() != 2)
     return std::nullopt;
+  auto layout = ir::filterLayout(op);
+  if (!layout.ok())
+    return std::nullopt;
+  const std::array<int64_t, 4> filter = ir::filterDims(w.shape, *layout);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  const int64_t M = w.shape[0], kH = w.shape[2], kW = w.shape[3];
+  const int64_t M = filter[0], kH = filter[2], kW = filter[3];
   const int64_t G = *groups;
-  if (G < 1 || C % G != 0 || M % G != 0 || w.shape[1] != C / G)
+  if (G < 1 || C % G != 0 || M % G != 0 || filter[1] != C / G)
     return std::nullopt;
   const int64_t Cg = C / G, Mg = M / G;
   // A depthwise convolution sums 9 or so products per output: no inner
@@ -108,61 +123,56 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
   const int64_t sH = (*strides)[0], sW = (*strides)[1];
   const int64_t pT = (*padding)[0], pL = (*padding)[1];
   const int64_t dH = (*dilations)[0], dW = (*dilations)[1];
-  const bool padded = std::any_of(padding->begin(), padding->end(),
-                                  [](int64_t p) { return p != 0; });
+
+  // Each tap shifts the input by up to (kW-1)*dW/sW columns of its stride
+  // phase; a grid that wide keeps every shifted row of a valid output
+  // inside its own input row.
+  const int64_t gridWidth = OW + (kW - 1) * dW / sW;
 
   GemmForm f;
-  f.shape = {N * G, Mg, OH * OW, Cg * kH * kW};
+  f.conv = GemmForm::ConvInput{G,  Cg, kH, kW, sH, sW, pT,       pL,
+                               dH, dW, H,  W,  OH, OW, gridWidth};
+  auto group = [=](ExprRef b) {
+    return B::binary(BinaryFn::Rem, b, B::i64(G));
+  };
+  if (op.numOperands() == 3) {
+    f.biasOperand = 2;
+    f.bias = [=](ExprRef b, ExprRef channel) {
+      return std::vector<ExprRef>{addIndex(mulIndex(group(b), Mg), channel)};
+    };
+  }
+  if (*layout == ir::FilterLayout::IHWO) {
+    // Output pixels x output channels, K in the (channel, kh, kw) order
+    // of both layouts: B is the filter's [Cg*kH*kW, M] matrix, columns of
+    // group g from g*Mg.
+    f.conv->pixelRows = true;
+    f.shape = {N * G, OH * OW, Mg, Cg * kH * kW};
+    f.aOperand = 0;
+    f.bOperand = 1;
+    const ir::Shape taps = {Cg, kH, kW};
+    f.b = [=](ExprRef b, ExprRef p, ExprRef j) {
+      std::vector<ExprRef> coords = unravel(p, taps);
+      coords.push_back(addIndex(mulIndex(group(b), Mg), j));
+      return OperandElement{coords, nullptr};
+    };
+    f.bBase = [=](ExprRef b) { return mulIndex(group(b), Mg); };
+    f.bRowStride = M;
+    return f;
+  }
+  f.shape = {N * G, Mg, OH * gridWidth, Cg * kH * kW};
   f.aOperand = 1;
   f.bOperand = 0;
   const ir::Shape window = {Cg, kH, kW};
   // A is the weights viewed as an M x (Cg*kH*kW) row-major matrix per group.
   f.a = [=](ExprRef b, ExprRef i, ExprRef p) {
-    ExprRef g = B::binary(BinaryFn::Rem, b, B::i64(G));
-    std::vector<ExprRef> coords = {addIndex(mulIndex(g, Mg), i)};
+    std::vector<ExprRef> coords = {addIndex(mulIndex(group(b), Mg), i)};
     for (const ExprRef &e : unravel(p, window))
       coords.push_back(e);
     return OperandElement{coords, nullptr};
   };
-  f.b = [=](ExprRef b, ExprRef p, ExprRef j) {
-    ExprRef n = B::binary(BinaryFn::Div, b, B::i64(G));
-    ExprRef g = B::binary(BinaryFn::Rem, b, B::i64(G));
-    std::vector<ExprRef> r = unravel(p, window);
-    std::vector<ExprRef> o = unravel(j, {OH, OW});
-    ExprRef ih =
-        addIndex(addIndex(mulIndex(o[0], sH), B::i64(-pT)), mulIndex(r[1], dH));
-    ExprRef iw =
-        addIndex(addIndex(mulIndex(o[1], sW), B::i64(-pL)), mulIndex(r[2], dW));
-    ExprRef inside;
-    if (padded)
-      inside = B::binary(
-          BinaryFn::And,
-          B::binary(BinaryFn::And, B::compare(CmpFn::Ge, ih, B::i64(0)),
-                    B::compare(CmpFn::Lt, ih, B::i64(H))),
-          B::binary(BinaryFn::And, B::compare(CmpFn::Ge, iw, B::i64(0)),
-                    B::compare(CmpFn::Lt, iw, B::i64(W))));
-    return OperandElement{{n, addIndex(mulIndex(g, Cg), r[0]), ih, iw}, inside};
-  };
-  f.c = [=](ExprRef b, ExprRef i, ExprRef j) {
-    ExprRef n = B::binary(BinaryFn::Div, b, B::i64(G));
-    ExprRef g = B::binary(BinaryFn::Rem, b, B::i64(G));
-    std::vector<ExprRef> o = unravel(j, {OH, OW});
-    return std::vector<ExprRef>{n, addIndex(mulIndex(g, Mg), i), o[0], o[1]};
-  };
-  f.aBase = [=](ExprRef b) {
-    return mulIndex(B::binary(BinaryFn::Rem, b, B::i64(G)), Mg * Cg * kH * kW);
-  };
+  f.aBase = [=](ExprRef b) { return mulIndex(group(b), Mg * Cg * kH * kW); };
   f.aRowStride = Cg * kH * kW;
   f.aInnerStride = 1;
-  f.conv =
-      GemmForm::ConvInput{G, Cg, kH, kW, sH, sW, pT, pL, dH, dW, H, W, OH, OW};
-  if (op.numOperands() == 3) {
-    f.biasOperand = 2;
-    f.bias = [=](ExprRef b, ExprRef i) {
-      ExprRef g = B::binary(BinaryFn::Rem, b, B::i64(G));
-      return std::vector<ExprRef>{addIndex(mulIndex(g, Mg), i)};
-    };
-  }
   return f;
 }
 
@@ -180,17 +190,21 @@ public:
       return B::block({});
     const int64_t tilesM = ceilDiv(g.m, s_.mc), tilesN = ceilDiv(g.n, s_.nc);
     const int64_t panels = s_.nc / s_.nr;
+    pixelRows_ = f_.conv && f_.conv->pixelRows;
     kc_ = s_.kc > 0 && s_.kc < g.k ? s_.kc : std::max<int64_t>(g.k, 1);
-    if (f_.conv) {
-      // A conv's K blocks hold whole input channels.
-      const int64_t window = f_.conv->kh * f_.conv->kw;
-      kc_ = std::max(window, kc_ / window * window);
-    }
     const bool blocked = kc_ < g.k;
     const int64_t kBlocks = blocked ? ceilDiv(g.k, kc_) : 1;
-    packedB_ = scratch("packed_b", kc_ * s_.nc);
+    if (f_.conv)
+      shiftedInputBuffers();
+    // B is read in place (a short last panel packed on its own) when its
+    // form allows and the schedule says so, always for an ihwo filter;
+    // else it is packed per task, but for a convolution's input copy.
+    directB_ = io_.bBuffer >= 0 && f_.bBase && (pixelRows_ || !s_.packB);
+    if (directB_ || !f_.conv)
+      packedB_ = scratch("packed_b", kc_ * (directB_ ? s_.nr : s_.nc));
     directA_ = !s_.packA && io_.aBuffer >= 0 && f_.aBase;
-    packedA_ = scratch("packed_a", kc_ * s_.mr);
+    if (!pixelRows_)
+      packedA_ = scratch("packed_a", kc_ * s_.mr);
     // Unblocked, one tile at a time goes through the epilogue; blocked, the
     // task's tiles accumulate over the K blocks first.
     tile_ = scratch(blocked ? "c_block" : "tile",
@@ -209,11 +223,27 @@ public:
     k0_ = blocked ? mulIndex(B::ref(kBlock), kc_) : B::i64(0);
     kLen_ =
         blocked ? ix(minIndex(B::i64(kc_), B::i64(g.k) - k0_)) : B::i64(g.k);
-    std::vector<StmtRef> block;
-    auto packB = packBlock(batch, j0, panels);
-    if (!packB.ok())
-      return packB.status();
-    block.push_back(*packB);
+    std::vector<StmtRef> block, body;
+    if (f_.conv) {
+      // The task's first output row: that of its first pixel, or of its
+      // first column of the widened grid.
+      firstRow_ =
+          pixelRows_
+              ? ix(B::binary(BinaryFn::Div, i0, B::i64(f_.conv->ow)))
+              : ix(B::binary(BinaryFn::Div, j0, B::i64(f_.conv->gridWidth)));
+      body.push_back(rowTable());
+      if (pixelRows_)
+        body.push_back(pixelTable(i0));
+      auto copy = copyShiftedInput(batch);
+      if (!copy.ok())
+        return copy.status();
+      body.push_back(*copy);
+    } else if (!directB_) {
+      auto packB = packBlock(batch, j0, panels);
+      if (!packB.ok())
+        return packB.status();
+      block.push_back(*packB);
+    }
 
     Var rowPanel = var("ir", s_.mc / s_.mr);
     ExprRef i = ix(addIndex(i0, mulIndex(B::ref(rowPanel), s_.mr)));
@@ -229,55 +259,48 @@ public:
     ExprRef accumulate =
         blocked ? B::compare(CmpFn::Gt, B::ref(kBlock), B::i64(0)) : nullptr;
 
-    auto packed = packPanel(batch, i, rows);
-    if (!packed.ok())
-      return packed.status();
-    MatmulTileArgs packedArgs{
-        packedA_,  packedB_, B::i64(0), mulIndex(B::ref(colPanel), s_.nr * kc_),
-        s_.mr,     s_.nr,    1,         s_.mr,
-        accumulate};
-    auto epilogue = store(batch, i, rows, j, cols, tileAt);
+    absl::StatusOr<StmtRef> epilogue =
+        !f_.conv     ? store(batch, i, rows, j, cols, tileAt)
+        : pixelRows_ ? storePixels(batch, i, rows, j, cols, tileAt)
+                     : storeConv(batch, i, rows, j, cols, tileAt);
     if (!epilogue.ok())
       return epilogue.status();
+    auto as = aVariants(batch, i, i0, rows);
+    if (!as.ok())
+      return as.status();
+    auto bs = bVariants(batch, j, cols, colPanel);
+    if (!bs.ok())
+      return bs.status();
+    const std::vector<TileVariant> variants = pairings(*as, *bs, accumulate);
+    StmtRef panelBody;
+    for (auto v = variants.rbegin(); v != variants.rend(); ++v) {
+      std::vector<StmtRef> run = v->prepare;
+      run.push_back(B::matmulTile(tile_, tileAt, kLen_, v->args));
+      if (!blocked)
+        run.push_back(*epilogue);
+      panelBody = panelBody ? B::ifThen(v->when, std::move(run), {panelBody})
+                            : B::block(std::move(run));
+    }
+
+    auto inRows = [&](std::vector<StmtRef> body) {
+      return B::loop(
+          rowPanel, B::i64(s_.mc / s_.mr),
+          {B::ifThen(B::compare(CmpFn::Lt, i, B::i64(g.m)), std::move(body))});
+    };
     auto inColumns = [&](std::vector<StmtRef> body) {
       return B::loop(
           colPanel, B::i64(panels),
           {B::ifThen(B::compare(CmpFn::Lt, j, B::i64(g.n)), std::move(body))});
     };
-    auto tileWith = [&](MatmulTileArgs args) {
-      StmtRef tile = B::matmulTile(tile_, tileAt, kLen_, args);
-      return blocked ? inColumns({tile})
-                     : inColumns(std::vector<StmtRef>{tile, *epilogue});
-    };
-    StmtRef panelBody;
-    if (directA_) {
-      // Full panels read A in place; the last, short one is packed so the
-      // tile never reads past A's rows.
-      MatmulTileArgs direct = packedArgs;
-      direct.aBuffer = io_.aBuffer;
-      direct.aIndex =
-          ix(addIndex(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride)),
-                      mulIndex(k0_, f_.aInnerStride)));
-      direct.aRowStride = f_.aRowStride;
-      direct.aInnerStride = f_.aInnerStride;
-      panelBody =
-          B::ifThen(B::compare(CmpFn::Eq, rows, B::i64(s_.mr)),
-                    {tileWith(direct)}, {*packed, tileWith(packedArgs)});
-    } else {
-      panelBody = B::block({*packed, tileWith(packedArgs)});
-    }
-    auto inRows = [&](StmtRef body) {
-      return B::loop(
-          rowPanel, B::i64(s_.mc / s_.mr),
-          {B::ifThen(B::compare(CmpFn::Lt, i, B::i64(g.m)), {body})});
-    };
-    block.push_back(inRows(panelBody));
-    std::vector<StmtRef> body;
+    // A B panel read in place (an ihwo filter, a matmul's weights) is the
+    // operand to keep in cache: it stays there across the row panels.
+    block.push_back(directB_ ? inColumns({inRows({panelBody})})
+                             : inRows({inColumns({panelBody})}));
     if (blocked) {
       body.push_back(B::loop(kBlock, B::i64(kBlocks), std::move(block)));
-      body.push_back(inRows(inColumns({*epilogue})));
+      body.push_back(inRows({inColumns({*epilogue})}));
     } else {
-      body = std::move(block);
+      body.insert(body.end(), block.begin(), block.end());
     }
     return B::loop(task, B::i64(g.batch * tilesM * tilesN), std::move(body),
                    LoopKind::Parallel);
@@ -292,10 +315,10 @@ private:
 
   ExprRef ix(const ExprRef &e) { return simplify(e, extents_); }
 
-  int scratch(std::string name, int64_t elements) {
+  int scratch(std::string name, int64_t elements, DType dtype = DType::F32) {
     Buffer buf;
     buf.name = std::move(name);
-    buf.dtype = DType::F32;
+    buf.dtype = dtype;
     buf.numElements = elements;
     buf.isScratch = true;
     kernel_.buffers.push_back(buf);
@@ -325,14 +348,6 @@ private:
     Var q = var("q", panels), p = var("p", kc_), c = var("c", s_.nr);
     ExprRef jq = ix(addIndex(j0, mulIndex(B::ref(q), s_.nr)));
     ExprRef valid = minIndex(B::i64(s_.nr), ix(B::i64(g.n) - jq));
-    if (f_.conv) {
-      auto panel = packConvPanel(batch, B::ref(q), jq, valid);
-      if (!panel.ok())
-        return panel.status();
-      return B::loop(
-          q, B::i64(panels),
-          {B::ifThen(B::compare(CmpFn::Lt, jq, B::i64(g.n)), {*panel})});
-    }
     ExprRef at = ix(
         addIndex(mulIndex(addIndex(mulIndex(B::ref(q), kc_), B::ref(p)), s_.nr),
                  B::ref(c)));
@@ -355,87 +370,267 @@ private:
                    {B::loop(p, kLen_, {B::loop(c, valid, {*copy}), zeros})})});
   }
 
-  // The conv form's panel: for each (channel, kh, kw) row of the panel,
-  // the output rows the panel's columns cover; on each, the span of output
-  // columns whose input column is inside the image is copied, the rest is
-  // zero.
-  absl::StatusOr<StmtRef> packConvPanel(ExprRef batch, ExprRef q, ExprRef jq,
-                                        ExprRef valid) {
+  // A convolution task's copy of the input: for each channel of the group
+  // and stride phase (ph, pw), the rows [firstRow, firstRow + rows) of the
+  // phase plane, each gridWidth wide, where plane element (u, v) is the
+  // zero-padded input at (u*sH + ph - padTop, v*sW + pw - padLeft). The
+  // tap (kh, kw) of output (oh, ow) is then plane element (oh + kh*dH/sH,
+  // ow + kw*dW/sW) of phase (kh*dH%sH, kw*dW%sW): at a fixed offset from
+  // the output's own column, so B's rows are runs of this copy.
+  void shiftedInputBuffers() {
     const GemmForm::ConvInput &cv = *f_.conv;
-    const int64_t window = cv.kh * cv.kw;
-    // The block's rows are whole channels: [k0 / window, + kLen / window).
-    Var ci = var("ci", kc_ / window), kh = var("kh", cv.kh),
+    // A task's nc columns of the widened grid (or mc pixels) cover at most
+    // ceil(nc / gridWidth) + 1 (ceil(mc / ow) + 1) output rows; the taps
+    // reach (kh-1)*dH/sH rows further, and the widened grid's last columns
+    // one more.
+    const int64_t rows =
+        (pixelRows_ ? ceilDiv(s_.mc, cv.ow) : ceilDiv(s_.nc, cv.gridWidth)) +
+        (cv.kh - 1) * cv.dilationH / cv.strideH + 2;
+    planeRows_ = rows;
+    input_ = scratch("conv_input", cv.channels * cv.strideH * cv.strideW *
+                                       rows * cv.gridWidth);
+    rowTable_ = scratch("conv_rows", f_.shape.k, DType::I64);
+    if (pixelRows_)
+      pixelTable_ = scratch("conv_pixels", s_.mc, DType::I64);
+  }
+
+  int64_t planeSize() const { return planeRows_ * f_.conv->gridWidth; }
+
+  // conv_rows[p]: where row p = (channel, kh, kw) of the im2col view
+  // starts in the input copy, relative to the task's first output row.
+  StmtRef rowTable() {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    Var c = var("ci", cv.channels), kh = var("kh", cv.kh),
         kw = var("kw", cv.kw);
-    ExprRef p = ix(addIndex(
-        mulIndex(addIndex(mulIndex(B::ref(ci), cv.kh), B::ref(kh)), cv.kw),
-        B::ref(kw)));
-    ExprRef rowBase = ix(mulIndex(addIndex(mulIndex(q, kc_), p), s_.nr));
-    ExprRef n = B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
-    ExprRef channel = addIndex(
-        addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
-                          cv.channels),
-                 B::binary(BinaryFn::Div, k0_, B::i64(window))),
-        B::ref(ci));
-    ExprRef first = B::binary(BinaryFn::Div, jq, B::i64(cv.ow));
-    ExprRef last = B::binary(BinaryFn::Div, ix(addIndex(jq, valid) - B::i64(1)),
-                             B::i64(cv.ow));
-    Var row = var("oh", cv.oh);
-    ExprRef oh = ix(addIndex(first, B::ref(row)));
-    ExprRef ih =
-        ix(addIndex(addIndex(mulIndex(oh, cv.strideH), B::i64(-cv.padTop)),
-                    mulIndex(B::ref(kh), cv.dilationH)));
-    // Output columns [lo, hi) of row oh are in the panel.
-    ExprRef rowStart = mulIndex(oh, cv.ow);
-    ExprRef lo = ix(B::binary(BinaryFn::Max, jq - rowStart, B::i64(0)));
-    ExprRef hi = ix(minIndex(addIndex(jq, valid) - rowStart, B::i64(cv.ow)));
-    // Input column ow*sW - padLeft + kw*dW lies in [0, W) for ow in
-    // [inLo, inHi).
-    auto ceilDivPos = [&](ExprRef v, int64_t d) {
-      return B::binary(BinaryFn::Div, addIndex(v, B::i64(d - 1)), B::i64(d));
+    ExprRef tapH = mulIndex(B::ref(kh), cv.dilationH);
+    ExprRef tapW = mulIndex(B::ref(kw), cv.dilationW);
+    ExprRef phase =
+        addIndex(mulIndex(B::binary(BinaryFn::Rem, tapH, B::i64(cv.strideH)),
+                          cv.strideW),
+                 B::binary(BinaryFn::Rem, tapW, B::i64(cv.strideW)));
+    ExprRef plane =
+        addIndex(mulIndex(B::ref(c), cv.strideH * cv.strideW), phase);
+    ExprRef offset = addIndex(
+        addIndex(mulIndex(plane, planeSize()),
+                 mulIndex(B::binary(BinaryFn::Div, tapH, B::i64(cv.strideH)),
+                          cv.gridWidth)),
+        B::binary(BinaryFn::Div, tapW, B::i64(cv.strideW)));
+    ExprRef p = addIndex(
+        mulIndex(addIndex(mulIndex(B::ref(c), cv.kh), B::ref(kh)), cv.kw),
+        B::ref(kw));
+    return B::loop(
+        c, B::i64(cv.channels),
+        {B::loop(kh, B::i64(cv.kh),
+                 {B::loop(kw, B::i64(cv.kw),
+                          {B::store(rowTable_, ix(p), ix(offset))})})});
+  }
+
+  absl::StatusOr<StmtRef> copyShiftedInput(ExprRef batch) {
+    const ExprRef &firstRow = firstRow_;
+    const GemmForm::ConvInput &cv = *f_.conv;
+    Var c = var("ci", cv.channels), ph = var("ph", cv.strideH),
+        pw = var("pw", cv.strideW), u = var("u", planeRows_);
+    ExprRef rowBase = ix(mulIndex(
+        addIndex(
+            mulIndex(addIndex(mulIndex(addIndex(mulIndex(B::ref(c), cv.strideH),
+                                                B::ref(ph)),
+                                       cv.strideW),
+                              B::ref(pw)),
+                     planeRows_),
+            B::ref(u)),
+        cv.gridWidth));
+    ExprRef ih = ix(
+        addIndex(addIndex(mulIndex(addIndex(firstRow, B::ref(u)), cv.strideH),
+                          B::ref(ph)),
+                 B::i64(-cv.padTop)));
+    // Plane columns v whose input column v*sW + pw - padLeft lies in
+    // [0, W): [lo, hi).
+    auto ceilDivPos = [&](ExprRef v) {
+      return B::binary(BinaryFn::Div,
+                       addIndex(B::binary(BinaryFn::Max, v, B::i64(0)),
+                                B::i64(cv.strideW - 1)),
+                       B::i64(cv.strideW));
     };
-    ExprRef shift =
-        ix(addIndex(B::i64(cv.padLeft), mulIndex(B::ref(kw), -cv.dilationW)));
-    auto clampSpan = [&](ExprRef v) {
-      return ix(minIndex(B::binary(BinaryFn::Max, v, lo), hi));
-    };
-    ExprRef inLo = clampSpan(
-        ceilDivPos(B::binary(BinaryFn::Max, shift, B::i64(0)), cv.strideW));
-    ExprRef inHi = clampSpan(ceilDivPos(
-        B::binary(BinaryFn::Max, addIndex(shift, B::i64(cv.w)), B::i64(0)),
-        cv.strideW));
-    auto column = [&](ExprRef ow) { return ix(addIndex(rowStart, ow) - jq); };
+    ExprRef lo = ix(minIndex(ceilDivPos(B::i64(cv.padLeft) - B::ref(pw)),
+                             B::i64(cv.gridWidth)));
+    ExprRef hi = ix(
+        B::binary(BinaryFn::Max, lo,
+                  minIndex(ceilDivPos(B::i64(cv.w + cv.padLeft) - B::ref(pw)),
+                           B::i64(cv.gridWidth))));
     auto zeros = [&](ExprRef from, ExprRef to) {
-      Var z = var("ow", cv.ow);
+      Var z = var("v", cv.gridWidth);
       return B::loop(
           z, ix(to - from),
-          {B::store(packedB_,
-                    ix(addIndex(rowBase, column(addIndex(from, B::ref(z))))),
+          {B::store(input_, ix(addIndex(rowBase, addIndex(from, B::ref(z)))),
                     B::constant(DType::F32, 0))});
     };
-    Var t = var("ow", cv.ow);
-    ExprRef ow = ix(addIndex(inLo, B::ref(t)));
-    ExprRef iw = ix(addIndex(mulIndex(ow, cv.strideW), B::i64(0) - shift));
-    auto v = io_.load(f_.bOperand, {ix(n), ix(channel), ih, iw});
-    if (!v.ok())
-      return v.status();
+    Var t = var("v", cv.gridWidth);
+    ExprRef v = ix(addIndex(lo, B::ref(t)));
+    ExprRef iw = ix(addIndex(addIndex(mulIndex(v, cv.strideW), B::ref(pw)),
+                             B::i64(-cv.padLeft)));
+    ExprRef n = B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
+    ExprRef channel =
+        addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
+                          cv.channels),
+                 B::ref(c));
+    auto value = io_.load(kConvInput, {ix(n), ix(channel), ih, iw});
+    if (!value.ok())
+      return value.status();
     StmtRef copy = B::loop(
-        t, ix(inHi - inLo),
-        {B::store(packedB_, ix(addIndex(rowBase, column(ow))), ix(*v))});
+        t, ix(hi - lo), {B::store(input_, ix(addIndex(rowBase, v)), *value)});
     ExprRef rowInside =
         B::binary(BinaryFn::And, B::compare(CmpFn::Ge, ih, B::i64(0)),
                   B::compare(CmpFn::Lt, ih, B::i64(cv.h)));
-    Var zc = var("c", s_.nr);
-    StmtRef tail = B::loop(
-        zc, B::i64(s_.nr) - valid,
-        {B::store(packedB_, ix(addIndex(addIndex(rowBase, valid), B::ref(zc))),
-                  B::constant(DType::F32, 0))});
-    StmtRef rows =
-        B::loop(row, ix(last - first + B::i64(1)),
-                {B::ifThen(rowInside, {zeros(lo, inLo), copy, zeros(inHi, hi)},
-                           {zeros(lo, hi)})});
-    return B::loop(ci, ix(B::binary(BinaryFn::Div, kLen_, B::i64(window))),
-                   {B::loop(kh, B::i64(cv.kh),
-                            {B::loop(kw, B::i64(cv.kw), {rows, tail})})});
+    StmtRef row =
+        B::ifThen(rowInside,
+                  {zeros(B::i64(0), lo), copy, zeros(hi, B::i64(cv.gridWidth))},
+                  {zeros(B::i64(0), B::i64(cv.gridWidth))});
+    return B::loop(
+        c, B::i64(cv.channels),
+        {B::loop(ph, B::i64(cv.strideH),
+                 {B::loop(pw, B::i64(cv.strideW),
+                          {B::loop(u, B::i64(planeRows_), {row})})})});
+  }
+
+  // conv_pixels[x]: where pixel i0 + x's row starts in the input copy;
+  // pixels past the last one read the first.
+  StmtRef pixelTable(ExprRef i0) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    Var x = var("x", s_.mc);
+    ExprRef q = ix(addIndex(i0, B::ref(x)));
+    ExprRef oh = B::binary(BinaryFn::Div, q, B::i64(cv.ow));
+    ExprRef ow = B::binary(BinaryFn::Rem, q, B::i64(cv.ow));
+    ExprRef offset =
+        ix(addIndex(mulIndex(ix(oh - firstRow_), cv.gridWidth), ow));
+    return B::loop(
+        x, B::i64(s_.mc),
+        {B::store(pixelTable_, B::ref(x),
+                  B::select(B::compare(CmpFn::Lt, q, B::i64(f_.shape.m)),
+                            offset, B::i64(0)))});
+  }
+
+  // One way to read a tile's operand (A or B): the first variant whose
+  // `when` holds (null: always) runs `prepare` (packing) and reads the
+  // operand as the MatmulTile fields it sets say.
+  struct TileVariant {
+    ExprRef when;
+    std::vector<StmtRef> prepare;
+    MatmulTileArgs args;
+  };
+
+  // A for the tile of rows [i, i + rows): through the input copy's tables
+  // (pixel rows), or read in place when the panel is full, else packed.
+  absl::StatusOr<std::vector<TileVariant>> aVariants(ExprRef batch, ExprRef i,
+                                                     ExprRef i0, ExprRef rows) {
+    if (pixelRows_) {
+      TileVariant v;
+      v.args.aBuffer = input_;
+      v.args.aIndex = B::i64(0);
+      v.args.aRow = TileStride::byTable(pixelTable_, ix(i - i0));
+      v.args.aStep = TileStride::byTable(rowTable_, k0_);
+      return std::vector<TileVariant>{v};
+    }
+    auto packA = packPanel(batch, i, rows);
+    if (!packA.ok())
+      return packA.status();
+    TileVariant packed{nullptr, {*packA}, {}};
+    packed.args.aBuffer = packedA_;
+    packed.args.aIndex = B::i64(0);
+    packed.args.aRow = TileStride::fixed(1);
+    packed.args.aStep = TileStride::fixed(s_.mr);
+    if (!directA_)
+      return std::vector<TileVariant>{packed};
+    // Full panels read A in place; the last, short one is packed so the
+    // tile never reads past A's rows.
+    TileVariant direct{B::compare(CmpFn::Eq, rows, B::i64(s_.mr)), {}, {}};
+    direct.args.aBuffer = io_.aBuffer;
+    direct.args.aIndex =
+        ix(addIndex(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride)),
+                    mulIndex(k0_, f_.aInnerStride)));
+    direct.args.aRow = TileStride::fixed(f_.aRowStride);
+    direct.args.aStep = TileStride::fixed(f_.aInnerStride);
+    return std::vector<TileVariant>{direct, packed};
+  }
+
+  // B for the panel of columns [j, j + cols): a convolution's input copy
+  // through the row table, the task's packed block, or read in place when
+  // the panel is full (else packed on its own).
+  absl::StatusOr<std::vector<TileVariant>>
+  bVariants(ExprRef batch, ExprRef j, ExprRef cols, const Var &colPanel) {
+    TileVariant v;
+    if (f_.conv && !pixelRows_) {
+      v.args.bBuffer = input_;
+      v.args.bIndex = ix(j - mulIndex(firstRow_, f_.conv->gridWidth));
+      v.args.bRow = TileStride::byTable(rowTable_, k0_);
+      return std::vector<TileVariant>{v};
+    }
+    if (!directB_) {
+      v.args.bBuffer = packedB_;
+      v.args.bIndex = mulIndex(B::ref(colPanel), s_.nr * kc_);
+      v.args.bRow = TileStride::fixed(s_.nr);
+      return std::vector<TileVariant>{v};
+    }
+    auto pack = packColumnPanel(batch, j, cols);
+    if (!pack.ok())
+      return pack.status();
+    TileVariant packed{nullptr, {*pack}, {}};
+    packed.args.bBuffer = packedB_;
+    packed.args.bIndex = B::i64(0);
+    packed.args.bRow = TileStride::fixed(s_.nr);
+    // Full panels read B in place; a short last one is packed so the tile
+    // never reads past B.
+    TileVariant direct{B::compare(CmpFn::Eq, cols, B::i64(s_.nr)), {}, {}};
+    direct.args.bBuffer = io_.bBuffer;
+    direct.args.bIndex = ix(
+        addIndex(addIndex(f_.bBase(batch), mulIndex(k0_, f_.bRowStride)), j));
+    direct.args.bRow = TileStride::fixed(f_.bRowStride);
+    return std::vector<TileVariant>{direct, packed};
+  }
+
+  // Every pairing of an A and a B variant, in order: the first whose
+  // conditions both hold runs the tile.
+  std::vector<TileVariant> pairings(const std::vector<TileVariant> &as,
+                                    const std::vector<TileVariant> &bs,
+                                    ExprRef accumulate) {
+    std::vector<TileVariant> out;
+    for (const TileVariant &a : as)
+      for (const TileVariant &b : bs) {
+        TileVariant v = a;
+        v.when = !a.when   ? b.when
+                 : !b.when ? a.when
+                           : B::binary(BinaryFn::And, a.when, b.when);
+        v.prepare.insert(v.prepare.end(), b.prepare.begin(), b.prepare.end());
+        v.args.bBuffer = b.args.bBuffer;
+        v.args.bIndex = b.args.bIndex;
+        v.args.bRow = b.args.bRow;
+        v.args.rows = s_.mr;
+        v.args.cols = s_.nr;
+        v.args.accumulate = accumulate;
+        out.push_back(std::move(v));
+      }
+    return out;
+  }
+
+  // Columns [j, j + cols) of the K block of B as one K-block x nr panel;
+  // columns past `cols` are zero.
+  absl::StatusOr<StmtRef> packColumnPanel(ExprRef batch, ExprRef j,
+                                          ExprRef cols) {
+    Var p = var("p", kc_), c = var("c", s_.nr);
+    ExprRef at = ix(addIndex(mulIndex(B::ref(p), s_.nr), B::ref(c)));
+    auto copy = copyElement(
+        f_.bOperand,
+        f_.b(batch, addIndex(k0_, B::ref(p)), addIndex(j, B::ref(c))), packedB_,
+        at);
+    if (!copy.ok())
+      return copy.status();
+    Var z = var("c", s_.nr);
+    StmtRef zeros = B::loop(
+        z, ix(B::i64(s_.nr) - cols),
+        {B::store(
+            packedB_,
+            ix(addIndex(addIndex(mulIndex(B::ref(p), s_.nr), cols), B::ref(z))),
+            B::constant(DType::F32, 0))});
+    return B::loop(p, kLen_, {B::loop(c, cols, {*copy}), zeros});
   }
 
   // Rows [i, i + rows) of A as a K x mr panel (row r of A in column r);
@@ -467,36 +662,120 @@ private:
         tile_, DType::F32,
         ix(addIndex(tileAt, addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c)))));
     ExprRef row = ix(addIndex(i, B::ref(r)));
-    if (f_.biasOperand >= 0) {
-      std::vector<ExprRef> coords;
-      for (const ExprRef &e : f_.bias(batch, row))
-        coords.push_back(ix(e));
-      auto bias = io_.load(f_.biasOperand, coords);
-      if (!bias.ok())
-        return bias.status();
-      value = B::binary(BinaryFn::Add, value, ix(*bias));
-    }
+    auto biased = withBias(batch, row, value);
+    if (!biased.ok())
+      return biased.status();
+    value = *biased;
     std::vector<ExprRef> coords;
     for (const ExprRef &e : f_.c(batch, row, ix(addIndex(j, B::ref(c)))))
       coords.push_back(ix(e));
     auto stores = io_.store(coords, value);
     if (!stores.ok())
       return stores.status();
-    // The caller ravels coordinates into offsets; cancel what the ranges
-    // allow there too.
-    std::vector<StmtRef> simplified;
-    for (const StmtRef &st : *stores) {
+    return B::loop(r, rows, {B::loop(c, cols, simplified(*stores))});
+  }
+
+  // The tile's value plus the bias of output channel `channel` of the
+  // batch's group, if the op has one.
+  absl::StatusOr<ExprRef> withBias(ExprRef batch, ExprRef channel,
+                                   ExprRef value) {
+    if (f_.biasOperand < 0)
+      return value;
+    std::vector<ExprRef> coords;
+    for (const ExprRef &e : f_.bias(batch, channel))
+      coords.push_back(ix(e));
+    auto bias = io_.load(f_.biasOperand, coords);
+    if (!bias.ok())
+      return bias.status();
+    return B::binary(BinaryFn::Add, value, ix(*bias));
+  }
+
+  // A pixel-rows convolution tile: row r is pixel i + r, column c output
+  // channel j + c of the batch's group.
+  absl::StatusOr<StmtRef> storePixels(ExprRef batch, ExprRef i, ExprRef rows,
+                                      ExprRef j, ExprRef cols, ExprRef tileAt) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    Var r = var("r", s_.mr), c = var("c", s_.nr);
+    ExprRef q = ix(addIndex(i, B::ref(r)));
+    ExprRef channel = ix(addIndex(j, B::ref(c)));
+    auto value = withBias(
+        batch, channel,
+        B::load(tile_, DType::F32,
+                ix(addIndex(tileAt,
+                            addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c))))));
+    if (!value.ok())
+      return value.status();
+    auto stores =
+        io_.store({ix(B::binary(BinaryFn::Div, batch, B::i64(cv.groups))),
+                   ix(addIndex(mulIndex(B::binary(BinaryFn::Rem, batch,
+                                                  B::i64(cv.groups)),
+                                        f_.shape.n),
+                               channel)),
+                   ix(B::binary(BinaryFn::Div, q, B::i64(cv.ow))),
+                   ix(B::binary(BinaryFn::Rem, q, B::i64(cv.ow)))},
+                  *value);
+    if (!stores.ok())
+      return stores.status();
+    return B::loop(r, rows, {B::loop(c, cols, simplified(*stores))});
+  }
+
+  // The caller ravels coordinates into offsets; cancel what the ranges
+  // allow there too.
+  std::vector<StmtRef> simplified(const std::vector<StmtRef> &stores) {
+    std::vector<StmtRef> out;
+    for (const StmtRef &st : stores) {
       if (st->kind != Stmt::Kind::Store && st->kind != Stmt::Kind::Declare) {
-        simplified.push_back(st);
+        out.push_back(st);
         continue;
       }
       auto copy = std::make_shared<Stmt>(*st);
       if (copy->index)
         copy->index = ix(copy->index);
       copy->value = ix(copy->value);
-      simplified.push_back(copy);
+      out.push_back(copy);
     }
-    return B::loop(r, rows, {B::loop(c, cols, std::move(simplified))});
+    return out;
+  }
+
+  // A convolution tile's rows x cols elements: C's column j is output
+  // (j / gridWidth, j % gridWidth); each output row the tile meets is a
+  // contiguous span of it, and the widened grid's extra columns are
+  // skipped.
+  absl::StatusOr<StmtRef> storeConv(ExprRef batch, ExprRef i, ExprRef rows,
+                                    ExprRef j, ExprRef cols, ExprRef tileAt) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    const int64_t width = cv.gridWidth;
+    ExprRef first = B::binary(BinaryFn::Div, j, B::i64(width));
+    ExprRef last = B::binary(BinaryFn::Div, ix(addIndex(j, cols) - B::i64(1)),
+                             B::i64(width));
+    Var r = var("r", s_.mr), t = var("oh", cv.oh), c = var("ow", cv.ow);
+    ExprRef oh = ix(addIndex(first, B::ref(t)));
+    ExprRef rowStart = mulIndex(oh, width);
+    ExprRef lo = ix(B::binary(BinaryFn::Max, j - rowStart, B::i64(0)));
+    ExprRef hi = ix(minIndex(addIndex(j, cols) - rowStart, B::i64(cv.ow)));
+    ExprRef ow = ix(addIndex(lo, B::ref(c)));
+    ExprRef value =
+        B::load(tile_, DType::F32,
+                ix(addIndex(addIndex(tileAt, mulIndex(B::ref(r), s_.nr)),
+                            addIndex(rowStart, ow) - j)));
+    ExprRef row = ix(addIndex(i, B::ref(r)));
+    auto biased = withBias(batch, row, value);
+    if (!biased.ok())
+      return biased.status();
+    value = *biased;
+    ExprRef channel =
+        addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
+                          f_.shape.m),
+                 row);
+    auto stores =
+        io_.store({ix(B::binary(BinaryFn::Div, batch, B::i64(cv.groups))),
+                   ix(channel), oh, ow},
+                  value);
+    if (!stores.ok())
+      return stores.status();
+    return B::loop(r, rows,
+                   {B::loop(t, ix(last - first + B::i64(1)),
+                            {B::loop(c, ix(hi - lo), simplified(*stores))})});
   }
 
   const GemmForm &f_;
@@ -506,7 +785,12 @@ private:
   Builder &b_;
   VarExtents extents_;
   int packedA_ = -1, packedB_ = -1, tile_ = -1;
-  bool directA_ = false;
+  // A convolution's input copy and its row and pixel tables.
+  int input_ = -1, rowTable_ = -1, pixelTable_ = -1;
+  int64_t planeRows_ = 0; // rows of each input copy plane
+  bool pixelRows_ = false;
+  ExprRef firstRow_; // the task's first output row
+  bool directA_ = false, directB_ = false;
   int64_t kc_ = 0;    // depth of the K blocks (K when not blocked)
   ExprRef k0_, kLen_; // the current K block's start and length
 };
@@ -568,6 +852,7 @@ absl::StatusOr<Kernel> lowerGemmOp(const ir::Op &op, const GemmForm &form,
         B::store(out, ravel(coords, op.result()->type.shape), value)};
   };
   io.aBuffer = form.aOperand;
+  io.bBuffer = form.bOperand;
   Builder b;
   auto body = buildGemm(form, *schedule, io, k, b);
   if (!body.ok())

@@ -39,20 +39,35 @@ struct GemmForm {
   // batch b, and the strides of i and p. Lets pack_a=0 read A in place.
   std::function<ExprRef(ExprRef b)> aBase;
   int64_t aRowStride = 0, aInnerStride = 0;
-  // Set when B is the im2col view of a convolution's input (operand
-  // bOperand, NCHW): packing then walks the window and the output rows and
-  // copies the in-bounds spans without dividing indices or testing each
-  // element.
+  // Likewise for B with a fixed row stride and unit column stride (a
+  // conv2d filter in the ihwo layout): full column panels read B in place.
+  std::function<ExprRef(ExprRef b)> bBase;
+  int64_t bRowStride = 0;
+  // Set for a convolution (its input x is operand 0, NCHW). The kernel
+  // reads x's im2col view in place from a per-task copy of the zero-padded
+  // input rows split into stride phases, laid out on the output grid
+  // widened to `gridWidth` columns, where every (channel, kh, kw) row of
+  // the view is a contiguous run at a fixed offset (docs/kernels.md).
+  // - Filter oihw: A is the filter, B the view (b is not used). Column j of
+  //   C is output (j / gridWidth, j % gridWidth); the columns past the
+  //   output's width are computed but not stored.
+  // - Filter ihwo (`pixelRows`): A is the view (a is not used) with rows
+  //   the output pixels, B the filter; C is the transposed result.
+  // Either way c is not used; C[b, ...] is of group b % groups, image
+  // b / groups.
   struct ConvInput {
     int64_t groups = 1, channels = 0; // channels per group
     int64_t kh = 1, kw = 1, strideH = 1, strideW = 1;
     int64_t padTop = 0, padLeft = 0, dilationH = 1, dilationW = 1;
     int64_t h = 0, w = 0, oh = 0, ow = 0;
+    int64_t gridWidth = 0; // ow plus the widest column shift of a tap
+    bool pixelRows = false;
   };
   std::optional<ConvInput> conv;
-  // A per-row bias added to C (conv2d's third operand), or -1.
+  // A bias per output channel (conv2d's third operand), or -1: its
+  // coordinates for the channel `channel` of batch b's group.
   int biasOperand = -1;
-  std::function<std::vector<ExprRef>(ExprRef b, ExprRef i)> bias;
+  std::function<std::vector<ExprRef>(ExprRef b, ExprRef channel)> bias;
 };
 
 // The GEMM form of `op`, or nullopt when the op is not lowered as a GEMM
@@ -77,9 +92,9 @@ struct GemmIo {
   std::function<absl::StatusOr<std::vector<StmtRef>>(
       const std::vector<ExprRef> &resultCoords, ExprRef value)>
       store;
-  // The buffer of the A operand when it may be read in place (pack_a=0),
-  // else -1.
-  int aBuffer = -1;
+  // The buffers of the A and B operands when they may be read in place
+  // (A with pack_a=0, B when the form has bBase), else -1.
+  int aBuffer = -1, bBuffer = -1;
 };
 
 // The kernel of a GEMM-shaped op on its own: operands and result are the

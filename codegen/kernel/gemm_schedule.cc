@@ -54,6 +54,13 @@ GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
   return s;
 }
 
+// From this many rows of A on, or with wider rows of B (a longer stride
+// between B's rows), B is packed even where it could be read in place.
+// Measured: the MLP's 32-row products ran 1.3-1.5x faster in place; the
+// GPT-2 block (128 rows) ran 4% slower end to end although most of its
+// products alone ran faster; 1024^3 ran 18% slower.
+constexpr int64_t kPackBRows = 128, kInPlaceColumns = 1024;
+
 // Deep products walk K in blocks, so the B block of a task stays in L2 and
 // the A panel in L1.
 constexpr int64_t kDeepK = 1024, kBlockDepth = 512;
@@ -74,8 +81,8 @@ int blockDistance(const GemmSchedule &s, const GemmSchedule &base) {
     return static_cast<int>(std::lround(
         std::fabs(std::log2(static_cast<double>(a) / static_cast<double>(b)))));
   };
-  return (s.kc != base.kc) + (s.packA != base.packA) + steps(s.nc, base.nc) +
-         steps(s.mc, base.mc);
+  return (s.kc != base.kc) + (s.packA != base.packA) + (s.packB != base.packB) +
+         steps(s.nc, base.nc) + steps(s.mc, base.mc);
 }
 
 // A register tile's promise: FMAs per load (each k step loads nr / lanes
@@ -118,7 +125,8 @@ std::vector<GemmSchedule> mostPromisingFirst(std::vector<GemmSchedule> all,
 
 std::string GemmSchedule::str() const {
   return strCat("mr=", mr, ",nr=", nr, ",mc=", mc, ",nc=", nc,
-                kc ? strCat(",kc=", kc) : "", ",pack_a=", packA ? 1 : 0);
+                kc ? strCat(",kc=", kc) : "", ",pack_a=", packA ? 1 : 0,
+                packB ? "" : ",pack_b=0");
 }
 
 absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
@@ -168,10 +176,19 @@ absl::StatusOr<GemmSchedule> GemmSchedule::parse(std::string_view text) {
         strCat("schedule '", text, "' has no pack_a of 0 or 1"));
   s.packA = pack->second == 1;
   values.erase(pack);
+  if (auto packB = values.find("pack_b"); packB != values.end()) {
+    if (packB->second != 0 && packB->second != 1)
+      return absl::InvalidArgumentError(strCat("schedule '", text,
+                                               "' has pack_b=", packB->second,
+                                               "; expected 0 or 1"));
+    s.packB = packB->second == 1;
+    values.erase(packB);
+  }
   if (!values.empty())
     return absl::InvalidArgumentError(
         strCat("schedule key '", values.begin()->first,
-               "' is unknown; expected mr, nr, mc, nc and pack_a"));
+               "' is unknown; expected mr, nr, mc, nc, kc, pack_a and "
+               "pack_b"));
   return s;
 }
 
@@ -215,12 +232,27 @@ int vectorLanes(int vectorBits) {
 
 GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
   // Four vectors per row when N is wide (the B loads amortize over six
-  // rows), fewer for narrow N so the tile is not mostly padding.
+  // rows), fewer for narrow N so the tile is not mostly padding, and half
+  // as many (with taller tiles) when that saves more than 1/16 of N in
+  // padding: N = 224 is 7 tiles of 32 but 3.5 of 64.
   int64_t vectors =
       std::clamp<int64_t>(ceilDiv(shape.n, lanes), 1, lanes >= 16 ? 4 : 2);
+  if (vectors % 2 == 0 && 16 * (roundUp(shape.n, vectors * lanes) -
+                                roundUp(shape.n, vectors / 2 * lanes)) >
+                              shape.n)
+    vectors /= 2;
+  // Packing B pays off only when many rows of A reuse it; for fewer, full
+  // panels of a row-major B are read where they lie, with 8x32 tiles (on
+  // AVX-512), which measured faster there than 6x64.
+  const bool packB =
+      !shape.bInPlace || shape.m >= kPackBRows || shape.n > kInPlaceColumns;
+  if (!packB && lanes >= 16 && vectors == 4)
+    vectors = 2;
   int64_t mr = std::min(maxRows(lanes, vectors), roundUp(shape.m, 1));
   if (vectors >= 4)
     mr = std::min<int64_t>(mr, 6);
+  if (!packB && vectors == 2 && lanes >= 16)
+    mr = std::min<int64_t>(mr, 8);
   mr = std::clamp<int64_t>(mr, 1, 16);
   int64_t nr = vectors * lanes;
   GemmSchedule s = withBlocks(shape, mr, nr, l2Columns(shape), threads);
@@ -228,6 +260,7 @@ GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
   // Reading A in place (where the kernel can) measured faster than packing
   // it for every shape we benchmark: A's rows stream through the prefetcher.
   s.packA = false;
+  s.packB = packB;
   return s;
 }
 
@@ -258,18 +291,20 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
   for (auto [mr, nr] : tiles)
     for (int64_t nc : {l2, l2 / 2, 2 * l2, nr})
       for (int64_t kc : depths)
-        for (bool pack : {false, true}) {
-          GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
-          s.kc = kc;
-          s.packA = pack;
-          add(s);
-          // The same blocks with one task per row block of half the rows:
-          // more, smaller tasks.
-          if (s.mc > mr) {
-            s.mc = roundUp(ceilDiv(s.mc, 2), mr);
+        for (bool packA : {false, true})
+          for (bool packB : {base.packB, !shape.bInPlace || !base.packB}) {
+            GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
+            s.kc = kc;
+            s.packA = packA;
+            s.packB = packB;
             add(s);
+            // The same blocks with one task per row block of half the
+            // rows: more, smaller tasks.
+            if (s.mc > mr) {
+              s.mc = roundUp(ceilDiv(s.mc, 2), mr);
+              add(s);
+            }
           }
-        }
   return mostPromisingFirst(std::move(out), shape, lanes, limit);
 }
 

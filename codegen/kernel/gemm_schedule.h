@@ -25,12 +25,14 @@ namespace nyx::kernel {
 // The revision of the GEMM kernel generator and of what a schedule means.
 // Raise it with any change that alters a schedule's speed: tuning databases
 // measured before then become stale (docs/autotuning.md).
-inline constexpr int kGemmRevision = 1;
+inline constexpr int kGemmRevision = 2;
 
 // The GEMM problem one op poses.
 struct GemmShape {
   int64_t batch = 1; // independent products (matmul batch dims, conv N*groups)
   int64_t m = 0, n = 0, k = 0;
+  // B is a row-major operand the kernel can read in place (pack_b=0).
+  bool bInPlace = false;
   bool operator==(const GemmShape &) const = default;
 };
 
@@ -41,12 +43,16 @@ struct GemmSchedule {
   int64_t nc = 256; // columns per task, a multiple of nr
   int64_t kc = 0;   // depth of a K block; 0: K is not blocked
   bool packA = true;
+  // false: B is read in place where the op's form allows (a row-major
+  // matmul operand), each full nr-column panel where it lies.
+  bool packB = true;
   bool operator==(const GemmSchedule &) const = default;
 
   // "mr=6,nr=64,mc=96,nc=256,pack_a=1", with ",kc=256" before pack_a when
-  // K is blocked.
+  // K is blocked and ",pack_b=0" after it when B is read in place.
   std::string str() const;
-  // Parses str()'s form; every key once, in any order, kc optional. The
+  // Parses str()'s form; every key once, in any order, kc and pack_b
+  // optional. The
   // message names the offending key or value.
   static absl::StatusOr<GemmSchedule> parse(std::string_view text);
 };

@@ -54,8 +54,9 @@ void varsOf(const Stmt &s, std::set<int> &declared, std::set<int> &used) {
     if (e)
       usedVars(*e, used);
   if (s.tile)
-    for (const ExprRef &e :
-         {s.tile->aIndex, s.tile->bIndex, s.tile->accumulate})
+    for (const ExprRef &e : {s.tile->aIndex, s.tile->bIndex, s.tile->accumulate,
+                             s.tile->aRow.tableIndex, s.tile->aStep.tableIndex,
+                             s.tile->bRow.tableIndex})
       if (e)
         usedVars(*e, used);
   for (const auto &list : {s.body, s.orElse})

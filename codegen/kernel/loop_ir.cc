@@ -1,5 +1,6 @@
 #include "codegen/kernel/loop_ir.h"
 
+#include "ir/strings.h"
 #include "ir/tensor.h"
 
 #include <cassert>
@@ -505,12 +506,18 @@ private:
       return;
     case Stmt::Kind::MatmulTile: {
       const MatmulTileArgs &t = *s.tile;
+      auto offset = [&](const TileStride &st, const char *x) {
+        if (st.table >= 0)
+          return strCat(bufferName(st.table), "[", expr(*st.tableIndex), " + ",
+                        x, "]");
+        return strCat(x, "*", st.step);
+      };
       indent(depth);
       os_ << bufferName(s.buffer) << "[" << expr(*s.index) << " : " << t.rows
           << "x" << t.cols << "] = matmul_tile(" << bufferName(t.aBuffer) << "["
-          << expr(*t.aIndex) << " + r*" << t.aRowStride << " + p*"
-          << t.aInnerStride << "], " << bufferName(t.bBuffer) << "["
-          << expr(*t.bIndex) << " + p*" << t.cols << " + c], p < "
+          << expr(*t.aIndex) << " + " << offset(t.aRow, "r") << " + "
+          << offset(t.aStep, "p") << "], " << bufferName(t.bBuffer) << "["
+          << expr(*t.bIndex) << " + " << offset(t.bRow, "p") << " + c], p < "
           << expr(*s.extent);
       if (t.accumulate)
         os_ << ", accumulate if " << expr(*t.accumulate);

@@ -97,20 +97,35 @@ enum class LoopKind {
             // across threads with nyx_parallel_for
 };
 
+// How a MatmulTile steps through an operand: offset(x) = x*step, or with a
+// table (an i64 buffer) offset(x) = table[tableIndex + x].
+struct TileStride {
+  int64_t step = 0;
+  int table = -1;
+  ExprRef tableIndex;
+
+  static TileStride fixed(int64_t step) { return {step, -1, nullptr}; }
+  static TileStride byTable(int table, ExprRef index) {
+    return {0, table, std::move(index)};
+  }
+};
+
 // A MatmulTile computes a register tile of a matrix product, the inner
 // step of GEMM kernels (codegen/kernel/gemm.h), which backends emit as
 // vector FMAs:
 //   tile[index + r*cols + c] = sum over p < extent of
-//       a[aIndex + r*aRowStride + p*aInnerStride] * b[bIndex + p*cols + c]
+//       a[aIndex + aRow(r) + aStep(p)] * b[bIndex + bRow(p) + c]
 // for r < rows, c < cols, summed in increasing p, each step one fused
 // multiply-add (rounded once), from 0 — or, where `accumulate` is true,
-// from the tile's own values. Buffers are f32; `tile` and `b` are dense,
-// every element of the tile is written.
+// from the tile's own values. The offsets are TileStrides: fixed strides
+// for packed or plain matrices, tables where a convolution reads its
+// zero-padded input in place. a, b and the tile are f32; the tile is
+// dense, every element of it is written.
 struct MatmulTileArgs {
   int aBuffer = -1, bBuffer = -1;
   ExprRef aIndex, bIndex;
   int64_t rows = 0, cols = 0;
-  int64_t aRowStride = 0, aInnerStride = 0;
+  TileStride aRow, aStep, bRow;
   ExprRef accumulate; // bool; null: never
 };
 

@@ -12,6 +12,7 @@
 #include "codegen/kernel/gemm.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
+#include "ir/conv_filter.h"
 #include "ir/strings.h"
 
 namespace nyx::kernel {
@@ -94,10 +95,15 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   auto groups = op.getInt("groups", 1);
   if (!groups.ok())
     return groups.status();
+  auto layout = ir::filterLayout(op);
+  if (!layout.ok())
+    return absl::InvalidArgumentError(
+        strCat("'conv2d' ", layout.status().message()));
+  const std::array<int64_t, 4> filter = ir::filterDims(w.shape, *layout);
   const int64_t N = x.shape[0], C = x.shape[1];
-  const int64_t M = w.shape[0], kH = w.shape[2], kW = w.shape[3];
+  const int64_t M = filter[0], kH = filter[2], kW = filter[3];
   if (*groups < 1 || C % *groups != 0 || M % *groups != 0 ||
-      w.shape[1] != C / *groups)
+      filter[1] != C / *groups)
     return absl::InvalidArgumentError(
         strCat("'conv2d' of ", x.str(), " with weights ", w.str(),
                " and groups = ", *groups,
@@ -128,7 +134,9 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   ExprRef iw =
       inputCoord(o[4], (*strides)[1], (*padding)[1], r[2], (*dilations)[1]);
   Tap t = tap(x.shape, o[0], c, ih, iw);
-  std::vector<ExprRef> wIdx = {m, r[0], r[1], r[2]};
+  std::vector<ExprRef> wIdx = *layout == ir::FilterLayout::IHWO
+                                  ? std::vector<ExprRef>{r[0], r[1], r[2], m}
+                                  : std::vector<ExprRef>{m, r[0], r[1], r[2]};
   Var acc = b.newVar(ct, "acc");
   ExprRef product = B::binary(BinaryFn::Mul, B::load(0, dt, t.offset),
                               B::load(1, dt, ravel(wIdx, w.shape)));

@@ -204,10 +204,12 @@ private:
                                  ravel(coords, shape), stored[r]));
       return stmts;
     };
-    const ir::Value *a = anchor.operand(form.aOperand);
-    for (size_t i = 0; i < body_.params.size(); ++i)
-      if (body_.params[i] == a)
+    for (size_t i = 0; i < body_.params.size(); ++i) {
+      if (body_.params[i] == anchor.operand(form.aOperand))
         io.aBuffer = static_cast<int>(i);
+      if (body_.params[i] == anchor.operand(form.bOperand))
+        io.bBuffer = static_cast<int>(i);
+    }
     auto gemm = buildGemm(form, *schedule, io, k, b);
     if (!gemm.ok())
       return gemm.status();

@@ -194,6 +194,24 @@ private:
     auto *vecTy = llvm::FixedVectorType::get(f32, static_cast<unsigned>(lanes));
     llvm::Value *aBase = elementPointer(t.aBuffer, *t.aIndex);
     llvm::Value *bBase = elementPointer(t.bBuffer, *t.bIndex);
+    // A stride's table, read at x (in the loop for steps, before it for
+    // rows); or x times the step.
+    auto tableOf = [&](const kernel::TileStride &st) -> llvm::Value * {
+      return st.table >= 0 ? elementPointer(st.table, *st.tableIndex) : nullptr;
+    };
+    llvm::Value *aRows = tableOf(t.aRow), *aSteps = tableOf(t.aStep),
+                *bRows = tableOf(t.bRow);
+    auto offset = [&](const kernel::TileStride &st, llvm::Value *table,
+                      llvm::Value *x) -> llvm::Value * {
+      if (table)
+        return b_.CreateLoad(b_.getInt64Ty(),
+                             b_.CreateInBoundsGEP(b_.getInt64Ty(), table, x));
+      return b_.CreateMul(x, b_.getInt64(st.step));
+    };
+    std::vector<llvm::Value *> aRow(static_cast<size_t>(t.rows));
+    for (int64_t r = 0; r < t.rows; ++r)
+      aRow[static_cast<size_t>(r)] = b_.CreateInBoundsGEP(
+          f32, aBase, offset(t.aRow, aRows, b_.getInt64(r)));
     llvm::Value *tile = elementPointer(s.buffer, *s.index);
     llvm::Value *k = convert(expr(*s.extent), s.extent->type, DType::I64);
     llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
@@ -227,18 +245,17 @@ private:
       acc[i]->addIncoming(init[i], pre);
     }
     llvm::Value *bRow =
-        b_.CreateInBoundsGEP(f32, bBase, b_.CreateMul(p, b_.getInt64(t.cols)));
+        b_.CreateInBoundsGEP(f32, bBase, offset(t.bRow, bRows, p));
     std::vector<llvm::Value *> bVec(vectors);
     for (int64_t v = 0; v < vectors; ++v)
       bVec[v] = b_.CreateAlignedLoad(
           vecTy, b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes),
           llvm::Align(4));
-    llvm::Value *aCol = b_.CreateInBoundsGEP(
-        f32, aBase, b_.CreateMul(p, b_.getInt64(t.aInnerStride)));
+    llvm::Value *aStep = offset(t.aStep, aSteps, p);
     std::vector<llvm::Value *> next(count);
     for (int64_t r = 0; r < t.rows; ++r) {
       llvm::Value *a = b_.CreateLoad(
-          f32, b_.CreateConstInBoundsGEP1_64(f32, aCol, r * t.aRowStride));
+          f32, b_.CreateInBoundsGEP(f32, aRow[static_cast<size_t>(r)], aStep));
       llvm::Value *splat =
           b_.CreateVectorSplat(static_cast<unsigned>(lanes), a);
       for (int64_t v = 0; v < vectors; ++v) {

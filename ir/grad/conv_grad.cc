@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "ir/conv_filter.h"
 #include "ir/grad/grad_helpers.h"
 #include "ir/op_registry.h"
 #include "ir/status_macros.h"
@@ -201,6 +202,13 @@ absl::Status conv2dGrad(Builder &b, const Op &op, std::span<Value *const> gy,
   NYX_ASSIGN_OR_RETURN(Ints padding, op.getInts("padding", Ints{0, 0, 0, 0}));
   NYX_ASSIGN_OR_RETURN(Ints dilations, op.getInts("dilations", Ints{1, 1}));
   NYX_ASSIGN_OR_RETURN(int64_t groups, op.getInt("groups", 1));
+  NYX_ASSIGN_OR_RETURN(FilterLayout layout, filterLayout(op));
+  // Code generation alone picks ihwo (the filter-layout pass runs after
+  // differentiation), so the gradient rules speak oihw only.
+  if (layout != FilterLayout::OIHW)
+    return absl::UnimplementedError(
+        "the gradient of 'conv2d' with filter_layout \"ihwo\" is not "
+        "defined; expected the default \"oihw\"");
   const Shape &ws = w->type.shape;
   if (op.numOperands() == 3)
     gx[2] =

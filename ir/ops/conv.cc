@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "ir/conv_filter.h"
 #include "ir/op_registry.h"
 #include "ir/ops/op_helpers.h"
 #include "ir/strings.h"
@@ -99,6 +100,8 @@ absl::Status checkFloatRank4(const Op &op, int index, std::string_view what) {
 struct ConvSpec {
   Window win;
   int64_t groups = 1;
+  FilterLayout layout = FilterLayout::OIHW;
+  std::array<int64_t, 4> filter{}; // {M, C/groups, kH, kW}
 };
 
 absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
@@ -111,7 +114,12 @@ absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
   NYX_ASSIGN_OR_RETURN(spec.win.dilations,
                        getSizedInts(op, "dilations", 2, 1, spec.win.dilations));
   NYX_ASSIGN_OR_RETURN(spec.groups, op.getInt("groups", 1));
-  const int64_t c = x.shape[1], m = w.shape[0];
+  auto layout = filterLayout(op);
+  if (!layout.ok())
+    return ops::opError(op, std::string(layout.status().message()));
+  spec.layout = *layout;
+  spec.filter = filterDims(w.shape, spec.layout);
+  const int64_t c = x.shape[1], m = spec.filter[0];
   if (spec.groups < 1)
     return ops::opError(
         op, strCat("groups is ", spec.groups, "; expected groups >= 1"));
@@ -121,13 +129,13 @@ absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
                    " input channels of x: ", x.str(), " and the ", m,
                    " output channels of w: ", w.str(),
                    "; expected both divisible by groups"));
-  if (w.shape[1] != c / spec.groups)
+  if (spec.filter[1] != c / spec.groups)
     return ops::opError(op, strCat("w is ", w.str(), " for x: ", x.str(),
                                    " and groups ", spec.groups, "; expected ",
                                    c / spec.groups,
                                    " input channels per group in w"));
-  spec.win.kH = w.shape[2];
-  spec.win.kW = w.shape[3];
+  spec.win.kH = spec.filter[2];
+  spec.win.kW = spec.filter[3];
   if (spec.win.kH < 1 || spec.win.kW < 1)
     return ops::opError(
         op, strCat("w is ", w.str(), "; expected a kernel of at least 1x1"));
@@ -136,24 +144,23 @@ absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
 }
 
 TypesOr inferConv2d(const Op &op, const Module &) {
-  NYX_RETURN_IF_ERROR(
-      ops::checkOpBasics(op, {"strides", "padding", "dilations", "groups"}));
+  NYX_RETURN_IF_ERROR(ops::checkOpBasics(
+      op, {"strides", "padding", "dilations", "groups", kFilterLayoutAttr}));
   NYX_RETURN_IF_ERROR(checkFloatRank4(op, 0, "x"));
   NYX_RETURN_IF_ERROR(checkFloatRank4(op, 1, "w"));
   NYX_RETURN_IF_ERROR(ops::checkSameDType(op, 0, 1));
   const TensorType &x = op.operand(0)->type;
   const TensorType &w = op.operand(1)->type;
+  NYX_ASSIGN_OR_RETURN(ConvSpec spec, convSpec(op, x, w));
+  const int64_t m = spec.filter[0];
   if (op.numOperands() == 3) {
     NYX_RETURN_IF_ERROR(ops::checkSameDType(op, 0, 2));
     const TensorType &bias = op.operand(2)->type;
-    if (bias.shape != Shape{w.shape[0]})
-      return ops::opError(op,
-                          strCat("bias is ", bias.str(), " for w: ", w.str(),
-                                 "; expected shape [", w.shape[0], "]"));
+    if (bias.shape != Shape{m})
+      return ops::opError(op, strCat("bias is ", bias.str(), " for w: ",
+                                     w.str(), "; expected shape [", m, "]"));
   }
-  NYX_ASSIGN_OR_RETURN(ConvSpec spec, convSpec(op, x, w));
-  return ops::oneResult(x.dtype,
-                        {x.shape[0], w.shape[0], spec.win.outH, spec.win.outW});
+  return ops::oneResult(x.dtype, {x.shape[0], m, spec.win.outH, spec.win.outW});
 }
 
 absl::Status interpretConv2d(const Op &op, std::span<const Tensor *const> in,
@@ -166,7 +173,7 @@ absl::Status interpretConv2d(const Op &op, std::span<const Tensor *const> in,
   const Window &win = spec.win;
   const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2],
                 wd = x.shape()[3];
-  const int64_t m = w.shape()[0];
+  const int64_t m = spec.filter[0];
   const int64_t cPerGroup = c / spec.groups, mPerGroup = m / spec.groups;
   int64_t outIndex = 0;
   for (int64_t b = 0; b < n; ++b) {
@@ -189,7 +196,7 @@ absl::Status interpretConv2d(const Op &op, std::span<const Tensor *const> in,
                   continue;
                 int64_t xi = ((b * c + firstIn + ic) * h + ih) * wd + iw;
                 int64_t wi =
-                    ((oc * cPerGroup + ic) * win.kH + kh) * win.kW + kw;
+                    filterOffset(spec.filter, spec.layout, oc, ic, kh, kw);
                 acc += x.getDouble(xi) * w.getDouble(wi);
               }
             }

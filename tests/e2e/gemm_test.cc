@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "ir/printer.h"
 #include "ir/strings.h"
 
 namespace nyx {
@@ -46,6 +47,9 @@ constexpr const char *kSchedules[] = {
     // K in blocks (the last one short), accumulating in the task's tiles.
     "mr=6,nr=32,mc=18,nc=64,kc=16,pack_a=0",
     "mr=4,nr=16,mc=8,nc=32,kc=7,pack_a=1",
+    // B read in place (row-major B only; the short last panel packed).
+    "mr=8,nr=32,mc=16,nc=64,pack_a=0,pack_b=0",
+    "mr=6,nr=16,mc=12,nc=48,kc=16,pack_a=1,pack_b=0",
 };
 
 TEST(Gemm, MatmulSchedulesAndShapes) {
@@ -74,9 +78,10 @@ TEST(Gemm, DefaultScheduleLargeAndSkinny) {
 
 TEST(Gemm, BatchedBroadcast) {
   expectCompiledMatchesInterpreter(R"(
-func @main(%a: f32[2,1,19,23], %b: f32[3,23,29]) -> (f32[2,3,19,29]) {
+func @main(%a: f32[2,1,19,23], %b: f32[3,23,29]) -> (f32[2,3,19,29], f32[2,3,19,29]) {
   %c = matmul(%a, %b) {schedule = "mr=6,nr=16,mc=12,nc=16,pack_a=0"} : f32[2,3,19,29]
-  return %c
+  %d = matmul(%a, %b) {schedule = "mr=6,nr=16,mc=12,nc=16,pack_a=0,pack_b=0"} : f32[2,3,19,29]
+  return %c, %d
 })",
                                    dotOptions(23));
 }
@@ -127,6 +132,96 @@ TEST(Gemm, Convolutions) {
                      c.dilation, c.bias, schedule),
           dotOptions(c.c / c.groups * c.kernel * c.kernel));
     }
+}
+
+// `module` with SCHEDULE replaced by each schedule ("": the default)
+// against the interpreter; its products are `depth` terms long.
+void expectSchedulesMatch(const std::string &module,
+                          std::initializer_list<const char *> schedules,
+                          int64_t depth) {
+  for (const char *schedule : schedules) {
+    SCOPED_TRACE(schedule);
+    std::string text = module;
+    const std::string attr =
+        *schedule ? strCat("schedule = \"", schedule, "\"") : "groups = 1";
+    text.replace(text.find("SCHEDULE"), 8, attr);
+    expectCompiledMatchesInterpreter(text, dotOptions(depth));
+  }
+}
+
+// Different strides, paddings and dilations per axis give every tap its own
+// stride phase and shift; narrow tasks start mid-row of the widened output
+// grid, and K blocks start mid-way through the row table.
+TEST(Gemm, ConvolutionPhasesAndShifts) {
+  const std::string module = R"(
+func @main(%x: f32[2,5,17,19], %w: f32[7,5,3,2]) -> (f32[2,7,8,7]) {
+  %y = conv2d(%x, %w) {strides = [2, 3], padding = [1, 0, 2, 1], dilations = [2, 1], SCHEDULE} : f32[2,7,8,7]
+  return %y
+})";
+  expectSchedulesMatch(module,
+                       {"", "mr=6,nr=16,mc=6,nc=16,pack_a=0",
+                        "mr=4,nr=16,mc=8,nc=48,pack_a=1",
+                        "mr=6,nr=32,mc=6,nc=32,kc=12,pack_a=0"},
+                       30);
+}
+
+// An ihwo filter turns the product around: pixels are C's rows and output
+// channels its columns, the filter read in place except for a short last
+// column panel (20 channels in panels of 16 or 32), which is packed.
+TEST(Gemm, ConvolutionWithPixelRows) {
+  const std::string module = R"(
+func @main(%x: f32[2,5,17,19], %w: f32[5,3,2,20], %b: f32[20]) -> (f32[2,20,8,7]) {
+  %y = conv2d(%x, %w, %b) {strides = [2, 3], padding = [1, 0, 2, 1], dilations = [2, 1], filter_layout = "ihwo", SCHEDULE} : f32[2,20,8,7]
+  return %y
+})";
+  expectSchedulesMatch(module,
+                       {"", "mr=6,nr=16,mc=12,nc=16,pack_a=0",
+                        "mr=4,nr=32,mc=8,nc=32,pack_a=0",
+                        "mr=14,nr=32,mc=56,nc=32,kc=8,pack_a=0",
+                        "mr=6,nr=64,mc=60,nc=64,kc=16,pack_a=0"},
+                       30);
+  // Fused: a prologue on the input, bias, activation and a residual.
+  e2e::HarnessOptions o = dotOptions(72);
+  o.pipeline = "verify,shape-infer,inline,fuse,dce";
+  expectCompiledMatchesInterpreter(R"(
+func @main(%x: f32[1,8,12,12], %w: f32[8,3,3,16], %b: f32[16], %r: f32[1,16,12,12]) -> (f32[1,16,12,12]) {
+  %t = tanh(%x) : f32[1,8,12,12]
+  %y = conv2d(%t, %w, %b) {padding = [1, 1, 1, 1], filter_layout = "ihwo"} : f32[1,16,12,12]
+  %a = relu(%y) : f32[1,16,12,12]
+  %o = add(%a, %r) : f32[1,16,12,12]
+  return %o
+})",
+                                   o);
+}
+
+// The filter-layout pass permutes a filter known at compile time (a param
+// with embedded weights) into ihwo; the model computes what the
+// interpreter computes from the original filter.
+TEST(Gemm, FilterLayoutPass) {
+  const std::string module = R"(
+module @m
+param @w : f32[32,40,3,3]
+param @b : f32[32]
+func @main(%x: f32[1,40,9,9]) -> (f32[1,32,9,9]) {
+  %w = param() {name = @w} : f32[32,40,3,3]
+  %b = param() {name = @b} : f32[32]
+  %y = conv2d(%x, %w, %b) {padding = [1, 1, 1, 1]} : f32[1,32,9,9]
+  %a = relu(%y) : f32[1,32,9,9]
+  return %a
+})";
+  e2e::HarnessOptions o = dotOptions(360);
+  o.pipeline = "verify,shape-infer,inline,filter-layout,fuse,dce";
+  std::mt19937_64 rng(7);
+  for (const char *name : {"w", "b"}) {
+    ir::TensorType t{ir::DType::F32,
+                     *name == 'w' ? ir::Shape{32, 40, 3, 3} : ir::Shape{32}};
+    o.weights.emplace(name, e2e::randomTensor(t, rng, o));
+  }
+  auto compiled = e2e::parseWithPipeline(module, o.pipeline, &o.weights);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  EXPECT_NE(ir::printModule(**compiled).find("filter_layout = \"ihwo\""),
+            std::string::npos);
+  expectCompiledMatchesInterpreter(module, o);
 }
 
 // The fuse pass puts bias, activation and residual after the product and

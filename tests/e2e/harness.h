@@ -83,16 +83,21 @@ struct HarnessOptions {
   std::string pipeline;
 };
 
-// Parses `moduleText` and runs `pipeline` on it (nothing when empty).
+// Parses `moduleText` and runs `pipeline` on it (nothing when empty), with
+// the params' values known to the passes when `weights` is given (as when
+// they are embedded in the object).
 inline absl::StatusOr<std::unique_ptr<ir::Module>>
-parseWithPipeline(const std::string &moduleText, const std::string &pipeline) {
+parseWithPipeline(const std::string &moduleText, const std::string &pipeline,
+                  const ir::WeightMap *weights = nullptr) {
   auto parsed = ir::parseModule(moduleText, "test.nyx");
   if (!parsed.ok() || pipeline.empty())
     return parsed;
   auto pm = passes::PassManager::parse(pipeline);
   if (!pm.ok())
     return pm.status();
-  if (absl::Status s = pm->run(**parsed, {}, {}); !s.ok())
+  passes::Options options;
+  options.weights = weights;
+  if (absl::Status s = pm->run(**parsed, options, {}); !s.ok())
     return s;
   return parsed;
 }
@@ -259,7 +264,7 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   const ir::Module *compiledModule = &module;
   const ir::Function *compiledEntry = &fn;
   if (!opts.pipeline.empty()) {
-    auto t = parseWithPipeline(moduleText, opts.pipeline);
+    auto t = parseWithPipeline(moduleText, opts.pipeline, &weights);
     ASSERT_TRUE(t.ok()) << t.status().message();
     transformed = std::move(*t);
     auto e = transformed->entry();

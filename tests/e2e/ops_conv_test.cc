@@ -19,19 +19,24 @@ using ir::DType;
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
 
 struct Conv {
-  ir::Shape x, w;
+  ir::Shape x, w; // w as [M, C/groups, kH, kW]
   std::string attrs;
   bool bias = false;
+  bool ihwo = false; // pass w as [C/groups, kH, kW, M]
 };
 
 void checkConv(DType t, const Conv &c) {
+  const ir::Shape w = c.ihwo ? ir::Shape{c.w[1], c.w[2], c.w[3], c.w[0]} : c.w;
   std::string params =
-      strCat("%x: ", typeText(t, c.x), ", %w: ", typeText(t, c.w));
+      strCat("%x: ", typeText(t, c.x), ", %w: ", typeText(t, w));
   if (c.bias)
     params += strCat(", %b: ", typeText(t, {c.w[0]}));
+  std::string attrs = c.attrs;
+  if (c.ihwo)
+    attrs += strCat(attrs.empty() ? "" : ", ", "filter_layout = \"ihwo\"");
   std::string call = strCat("conv2d(%x, %w", c.bias ? ", %b" : "", ")");
-  if (!c.attrs.empty())
-    call += strCat(" {", c.attrs, "}");
+  if (!attrs.empty())
+    call += strCat(" {", attrs, "}");
   SCOPED_TRACE(params);
   // Dot products of C/groups * kH * kW terms, as for matmul.
   e2e::HarnessOptions o;
@@ -92,6 +97,26 @@ TEST(Conv2d, GroupsAndDepthwise) {
                          "groups = 4, padding = [2, 2, 2, 2], dilations = "
                          "[1, 2]",
                          false});
+}
+
+// Filters in the ihwo layout: f32 ones go through the pixel-rows GEMM
+// kernel, the other dtypes and depthwise ones through the loop nest.
+TEST(Conv2d, HwioFilters) {
+  for (DType t : kFloats)
+    checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, true});
+  checkConv(DType::F32, {{2, 3, 9, 8},
+                         {20, 3, 3, 2},
+                         "strides = [3, 2], padding = [1, 2, 0, 1], "
+                         "dilations = [2, 1]",
+                         true,
+                         true});
+  checkConv(DType::F32,
+            {{1, 8, 6, 6}, {12, 4, 1, 1}, "groups = 2", false, true});
+  checkConv(DType::F32, {{1, 6, 7, 7},
+                         {6, 1, 3, 3},
+                         "groups = 6, padding = [1, 1, 1, 1]",
+                         true,
+                         true});
 }
 
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {

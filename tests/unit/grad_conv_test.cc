@@ -119,6 +119,17 @@ const PoolCase kPoolCases[] = {
     {{1, 2, 5, 6}, {4, 4}, {1, 3}, {3, 0, 2, 3}},
 };
 
+TEST(GradConv, IhwoFilterHasNoGradient) {
+  absl::Status s = check([](Builder &b) {
+    return b.op("conv2d", {input(b, {1, 2, 4, 5}), input(b, {2, 2, 3, 3}, "w")},
+                {{"filter_layout", std::string("ihwo")}});
+  });
+  EXPECT_NE(std::string(s.message())
+                .find("gradient of 'conv2d' with filter_layout \"ihwo\""),
+            std::string::npos)
+      << s.message();
+}
+
 TEST(GradConv, MaxPool) {
   for (const PoolCase &c : kPoolCases) {
     // Negative inputs: a padded position taken as 0 would win.

@@ -367,6 +367,33 @@ TEST(Conv2dInterp, Depthwise) {
   EXPECT_EQ(valuesOf(y), (Doubles{-1, -1, 13, 16}));
 }
 
+TEST(Conv2dInterp, HwioFilterIsTheTransposedOihwFilter) {
+  // Two groups, a 2x3 kernel, stride, padding and dilation: every index of
+  // the filter matters.
+  const int64_t m = 4, cg = 3, kh = 2, kw = 3;
+  Tensor x = iota(F32, {1, 6, 5, 6});
+  Tensor oihw(ir::TensorType{F32, {m, cg, kh, kw}});
+  Tensor ihwo(ir::TensorType{F32, {cg, kh, kw, m}});
+  for (int64_t o = 0; o < m; ++o)
+    for (int64_t i = 0; i < cg; ++i)
+      for (int64_t h = 0; h < kh; ++h)
+        for (int64_t w = 0; w < kw; ++w) {
+          double v = static_cast<double>((o * 7 + i * 5 + h * 3 + w) % 11) - 5;
+          oihw.setDouble(((o * cg + i) * kh + h) * kw + w, v);
+          ihwo.setDouble(((i * kh + h) * kw + w) * m + o, v);
+        }
+  Tensor b = floats(F32, {m}, {1, -2, 3, 0.5});
+  Attributes attrs = {{"strides", Ints{2, 1}},
+                      {"padding", Ints{1, 0, 0, 2}},
+                      {"dilations", Ints{1, 2}},
+                      {"groups", int64_t{2}}};
+  Tensor want = run("conv2d", {x, oihw, b}, attrs);
+  attrs["filter_layout"] = std::string("ihwo");
+  Tensor got = run("conv2d", {x, ihwo, b}, attrs);
+  EXPECT_EQ(got.shape(), want.shape());
+  EXPECT_EQ(valuesOf(got), valuesOf(want));
+}
+
 TEST(Conv2dInterp, BatchAndOutputChannels) {
   Tensor x = floats(F32, {2, 1, 1, 1}, {2, 3});
   Tensor w = floats(F32, {3, 1, 1, 1}, {1, 10, 100});

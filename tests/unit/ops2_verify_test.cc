@@ -307,6 +307,23 @@ TEST(Conv2dVerify, ResultShapes) {
       t(DType::F16, {2, 6, 4, 3}));
 }
 
+TEST(Conv2dVerify, HwioFilters) {
+  // [C/groups, kH, kW, M]: M = 6 output channels, bias of 6.
+  EXPECT_EQ(resultOf("conv2d",
+                     {t(F32, {1, 4, 7, 7}), t(F32, {2, 3, 2, 6}), t(F32, {6})},
+                     {{"groups", int64_t{2}},
+                      {"filter_layout", std::string("ihwo")}}),
+            t(F32, {1, 6, 5, 6}));
+  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8})},
+                    {{"filter_layout", std::string("ohwi")}}),
+            "'conv2d' attribute 'filter_layout' is \"ohwi\"; expected "
+            "\"oihw\" or \"ihwo\"");
+  EXPECT_EQ(errorOf("conv2d",
+                    {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8}), t(F32, {3})},
+                    {{"filter_layout", std::string("ihwo")}}),
+            "'conv2d' bias is f32[3] for w: f32[4,3,3,8]; expected shape [8]");
+}
+
 TEST(Conv2dVerify, Errors) {
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 3, 7}), t(F32, {8, 3, 3, 3})}),
             "'conv2d' x is f32[1,3,7]; expected rank 4 (NCHW)");
@@ -353,7 +370,7 @@ TEST(Conv2dVerify, Errors) {
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 1, 3, 3}), t(F32, {1, 1, 1, 1})},
                     {{"pads", Ints{0, 0, 0, 0}}}),
             "'conv2d' has no attribute 'pads'; it takes: strides, padding, "
-            "dilations, groups");
+            "dilations, groups, filter_layout");
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 1, 3, 3})}),
             "'conv2d' has 1 operand; expected at least 2");
 }

@@ -37,7 +37,11 @@ TEST(GemmScheduleText, RoundTrips) {
             "mr=6,nr=64,mc=96,nc=256,pack_a=0");
   EXPECT_EQ(schedule(6, 64, 96, 256, true, 512).str(),
             "mr=6,nr=64,mc=96,nc=256,kc=512,pack_a=1");
-  // Keys in any order; kc is optional.
+  GemmSchedule inPlace = schedule(6, 64, 96, 256, false);
+  inPlace.packB = false;
+  EXPECT_EQ(inPlace.str(), "mr=6,nr=64,mc=96,nc=256,pack_a=0,pack_b=0");
+  EXPECT_EQ(GemmSchedule::parse(inPlace.str()).value(), inPlace);
+  // Keys in any order; kc and pack_b are optional.
   auto shuffled = GemmSchedule::parse("pack_a=1,nc=32,mc=8,nr=16,mr=4");
   ASSERT_TRUE(shuffled.ok());
   EXPECT_EQ(*shuffled, schedule(4, 16, 8, 32, true));
@@ -53,7 +57,11 @@ TEST(GemmScheduleText, ErrorsNameTheProblem) {
   EXPECT_EQ(parseError("mr=6,nr"),
             "schedule item 'nr' has no '='; expected key=integer");
   EXPECT_EQ(parseError("mr=6,nr=64,mc=96,nc=256,pack_a=1,kb=64"),
-            "schedule key 'kb' is unknown; expected mr, nr, mc, nc and pack_a");
+            "schedule key 'kb' is unknown; expected mr, nr, mc, nc, kc, pack_a "
+            "and pack_b");
+  EXPECT_EQ(parseError("mr=6,nr=64,mc=96,nc=256,pack_a=1,pack_b=3"),
+            "schedule 'mr=6,nr=64,mc=96,nc=256,pack_a=1,pack_b=3' has "
+            "pack_b=3; expected 0 or 1");
   EXPECT_NE(parseError("mr=6,nr=64,mc=96,nc=256,pack_a=2").find("pack_a"),
             std::string::npos);
   EXPECT_NE(parseError("").find("no '='"), std::string::npos);

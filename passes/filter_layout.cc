@@ -1,0 +1,91 @@
+// Gives the filters of f32 convolutions that are known at compile time (a
+// `constant`, or a `param` whose weights are embedded) the "ihwo" layout
+// (ir/conv_filter.h), where each input channel and tap holds the weights
+// of all output channels side by side. The CPU GEMM kernel then reads the
+// filter in place as rows of vectors over output channels and computes
+// output pixels as the tile's rows, which pads nothing when the output is
+// small (7x7, 14x14) and reads no weight twice. The permuted copy is made
+// here, once, instead of on every run.
+//
+// A convolution qualifies when it is not depthwise-like: at least 16
+// output channels per group (one vector) and C/groups * kH * kW >= 256,
+// below which the transposed stores of its epilogue cost more than the
+// pixel rows save (ResNet's 7x7 stem, K = 147). The pass is for CPU
+// targets; GPU kernels read either layout as a plain nest.
+#include <array>
+#include <memory>
+
+#include "ir/conv_filter.h"
+#include "ir/op_registry.h"
+#include "passes/pass.h"
+
+namespace nyx::passes {
+namespace {
+
+constexpr int64_t kMinDepth = 256;
+constexpr int64_t kMinChannels = 16;
+
+bool qualifies(const ir::Op &op) {
+  if (op.name() != "conv2d" || op.numOperands() < 2)
+    return false;
+  auto layout = ir::filterLayout(op);
+  auto groups = op.getInt("groups", 1);
+  const ir::TensorType &w = op.operand(1)->type;
+  if (!layout.ok() || *layout != ir::FilterLayout::OIHW || !groups.ok() ||
+      *groups < 1 || w.dtype != ir::DType::F32 || w.rank() != 4 ||
+      op.operand(0)->type.dtype != ir::DType::F32)
+    return false;
+  const int64_t depth = w.shape[1] * w.shape[2] * w.shape[3];
+  return w.shape[0] % *groups == 0 && w.shape[0] / *groups >= kMinChannels &&
+         depth >= kMinDepth;
+}
+
+std::shared_ptr<const ir::Tensor> toIhwo(const ir::Tensor &oihw) {
+  const ir::Shape &s = oihw.shape();
+  const std::array<int64_t, 4> dims = {s[0], s[1], s[2], s[3]};
+  auto out = std::make_shared<ir::Tensor>(ir::TensorType{
+      oihw.type().dtype, ir::filterShape(dims, ir::FilterLayout::IHWO)});
+  const float *from = oihw.data<float>();
+  float *to = out->data<float>();
+  int64_t i = 0;
+  for (int64_t o = 0; o < s[0]; ++o)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t kh = 0; kh < s[2]; ++kh)
+        for (int64_t kw = 0; kw < s[3]; ++kw)
+          to[ir::filterOffset(dims, ir::FilterLayout::IHWO, o, c, kh, kw)] =
+              from[i++];
+  return out;
+}
+
+int64_t runOnFunction(ir::Function &fn, const Options &o) {
+  int64_t changed = 0;
+  for (size_t pos = 0; pos < fn.ops.size(); ++pos) {
+    ir::Op &op = *fn.ops[pos];
+    if (!qualifies(op))
+      continue;
+    const ir::Op *def = op.operand(1)->definingOp;
+    const ir::Tensor *filter = def ? o.knownValue(*def) : nullptr;
+    if (!filter)
+      continue;
+    std::shared_ptr<const ir::Tensor> ihwo = toIhwo(*filter);
+    ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {},
+                            {{"value", ihwo}}, {ihwo->type()}, op.loc);
+    ++pos; // the conv moved one place down
+    op.operands[1] = c->result();
+    op.attrs[std::string(ir::kFilterLayoutAttr)] = std::string("ihwo");
+    ++changed;
+  }
+  return changed;
+}
+
+} // namespace
+
+absl::Status runFilterLayout(ir::Module &m, const Options &o) {
+  int64_t changed = 0;
+  for (auto &fn : m.functions)
+    changed += runOnFunction(*fn, o);
+  o.count("filter-layout.filters", changed);
+  return absl::OkStatus();
+}
+
+} // namespace nyx::passes
