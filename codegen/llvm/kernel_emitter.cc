@@ -37,6 +37,11 @@ llvm::Type *storageType(llvm::LLVMContext &ctx, DType t) {
 
 namespace {
 
+// How many steps ahead a register tile prefetches the rows of a B read in
+// place. Measured on the ResNet-18 layer4 convolution (49 x 512 x 4608,
+// filter rows 2 KiB apart): 8 ran 13% faster than none, 4 and 12 less.
+constexpr int64_t kPrefetchRows = 8;
+
 // The LLVM type of an expression value: bool is i1; f16/bf16 (only produced
 // by casts) are i16 bits.
 llvm::Type *valueType(llvm::LLVMContext &ctx, DType t) {
@@ -251,6 +256,21 @@ private:
       bVec[v] = b_.CreateAlignedLoad(
           vecTy, b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes),
           llvm::Align(4));
+    // B read in place has rows wider apart than the tile: each row is a
+    // few separate lines that the hardware prefetchers, following one
+    // stream, fetch late. Ask for those of a row kPrefetchRows ahead
+    // (a hint: past B's end it loads nothing).
+    if (!bRows && t.bRow.step > t.cols) {
+      // Not inbounds: the address may lie past the buffer.
+      llvm::Value *ahead =
+          b_.CreateGEP(f32, bRow, b_.getInt64(kPrefetchRows * t.bRow.step));
+      for (int64_t v = 0; v < vectors; ++v)
+        b_.CreateIntrinsic(
+            llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+            {b_.CreateConstGEP1_64(f32, ahead, v * lanes),
+             /*read*/ b_.getInt32(0), /*keep in all levels*/ b_.getInt32(3),
+             /*data*/ b_.getInt32(1)});
+    }
     llvm::Value *aStep = offset(t.aStep, aSteps, p);
     std::vector<llvm::Value *> next(count);
     for (int64_t r = 0; r < t.rows; ++r) {
