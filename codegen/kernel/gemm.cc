@@ -21,6 +21,10 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // conv2d's input x, the operand its im2col view reads.
 constexpr int kConvInput = 0;
 
+// Images of at most this many output pixels are stacked into one product
+// (GemmForm::ConvInput::images).
+constexpr int64_t kFoldedImagePixels = 256;
+
 int64_t product(const ir::Shape &s) {
   int64_t p = 1;
   for (int64_t e : s)
@@ -146,7 +150,12 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     // of both layouts: B is the filter's [Cg*kH*kW, M] matrix, columns of
     // group g from g*Mg.
     f.conv->pixelRows = true;
-    f.shape = {N * G, OH * OW, Mg, Cg * kH * kW};
+    // Small images (ResNet-18's last two stages) have too few pixels to
+    // reuse the filter's panels: a batch of them is one product.
+    if (G == 1 && N > 1 && OH * OW <= kFoldedImagePixels)
+      f.conv->images = N;
+    f.shape = {N * G / f.conv->images, f.conv->images * OH * OW, Mg,
+               Cg * kH * kW};
     f.aOperand = 0;
     f.bOperand = 1;
     const ir::Shape taps = {Cg, kH, kW};
@@ -227,8 +236,10 @@ public:
     if (f_.conv) {
       // The task's first output row: that of its first pixel, or of its
       // first column of the widened grid.
+      firstImage_ = imagePixel(i0).first;
       firstRow_ =
-          pixelRows_
+          f_.conv->images > 1 ? B::i64(0)
+          : pixelRows_
               ? ix(B::binary(BinaryFn::Div, i0, B::i64(f_.conv->ow)))
               : ix(B::binary(BinaryFn::Div, j0, B::i64(f_.conv->gridWidth)));
       body.push_back(rowTable());
@@ -383,18 +394,29 @@ private:
     // ceil(nc / gridWidth) + 1 (ceil(mc / ow) + 1) output rows; the taps
     // reach (kh-1)*dH/sH rows further, and the widened grid's last columns
     // one more.
-    const int64_t rows =
-        (pixelRows_ ? ceilDiv(s_.mc, cv.ow) : ceilDiv(s_.nc, cv.gridWidth)) +
-        (cv.kh - 1) * cv.dilationH / cv.strideH + 2;
+    // Stacked images are copied whole, those the task's mc pixels meet.
+    const int64_t tapRows = (cv.kh - 1) * cv.dilationH / cv.strideH;
+    const int64_t rows = cv.images > 1
+                             ? cv.oh + tapRows
+                             : (pixelRows_ ? ceilDiv(s_.mc, cv.ow)
+                                           : ceilDiv(s_.nc, cv.gridWidth)) +
+                                   tapRows + 2;
     planeRows_ = rows;
-    input_ = scratch("conv_input", cv.channels * cv.strideH * cv.strideW *
-                                       rows * cv.gridWidth);
+    taskImages_ = cv.images > 1
+                      ? std::min(cv.images, ceilDiv(s_.mc, cv.oh * cv.ow) + 1)
+                      : 1;
+    input_ = scratch("conv_input", taskImages_ * imageSize());
     rowTable_ = scratch("conv_rows", f_.shape.k, DType::I64);
     if (pixelRows_)
       pixelTable_ = scratch("conv_pixels", s_.mc, DType::I64);
   }
 
   int64_t planeSize() const { return planeRows_ * f_.conv->gridWidth; }
+  // One image's planes in the input copy.
+  int64_t imageSize() const {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    return cv.channels * cv.strideH * cv.strideW * planeSize();
+  }
 
   // conv_rows[p]: where row p = (channel, kh, kw) of the im2col view
   // starts in the input copy, relative to the task's first output row.
@@ -430,6 +452,8 @@ private:
     const GemmForm::ConvInput &cv = *f_.conv;
     Var c = var("ci", cv.channels), ph = var("ph", cv.strideH),
         pw = var("pw", cv.strideW), u = var("u", planeRows_);
+    Var image = var("img", taskImages_);
+    const bool stacked = cv.images > 1;
     ExprRef rowBase = ix(mulIndex(
         addIndex(
             mulIndex(addIndex(mulIndex(addIndex(mulIndex(B::ref(c), cv.strideH),
@@ -439,6 +463,8 @@ private:
                      planeRows_),
             B::ref(u)),
         cv.gridWidth));
+    if (stacked)
+      rowBase = ix(addIndex(mulIndex(B::ref(image), imageSize()), rowBase));
     ExprRef ih = ix(
         addIndex(addIndex(mulIndex(addIndex(firstRow, B::ref(u)), cv.strideH),
                           B::ref(ph)),
@@ -468,7 +494,8 @@ private:
     ExprRef v = ix(addIndex(lo, B::ref(t)));
     ExprRef iw = ix(addIndex(addIndex(mulIndex(v, cv.strideW), B::ref(pw)),
                              B::i64(-cv.padLeft)));
-    ExprRef n = B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
+    ExprRef n = stacked ? addIndex(firstImage_, B::ref(image))
+                        : B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
     ExprRef channel =
         addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
                           cv.channels),
@@ -485,11 +512,28 @@ private:
         B::ifThen(rowInside,
                   {zeros(B::i64(0), lo), copy, zeros(hi, B::i64(cv.gridWidth))},
                   {zeros(B::i64(0), B::i64(cv.gridWidth))});
+    StmtRef planes =
+        B::loop(c, B::i64(cv.channels),
+                {B::loop(ph, B::i64(cv.strideH),
+                         {B::loop(pw, B::i64(cv.strideW),
+                                  {B::loop(u, B::i64(planeRows_), {row})})})});
+    if (!stacked)
+      return planes;
     return B::loop(
-        c, B::i64(cv.channels),
-        {B::loop(ph, B::i64(cv.strideH),
-                 {B::loop(pw, B::i64(cv.strideW),
-                          {B::loop(u, B::i64(planeRows_), {row})})})});
+        image,
+        ix(minIndex(B::i64(taskImages_), B::i64(cv.images) - firstImage_)),
+        {planes});
+  }
+
+  // Row q of a pixel-rows A as (image among the stacked ones, pixel of
+  // the image); (0, q) when images are not stacked.
+  std::pair<ExprRef, ExprRef> imagePixel(ExprRef q) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    if (cv.images == 1)
+      return {B::i64(0), q};
+    const int64_t pixels = cv.oh * cv.ow;
+    return {ix(B::binary(BinaryFn::Div, q, B::i64(pixels))),
+            ix(B::binary(BinaryFn::Rem, q, B::i64(pixels)))};
   }
 
   // conv_pixels[x]: where pixel i0 + x's row starts in the input copy;
@@ -498,10 +542,12 @@ private:
     const GemmForm::ConvInput &cv = *f_.conv;
     Var x = var("x", s_.mc);
     ExprRef q = ix(addIndex(i0, B::ref(x)));
-    ExprRef oh = B::binary(BinaryFn::Div, q, B::i64(cv.ow));
-    ExprRef ow = B::binary(BinaryFn::Rem, q, B::i64(cv.ow));
+    auto [image, pixel] = imagePixel(q);
+    ExprRef oh = B::binary(BinaryFn::Div, pixel, B::i64(cv.ow));
+    ExprRef ow = B::binary(BinaryFn::Rem, pixel, B::i64(cv.ow));
     ExprRef offset =
-        ix(addIndex(mulIndex(ix(oh - firstRow_), cv.gridWidth), ow));
+        ix(addIndex(mulIndex(ix(image - firstImage_), imageSize()),
+                    addIndex(mulIndex(ix(oh - firstRow_), cv.gridWidth), ow)));
     return B::loop(
         x, B::i64(s_.mc),
         {B::store(pixelTable_, B::ref(x),
@@ -705,15 +751,17 @@ private:
                             addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c))))));
     if (!value.ok())
       return value.status();
-    auto stores =
-        io_.store({ix(B::binary(BinaryFn::Div, batch, B::i64(cv.groups))),
-                   ix(addIndex(mulIndex(B::binary(BinaryFn::Rem, batch,
-                                                  B::i64(cv.groups)),
-                                        f_.shape.n),
-                               channel)),
-                   ix(B::binary(BinaryFn::Div, q, B::i64(cv.ow))),
-                   ix(B::binary(BinaryFn::Rem, q, B::i64(cv.ow)))},
-                  *value);
+    auto [image, pixel] = imagePixel(q);
+    auto stores = io_.store(
+        {ix(addIndex(B::binary(BinaryFn::Div, batch, B::i64(cv.groups)),
+                     image)),
+         ix(addIndex(
+             mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
+                      f_.shape.n),
+             channel)),
+         ix(B::binary(BinaryFn::Div, pixel, B::i64(cv.ow))),
+         ix(B::binary(BinaryFn::Rem, pixel, B::i64(cv.ow)))},
+        *value);
     if (!stores.ok())
       return stores.status();
     return B::loop(r, rows, {B::loop(c, cols, simplified(*stores))});
@@ -787,7 +835,9 @@ private:
   int packedA_ = -1, packedB_ = -1, tile_ = -1;
   // A convolution's input copy and its row and pixel tables.
   int input_ = -1, rowTable_ = -1, pixelTable_ = -1;
-  int64_t planeRows_ = 0; // rows of each input copy plane
+  int64_t planeRows_ = 0;  // rows of each input copy plane
+  int64_t taskImages_ = 1; // stacked images a task's copy holds
+  ExprRef firstImage_;     // the first of them
   bool pixelRows_ = false;
   ExprRef firstRow_; // the task's first output row
   bool directA_ = false, directB_ = false;

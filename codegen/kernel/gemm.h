@@ -55,6 +55,10 @@ struct GemmForm {
   //   the output pixels, B the filter; C is the transposed result.
   // Either way c is not used; C[b, ...] is of group b % groups, image
   // b / groups.
+  // - With `images` > 1 (pixel rows, one group, small images), the rows
+  //   of A are the pixels of all images, image by image, so the filter
+  //   streams through the cache once rather than once per image; the
+  //   input copy then holds every image whole, and b is 0.
   struct ConvInput {
     int64_t groups = 1, channels = 0; // channels per group
     int64_t kh = 1, kw = 1, strideH = 1, strideW = 1;
@@ -62,6 +66,7 @@ struct GemmForm {
     int64_t h = 0, w = 0, oh = 0, ow = 0;
     int64_t gridWidth = 0; // ow plus the widest column shift of a tap
     bool pixelRows = false;
+    int64_t images = 1;
   };
   std::optional<ConvInput> conv;
   // A bias per output channel (conv2d's third operand), or -1: its

@@ -265,11 +265,11 @@ private:
       llvm::Value *ahead =
           b_.CreateGEP(f32, bRow, b_.getInt64(kPrefetchRows * t.bRow.step));
       for (int64_t v = 0; v < vectors; ++v)
-        b_.CreateIntrinsic(
-            llvm::Intrinsic::prefetch, {b_.getPtrTy()},
-            {b_.CreateConstGEP1_64(f32, ahead, v * lanes),
-             /*read*/ b_.getInt32(0), /*keep in all levels*/ b_.getInt32(3),
-             /*data*/ b_.getInt32(1)});
+        b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+                           {b_.CreateConstGEP1_64(f32, ahead, v * lanes),
+                            /*read*/ b_.getInt32(0),
+                            /*keep in all levels*/ b_.getInt32(3),
+                            /*data*/ b_.getInt32(1)});
     }
     llvm::Value *aStep = offset(t.aStep, aSteps, p);
     std::vector<llvm::Value *> next(count);

@@ -101,7 +101,7 @@ TEST(Conv2d, GroupsAndDepthwise) {
 
 // Filters in the ihwo layout: f32 ones go through the pixel-rows GEMM
 // kernel, the other dtypes and depthwise ones through the loop nest.
-TEST(Conv2d, HwioFilters) {
+TEST(Conv2d, IhwoFilters) {
   for (DType t : kFloats)
     checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, true});
   checkConv(DType::F32, {{2, 3, 9, 8},
@@ -117,6 +117,28 @@ TEST(Conv2d, HwioFilters) {
                          "groups = 6, padding = [1, 1, 1, 1]",
                          true,
                          true});
+}
+
+// A batch of small images is one product whose rows are the pixels of
+// every image: tasks whose row blocks start inside an image and end in a
+// later one, strided and padded, with and without bias; images above the
+// size limit (17 x 17 outputs) stay one product each.
+TEST(Conv2d, StackedImages) {
+  checkConv(DType::F32, {{5, 6, 7, 7},
+                         {16, 6, 3, 3},
+                         "padding = [1, 1, 1, 1], schedule = "
+                         "\"mr=6,nr=16,mc=30,nc=16,pack_a=0\"",
+                         true,
+                         true});
+  checkConv(DType::F32, {{3, 4, 9, 8},
+                         {32, 4, 3, 3},
+                         "strides = [2, 2], padding = [0, 1, 1, 0], schedule = "
+                         "\"mr=4,nr=32,mc=8,nc=32,kc=16,pack_a=0\"",
+                         false,
+                         true});
+  checkConv(
+      DType::F32,
+      {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, true});
 }
 
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {
