@@ -23,7 +23,7 @@ constexpr int kConvInput = 0;
 
 // Images of at most this many output pixels are stacked into one product
 // (GemmForm::ConvInput::images).
-constexpr int64_t kFoldedImagePixels = 256;
+constexpr int64_t kStackedImagePixels = 256;
 
 int64_t product(const ir::Shape &s) {
   int64_t p = 1;
@@ -152,7 +152,7 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     f.conv->pixelRows = true;
     // Small images (ResNet-18's last two stages) have too few pixels to
     // reuse the filter's panels: a batch of them is one product.
-    if (G == 1 && N > 1 && OH * OW <= kFoldedImagePixels)
+    if (G == 1 && N > 1 && OH * OW <= kStackedImagePixels)
       f.conv->images = N;
     f.shape = {N * G / f.conv->images, f.conv->images * OH * OW, Mg,
                Cg * kH * kW};
@@ -235,7 +235,7 @@ public:
     std::vector<StmtRef> block, body;
     if (f_.conv) {
       // The task's first output row: that of its first pixel, or of its
-      // first column of the widened grid.
+      // first column of the widened grid; 0 where whole images are copied.
       firstImage_ = imagePixel(i0).first;
       firstRow_ =
           f_.conv->images > 1 ? B::i64(0)
