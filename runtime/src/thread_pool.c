@@ -108,13 +108,23 @@ static void *worker_main(void *arg) {
   (void)arg;
   inside_parallel_region = true;
   uint64_t seen_generation = 0;
+  pthread_mutex_lock(&state_lock);
   for (;;) {
-    spin_for_job(seen_generation);
-    pthread_mutex_lock(&state_lock);
-    while (!stopping && !(job_open && job_generation != seen_generation))
-      pthread_cond_wait(&work_posted, &state_lock);
     if (stopping)
       break;
+    if (!(job_open && job_generation != seen_generation)) {
+      /* Nothing to join. A job that closed before this worker woke counts
+       * as seen: the worker spins for the next one rather than sleeping
+       * again, or else, once asleep, it would wake too late for every
+       * short job after it. */
+      seen_generation = job_generation;
+      pthread_mutex_unlock(&state_lock);
+      spin_for_job(seen_generation);
+      pthread_mutex_lock(&state_lock);
+      if (!stopping && !(job_open && job_generation != seen_generation))
+        pthread_cond_wait(&work_posted, &state_lock);
+      continue;
+    }
     seen_generation = job_generation;
     nyx_body_fn body = job_body;
     void *ctx = job_ctx;
@@ -125,7 +135,6 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&state_lock);
     if (--job_participants == 0)
       pthread_cond_broadcast(&worker_left);
-    pthread_mutex_unlock(&state_lock);
   }
   pthread_mutex_unlock(&state_lock);
   return NULL;
