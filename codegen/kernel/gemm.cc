@@ -205,12 +205,12 @@ public:
     const int64_t kBlocks = blocked ? ceilDiv(g.k, kc_) : 1;
     if (f_.conv)
       shiftedInputBuffers();
-    // B is read in place (a short last panel packed on its own) when its
-    // form allows and the schedule says so, always for an ihwo filter;
+    // B is read in place (a short last panel through masked loads) when
+    // its form allows and the schedule says so, always for an ihwo filter;
     // else it is packed per task, but for a convolution's input copy.
     directB_ = io_.bBuffer >= 0 && f_.bBase && (pixelRows_ || !s_.packB);
-    if (directB_ || !f_.conv)
-      packedB_ = scratch("packed_b", kc_ * (directB_ ? s_.nr : s_.nc));
+    if (!directB_ && !f_.conv)
+      packedB_ = scratch("packed_b", kc_ * s_.nc);
     directA_ = !s_.packA && io_.aBuffer >= 0 && f_.aBase;
     if (!pixelRows_)
       packedA_ = scratch("packed_a", kc_ * s_.mr);
@@ -279,10 +279,8 @@ public:
     auto as = aVariants(batch, i, i0, rows);
     if (!as.ok())
       return as.status();
-    auto bs = bVariants(batch, j, cols, colPanel);
-    if (!bs.ok())
-      return bs.status();
-    const std::vector<TileVariant> variants = pairings(*as, *bs, accumulate);
+    const std::vector<TileVariant> variants =
+        pairings(*as, bVariants(batch, j, cols, colPanel), accumulate);
     StmtRef panelBody;
     for (auto v = variants.rbegin(); v != variants.rend(); ++v) {
       std::vector<StmtRef> run = v->prepare;
@@ -599,38 +597,33 @@ private:
   }
 
   // B for the panel of columns [j, j + cols): a convolution's input copy
-  // through the row table, the task's packed block, or read in place when
-  // the panel is full (else packed on its own).
-  absl::StatusOr<std::vector<TileVariant>>
-  bVariants(ExprRef batch, ExprRef j, ExprRef cols, const Var &colPanel) {
+  // through the row table, the task's packed block, or read in place, the
+  // columns past a short last panel masked off.
+  std::vector<TileVariant> bVariants(ExprRef batch, ExprRef j, ExprRef cols,
+                                     const Var &colPanel) {
     TileVariant v;
     if (f_.conv && !pixelRows_) {
       v.args.bBuffer = input_;
       v.args.bIndex = ix(j - mulIndex(firstRow_, f_.conv->gridWidth));
       v.args.bRow = TileStride::byTable(rowTable_, k0_);
-      return std::vector<TileVariant>{v};
+      return {v};
     }
     if (!directB_) {
       v.args.bBuffer = packedB_;
       v.args.bIndex = mulIndex(B::ref(colPanel), s_.nr * kc_);
       v.args.bRow = TileStride::fixed(s_.nr);
-      return std::vector<TileVariant>{v};
+      return {v};
     }
-    auto pack = packColumnPanel(batch, j, cols);
-    if (!pack.ok())
-      return pack.status();
-    TileVariant packed{nullptr, {*pack}, {}};
-    packed.args.bBuffer = packedB_;
-    packed.args.bIndex = B::i64(0);
-    packed.args.bRow = TileStride::fixed(s_.nr);
-    // Full panels read B in place; a short last one is packed so the tile
-    // never reads past B.
-    TileVariant direct{B::compare(CmpFn::Eq, cols, B::i64(s_.nr)), {}, {}};
-    direct.args.bBuffer = io_.bBuffer;
-    direct.args.bIndex = ix(
+    v.args.bBuffer = io_.bBuffer;
+    v.args.bIndex = ix(
         addIndex(addIndex(f_.bBase(batch), mulIndex(k0_, f_.bRowStride)), j));
-    direct.args.bRow = TileStride::fixed(f_.bRowStride);
-    return std::vector<TileVariant>{direct, packed};
+    v.args.bRow = TileStride::fixed(f_.bRowStride);
+    if (f_.shape.n % s_.nr == 0)
+      return {v};
+    TileVariant full = v;
+    full.when = B::compare(CmpFn::Eq, cols, B::i64(s_.nr));
+    v.args.bCols = cols;
+    return {full, v};
   }
 
   // Every pairing of an A and a B variant, in order: the first whose
@@ -649,34 +642,13 @@ private:
         v.args.bBuffer = b.args.bBuffer;
         v.args.bIndex = b.args.bIndex;
         v.args.bRow = b.args.bRow;
+        v.args.bCols = b.args.bCols;
         v.args.rows = s_.mr;
         v.args.cols = s_.nr;
         v.args.accumulate = accumulate;
         out.push_back(std::move(v));
       }
     return out;
-  }
-
-  // Columns [j, j + cols) of the K block of B as one K-block x nr panel;
-  // columns past `cols` are zero.
-  absl::StatusOr<StmtRef> packColumnPanel(ExprRef batch, ExprRef j,
-                                          ExprRef cols) {
-    Var p = var("p", kc_), c = var("c", s_.nr);
-    ExprRef at = ix(addIndex(mulIndex(B::ref(p), s_.nr), B::ref(c)));
-    auto copy = copyElement(
-        f_.bOperand,
-        f_.b(batch, addIndex(k0_, B::ref(p)), addIndex(j, B::ref(c))), packedB_,
-        at);
-    if (!copy.ok())
-      return copy.status();
-    Var z = var("c", s_.nr);
-    StmtRef zeros = B::loop(
-        z, ix(B::i64(s_.nr) - cols),
-        {B::store(
-            packedB_,
-            ix(addIndex(addIndex(mulIndex(B::ref(p), s_.nr), cols), B::ref(z))),
-            B::constant(DType::F32, 0))});
-    return B::loop(p, kLen_, {B::loop(c, cols, {*copy}), zeros});
   }
 
   // Rows [i, i + rows) of A as a K x mr panel (row r of A in column r);

@@ -31,22 +31,24 @@ int64_t maxRows(int lanes, int64_t vectors) {
 }
 
 GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
-                        int64_t nc, int threads) {
+                        int64_t nc, bool packB, int threads) {
   GemmSchedule s;
   s.mr = mr;
   s.nr = nr;
   s.nc = std::min(roundUp(shape.n, nr), std::max(nr, nc / nr * nr));
   s.mc = roundUp(shape.m, mr);
+  s.packB = packB;
   // A task per thread. Every task packs its own B block, which costs
   // about as much as multiplying it by a few dozen rows of A: narrow the
-  // column blocks first, and split rows only into blocks of many rows.
+  // column blocks first, and split rows only into blocks of many rows,
+  // or of a tile's rows where B is read in place.
   const int64_t wanted = int64_t{threads};
   auto tasks = [&] {
     return shape.batch * ceilDiv(shape.n, s.nc) * ceilDiv(shape.m, s.mc);
   };
   while (tasks() < wanted && s.nc > nr)
     s.nc = std::max(nr, roundUp(s.nc / 2, nr));
-  const int64_t minRows = 8 * mr;
+  const int64_t minRows = packB ? 8 * mr : mr;
   if (tasks() < wanted && shape.m > minRows) {
     int64_t parts = std::min(ceilDiv(wanted, tasks()), shape.m / minRows);
     s.mc = roundUp(ceilDiv(shape.m, std::max<int64_t>(parts, 1)), mr);
@@ -255,12 +257,11 @@ GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
     mr = std::min<int64_t>(mr, 8);
   mr = std::clamp<int64_t>(mr, 1, 16);
   int64_t nr = vectors * lanes;
-  GemmSchedule s = withBlocks(shape, mr, nr, l2Columns(shape), threads);
+  GemmSchedule s = withBlocks(shape, mr, nr, l2Columns(shape), packB, threads);
   s.kc = blockDepth(shape);
   // Reading A in place (where the kernel can) measured faster than packing
   // it for every shape we benchmark: A's rows stream through the prefetcher.
   s.packA = false;
-  s.packB = packB;
   return s;
 }
 
@@ -293,10 +294,9 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
       for (int64_t kc : depths)
         for (bool packA : {false, true})
           for (bool packB : {base.packB, !shape.bInPlace || !base.packB}) {
-            GemmSchedule s = withBlocks(shape, mr, nr, nc, threads);
+            GemmSchedule s = withBlocks(shape, mr, nr, nc, packB, threads);
             s.kc = kc;
             s.packA = packA;
-            s.packB = packB;
             add(s);
             // The same blocks with one task per row block of half the
             // rows: more, smaller tasks.

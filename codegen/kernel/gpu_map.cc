@@ -56,7 +56,7 @@ void varsOf(const Stmt &s, std::set<int> &declared, std::set<int> &used) {
   if (s.tile)
     for (const ExprRef &e : {s.tile->aIndex, s.tile->bIndex, s.tile->accumulate,
                              s.tile->aRow.tableIndex, s.tile->aStep.tableIndex,
-                             s.tile->bRow.tableIndex})
+                             s.tile->bRow.tableIndex, s.tile->bCols})
       if (e)
         usedVars(*e, used);
   for (const auto &list : {s.body, s.orElse})

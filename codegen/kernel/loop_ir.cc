@@ -519,6 +519,8 @@ private:
           << offset(t.aStep, "p") << "], " << bufferName(t.bBuffer) << "["
           << expr(*t.bIndex) << " + " << offset(t.bRow, "p") << " + c], p < "
           << expr(*s.extent);
+      if (t.bCols)
+        os_ << ", c < " << expr(*t.bCols);
       if (t.accumulate)
         os_ << ", accumulate if " << expr(*t.accumulate);
       os_ << ")\n";

@@ -237,6 +237,21 @@ private:
               zero);
     }
 
+    // A short panel of B loads only its first bCols columns (a masked
+    // load does not touch the memory of the lanes it leaves out).
+    std::vector<llvm::Value *> bMask(vectors, nullptr);
+    if (t.bCols) {
+      llvm::Value *valid = b_.CreateVectorSplat(
+          static_cast<unsigned>(lanes),
+          convert(expr(*t.bCols), t.bCols->type, DType::I64));
+      for (int64_t v = 0; v < vectors; ++v) {
+        std::vector<llvm::Constant *> column;
+        for (int64_t l = 0; l < lanes; ++l)
+          column.push_back(b_.getInt64(v * lanes + l));
+        bMask[v] = b_.CreateICmpSLT(llvm::ConstantVector::get(column), valid);
+      }
+    }
+
     llvm::BasicBlock *pre = b_.GetInsertBlock();
     llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "tile", &fn_);
     llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "tile.done", &fn_);
@@ -252,10 +267,12 @@ private:
     llvm::Value *bRow =
         b_.CreateInBoundsGEP(f32, bBase, offset(t.bRow, bRows, p));
     std::vector<llvm::Value *> bVec(vectors);
-    for (int64_t v = 0; v < vectors; ++v)
-      bVec[v] = b_.CreateAlignedLoad(
-          vecTy, b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes),
-          llvm::Align(4));
+    for (int64_t v = 0; v < vectors; ++v) {
+      llvm::Value *at = b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes);
+      bVec[v] = bMask[v] ? static_cast<llvm::Value *>(b_.CreateMaskedLoad(
+                               vecTy, at, llvm::Align(4), bMask[v], zero))
+                         : b_.CreateAlignedLoad(vecTy, at, llvm::Align(4));
+    }
     // B read in place has rows wider apart than the tile: each row is a
     // few separate lines that the hardware prefetchers, following one
     // stream, fetch late. Ask for those of a row kPrefetchRows ahead

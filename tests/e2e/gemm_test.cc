@@ -47,7 +47,7 @@ constexpr const char *kSchedules[] = {
     // K in blocks (the last one short), accumulating in the task's tiles.
     "mr=6,nr=32,mc=18,nc=64,kc=16,pack_a=0",
     "mr=4,nr=16,mc=8,nc=32,kc=7,pack_a=1",
-    // B read in place (row-major B only; the short last panel packed).
+    // B read in place (row-major B only; the short last panel masked).
     "mr=8,nr=32,mc=16,nc=64,pack_a=0,pack_b=0",
     "mr=6,nr=16,mc=12,nc=48,kc=16,pack_a=1,pack_b=0",
 };
