@@ -42,7 +42,9 @@ static uint64_t job_generation;
  * spin for the next job before they sleep. */
 static atomic_ullong posted_generation;
 static bool job_open;
-static int job_participants;
+/* Changed under the lock; read without it by a caller that spins for the
+ * workers to finish. */
+static atomic_int job_participants;
 static nyx_body_fn job_body;
 static void *job_ctx;
 static int64_t job_n;
@@ -91,10 +93,11 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static void spin_for_job(uint64_t seen) {
+/* Spins until done() or for kSpinNanoseconds, whichever comes first. */
+static void spin_until(bool (*done)(uint64_t), uint64_t arg) {
   int64_t deadline = now_ns() + kSpinNanoseconds;
   for (unsigned i = 1;; ++i) {
-    if (atomic_load_explicit(&posted_generation, memory_order_relaxed) != seen)
+    if (done(arg))
       return;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -102,6 +105,15 @@ static void spin_for_job(uint64_t seen) {
     if (i % 64 == 0 && now_ns() > deadline)
       return;
   }
+}
+
+static bool job_posted_after(uint64_t seen) {
+  return atomic_load_explicit(&posted_generation, memory_order_relaxed) != seen;
+}
+
+static bool workers_left(uint64_t unused) {
+  (void)unused;
+  return atomic_load_explicit(&job_participants, memory_order_relaxed) == 0;
 }
 
 static void *worker_main(void *arg) {
@@ -119,7 +131,7 @@ static void *worker_main(void *arg) {
        * short job after it. */
       seen_generation = job_generation;
       pthread_mutex_unlock(&state_lock);
-      spin_for_job(seen_generation);
+      spin_until(job_posted_after, seen_generation);
       pthread_mutex_lock(&state_lock);
       if (!stopping && !(job_open && job_generation != seen_generation))
         pthread_cond_wait(&work_posted, &state_lock);
@@ -248,7 +260,10 @@ void nyx_parallel_for(int64_t n, nyx_body_fn body, void *ctx) {
   run_chunks(body, ctx, n, chunks);
   inside_parallel_region = false;
 
-  /* Every chunk is claimed; wait for the workers still running theirs. */
+  /* Every chunk is claimed; wait for the workers still running theirs,
+   * spinning first: they finish about when the caller does, and waking a
+   * caller that slept on the condition takes longer than a short kernel. */
+  spin_until(workers_left, 0);
   pthread_mutex_lock(&state_lock);
   while (job_participants > 0)
     pthread_cond_wait(&worker_left, &state_lock);
