@@ -230,8 +230,7 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
       inv = b.newVar(ct, "inv");
   // Declares `into` as the sum of value(j) over the row: in partial
   // results (partial_sums.h) when the row is long enough, else sequentially
-  // with loop index `j`. (One sum per pass: two sums in one pass would give
-  // LLVM's SLP vectorizer pairs of alike lanes to vectorize narrowly.)
+  // with loop index `j`.
   const int64_t groups = runGroups(d);
   std::vector<int> declared;
   auto rowSum = [&](const Var &j, const Var &into,
@@ -264,25 +263,30 @@ absl::StatusOr<Kernel> lowerNorm(const ir::Op &op, std::string name, bool rms) {
     centered = loadX(B::ref(j3));
   } else {
     // The corrected two-pass algorithm: the mean; the sum of the deviations
-    // from it, zero but for the rounding of the mean, which corrects them;
-    // the mean square of the corrected deviations. Unlike a one-pass sum of
-    // squares this does not cancel when the mean is large against the
-    // spread, and the correction keeps the centred values accurate to their
-    // last bits however large the mean. The row is read again from cache.
+    // from it, zero but for the rounding of the mean, and the sum of their
+    // squares, two passes that need only the mean. Their mean `error`
+    // corrects the deviations: sum (x - mean - error)^2 = squares -
+    // deviations * error. Unlike a one-pass sum of squares this does not
+    // cancel when the mean is large against the spread, and the correction
+    // keeps the centred values accurate to their last bits however large
+    // the mean. The row is read again from cache. (One sum per pass: two
+    // sums in one pass give LLVM's SLP vectorizer pairs of alike values to
+    // vectorize two lanes wide.)
     Var error = b.newVar(ct, "mean_error"), j4 = b.newVar(DType::I64, "j");
     auto deviation = [&](const ExprRef &j) {
-      return sub(sub(loadX(j), B::ref(mean)), B::ref(error));
+      return sub(loadX(j), B::ref(mean));
     };
     rowSum(j1, acc, loadX);
     body.push_back(B::declare(mean, div(B::ref(acc), count)));
-    rowSum(j4, error,
-           [&](const ExprRef &j) { return sub(loadX(j), B::ref(mean)); });
-    body.push_back(B::assign(error, div(B::ref(error), count)));
+    rowSum(j4, error, deviation);
     rowSum(j2, acc, [&](const ExprRef &j) {
       ExprRef dev = deviation(j);
       return mul(dev, dev);
     });
-    centered = deviation(B::ref(j3));
+    body.push_back(B::assign(
+        acc, sub(B::ref(acc), mul(B::ref(error), div(B::ref(error), count)))));
+    body.push_back(B::assign(error, div(B::ref(error), count)));
+    centered = sub(deviation(B::ref(j3)), B::ref(error));
   }
   body.push_back(B::declare(
       inv, div(B::constant(ct, 1),

@@ -390,7 +390,8 @@ func @main(%x: f32[3,256], %g: f32[256], %b: f32[256]) -> (f32[3,256]) {
 })");
   // The corrected two-pass algorithm: three sums of 16 lanes of 8 per step
   // (two steps each) -- the row, its deviations from the mean, their
-  // corrected squares -- then the output pass.
+  // squares, the last two needing only the mean -- the squares corrected by
+  // the deviations' sum, then the output pass.
   EXPECT_EQ(occurrences(l.printed, "var acc15."), 3u) << l.printed;
   EXPECT_EQ(occurrences(l.printed, " in 0..2 {"), 3u) << l.printed;
   EXPECT_NE(l.printed.find("var acc.5: f32 = f32(acc_total."),
@@ -400,10 +401,13 @@ func @main(%x: f32[3,256], %g: f32[256], %b: f32[256]) -> (f32[3,256]) {
             std::string::npos)
       << l.printed;
   EXPECT_NE(l.printed.find("((x[((row0.0 * 256) + ((s.65 * 128) + 112))] - "
-                           "mean.4) - mean_error.7)"),
+                           "mean.4) * (x[((row0.0 * 256) + ((s.65 * 128) + "
+                           "112))] - mean.4))"),
             std::string::npos)
       << l.printed;
-  EXPECT_NE(l.printed.find("mean_error.7 = (mean_error.7 / 256.0:f32)"),
+  EXPECT_NE(l.printed.find("acc.5 = (acc.5 - (mean_error.7 * (mean_error.7 / "
+                           "256.0:f32)))\n    mean_error.7 = (mean_error.7 / "
+                           "256.0:f32)"),
             std::string::npos)
       << l.printed;
   EXPECT_NE(l.printed.find("y[((row0.0 * 256) + j.3)] = (((((x[((row0.0 * "
