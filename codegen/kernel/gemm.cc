@@ -21,9 +21,23 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // conv2d's input x, the operand its im2col view reads.
 constexpr int kConvInput = 0;
 
-// Images of at most this many output pixels are stacked into one product
-// (GemmForm::ConvInput::images).
+// Images of at most this many output pixels are stacked into products
+// (GemmForm::ConvInput::images) of at most kStackedRows rows: the filter
+// streams through the cache once per product, and a task's copy of the
+// input holds a product's images at most, whatever the batch.
 constexpr int64_t kStackedImagePixels = 256;
+constexpr int64_t kStackedRows = 1024;
+
+// How many of a batch of n images of `pixels` output pixels each product
+// stacks: the most that divide the batch and fit in kStackedRows rows.
+int64_t stackedImages(int64_t n, int64_t pixels) {
+  if (pixels > kStackedImagePixels)
+    return 1;
+  int64_t images = std::max<int64_t>(1, std::min(n, kStackedRows / pixels));
+  while (n % images != 0)
+    --images;
+  return images;
+}
 
 int64_t product(const ir::Shape &s) {
   int64_t p = 1;
@@ -152,8 +166,8 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     f.conv->pixelRows = true;
     // Small images (ResNet-18's last two stages) have too few pixels to
     // reuse the filter's panels: a batch of them is one product.
-    if (G == 1 && N > 1 && OH * OW <= kStackedImagePixels)
-      f.conv->images = N;
+    if (G == 1)
+      f.conv->images = stackedImages(N, OH * OW);
     f.shape = {N * G / f.conv->images, f.conv->images * OH * OW, Mg,
                Cg * kH * kW};
     f.aOperand = 0;
@@ -492,7 +506,8 @@ private:
     ExprRef v = ix(addIndex(lo, B::ref(t)));
     ExprRef iw = ix(addIndex(addIndex(mulIndex(v, cv.strideW), B::ref(pw)),
                              B::i64(-cv.padLeft)));
-    ExprRef n = stacked ? addIndex(firstImage_, B::ref(image))
+    ExprRef n = stacked ? addIndex(mulIndex(batch, cv.images),
+                                   addIndex(firstImage_, B::ref(image)))
                         : B::binary(BinaryFn::Div, batch, B::i64(cv.groups));
     ExprRef channel =
         addIndex(mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
@@ -723,10 +738,14 @@ private:
                             addIndex(mulIndex(B::ref(r), s_.nr), B::ref(c))))));
     if (!value.ok())
       return value.status();
+    // Batch b is image b / groups, or with stacked images (one group) the
+    // images from b * images.
     auto [image, pixel] = imagePixel(q);
     auto stores = io_.store(
-        {ix(addIndex(B::binary(BinaryFn::Div, batch, B::i64(cv.groups)),
-                     image)),
+        {ix(addIndex(
+             mulIndex(B::binary(BinaryFn::Div, batch, B::i64(cv.groups)),
+                      cv.images),
+             image)),
          ix(addIndex(
              mulIndex(B::binary(BinaryFn::Rem, batch, B::i64(cv.groups)),
                       f_.shape.n),

@@ -56,9 +56,10 @@ struct GemmForm {
   // Either way c is not used; C[b, ...] is of group b % groups, image
   // b / groups.
   // - With `images` > 1 (pixel rows, one group, small images), the rows
-  //   of A are the pixels of all images, image by image, so the filter
-  //   streams through the cache once rather than once per image; the
-  //   input copy then holds every image whole, and b is 0.
+  //   of A are the pixels of that many images, image by image, so the
+  //   filter streams through the cache once per product rather than once
+  //   per image; the input copy then holds whole images, and C[b, ...] is
+  //   images b * images onwards.
   struct ConvInput {
     int64_t groups = 1, channels = 0; // channels per group
     int64_t kh = 1, kw = 1, strideH = 1, strideW = 1;

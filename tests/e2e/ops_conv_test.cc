@@ -119,10 +119,11 @@ TEST(Conv2d, IhwoFilters) {
                          true});
 }
 
-// A batch of small images is one product whose rows are the pixels of
-// every image: tasks whose row blocks start inside an image and end in a
-// later one, strided and padded, with and without bias; images above the
-// size limit (17 x 17 outputs) stay one product each.
+// A batch of small images is stacked into products whose rows are the
+// pixels of several images: tasks whose row blocks start inside an image
+// and end in a later one, strided and padded, with and without bias, a
+// batch split into several products; images above the size limit (17 x 17
+// outputs) stay one product each.
 TEST(Conv2d, StackedImages) {
   checkConv(DType::F32, {{5, 6, 7, 7},
                          {16, 6, 3, 3},
@@ -139,6 +140,14 @@ TEST(Conv2d, StackedImages) {
   checkConv(
       DType::F32,
       {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, true});
+  // More images than one product takes: 3 products of 4, row blocks that
+  // cross images inside a product.
+  checkConv(DType::F32, {{12, 2, 14, 14},
+                         {16, 2, 3, 3},
+                         "padding = [1, 1, 1, 1], schedule = "
+                         "\"mr=6,nr=16,mc=300,nc=16,pack_a=0\"",
+                         true,
+                         true});
 }
 
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {
