@@ -31,7 +31,7 @@ constexpr int64_t kStackedRows = 1024;
 // How many of a batch of n images of `pixels` output pixels each product
 // stacks: the most that divide the batch and fit in kStackedRows rows.
 int64_t stackedImages(int64_t n, int64_t pixels) {
-  if (pixels > kStackedImagePixels)
+  if (pixels <= 0 || pixels > kStackedImagePixels)
     return 1;
   int64_t images = std::max<int64_t>(1, std::min(n, kStackedRows / pixels));
   while (n % images != 0)
@@ -165,7 +165,7 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     // group g from g*Mg.
     f.conv->pixelRows = true;
     // Small images (ResNet-18's last two stages) have too few pixels to
-    // reuse the filter's panels: a batch of them is one product.
+    // reuse the filter's panels: a batch of them is stacked into products.
     if (G == 1)
       f.conv->images = stackedImages(N, OH * OW);
     f.shape = {N * G / f.conv->images, f.conv->images * OH * OW, Mg,

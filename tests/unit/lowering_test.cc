@@ -315,7 +315,8 @@ func @main(%a: f32[2,1,3,4], %b: f32[5,4,2]) -> (f32[2,5,3,2]) {
   ASSERT_TRUE(l.kernel.ok()) << l.kernel.status().message();
   EXPECT_NE(l.printed.find("parallel for task.0 in 0..10"), std::string::npos)
       << l.printed;
-  EXPECT_NE(l.printed.find("b[(((((task.0 % 5) * 8)"), std::string::npos)
+  EXPECT_NE(l.printed.find("b[(((task.0 % 5) * 8) + (jr.3 * 8)) + p*2 + c]"),
+            std::string::npos)
       << l.printed;
   EXPECT_NE(l.printed.find("a[(((task.0 / 5) * 12)"), std::string::npos)
       << l.printed;
