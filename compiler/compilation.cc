@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "codegen/codegen.h"
+#include "codegen/cpu/target.h"
 #include "codegen/cuda/target.h"
 #include "compiler/derivative.h"
 #include "compiler/dot.h"
@@ -40,7 +41,12 @@ std::string standardPipeline(int optLevel, std::string_view target) {
     return simplify + ",memory-plan";
   if (codegen::cuda::isCudaTarget(target))
     return simplify + ",fuse,dce,memory-plan";
-  return simplify + ",filter-layout,fuse,dce,autotune,memory-plan";
+  // Filters in blocks of the target's vectors (an unknown target is
+  // reported when code generation resolves it).
+  auto spec = codegen::cpu::resolveTarget(target);
+  const int block = spec.ok() ? spec->vectorLanes() : 0;
+  return strCat(simplify, ",filter-layout{block=", block, "}",
+                ",fuse,dce,autotune,memory-plan");
 }
 
 std::string trainingPipeline(int optLevel, std::string_view remat) {

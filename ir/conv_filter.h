@@ -1,35 +1,57 @@
 // The layouts of conv2d's filter operand. The attribute `filter_layout`
-// says which: "oihw" (the default, [M, C/groups, kH, kW]) or "ihwo"
-// ([C/groups, kH, kW, M]), where the weights of one input channel and tap
-// for all output channels are contiguous. The filter-layout pass gives
-// compile-time filters the ihwo layout, which the CPU GEMM kernel reads in
-// place as rows of vectors over output channels.
+// says which:
+// - "oihw" (the default): [M, C/groups, kH, kW];
+// - "ihwo": [C/groups, kH, kW, M], the weights of one input channel and
+//   tap for all output channels contiguous;
+// - "Oihw<B>o", e.g. "Oihw16o" (oneDNN's name for it): [M/B, C/groups, kH,
+//   kW, B], the output channels in blocks of B, each block an ihwo filter
+//   of B channels (M/groups a multiple of B).
+// The filter-layout pass gives compile-time filters the blocked layout with
+// B the target's vector lanes (or ihwo), which the CPU GEMM kernel reads in
+// place: a register tile's B vectors then stream through memory one
+// contiguous block each, rather than as short runs of rows M apart.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "ir/module.h"
 
 namespace nyx::ir {
 
-enum class FilterLayout { OIHW, IHWO };
+struct FilterLayout {
+  enum Kind { OIHW, IHWO, BLOCKED };
+  Kind kind = OIHW;
+  int64_t block = 0; // BLOCKED: output channels per block
+
+  static FilterLayout blocked(int64_t block) { return {BLOCKED, block}; }
+  bool operator==(const FilterLayout &) const = default;
+  // The attribute's spelling: "oihw", "ihwo", "Oihw16o".
+  std::string name() const;
+  // The filter's rank: 4, or 5 when blocked.
+  int rank() const { return kind == BLOCKED ? 5 : 4; }
+};
 
 inline constexpr std::string_view kFilterLayoutAttr = "filter_layout";
 
 // The op's filter layout; the error (without the op's name) names a value
-// that is neither.
+// that is none of them.
 absl::StatusOr<FilterLayout> filterLayout(const Op &op);
 
-// A filter's dimensions as {M, C/groups, kH, kW}, whatever its layout.
-std::array<int64_t, 4> filterDims(const Shape &w, FilterLayout layout);
+// A filter's dimensions as {M, C/groups, kH, kW}, whatever its layout (the
+// shape has the layout's rank).
+std::array<int64_t, 4> filterDims(const Shape &w, const FilterLayout &layout);
 
-// The shape of a filter of dims {M, C/groups, kH, kW} in `layout`.
-Shape filterShape(const std::array<int64_t, 4> &dims, FilterLayout layout);
+// The shape of a filter of dims {M, C/groups, kH, kW} in `layout` (M a
+// multiple of the block when blocked).
+Shape filterShape(const std::array<int64_t, 4> &dims,
+                  const FilterLayout &layout);
 
 // Where filter element (o, i, kh, kw) is, for dims {M, C/groups, kH, kW}.
-int64_t filterOffset(const std::array<int64_t, 4> &dims, FilterLayout layout,
-                     int64_t o, int64_t i, int64_t kh, int64_t kw);
+int64_t filterOffset(const std::array<int64_t, 4> &dims,
+                     const FilterLayout &layout, int64_t o, int64_t i,
+                     int64_t kh, int64_t kw);
 
 } // namespace nyx::ir

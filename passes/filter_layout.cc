@@ -1,22 +1,26 @@
 // Gives the filters of f32 convolutions that are known at compile time (a
-// `constant`, or a `param` whose weights are embedded) the "ihwo" layout
-// (ir/conv_filter.h), where each input channel and tap holds the weights
-// of all output channels side by side. The CPU GEMM kernel then reads the
-// filter in place as rows of vectors over output channels and computes
-// output pixels as the tile's rows, which pads nothing when the output is
-// small (7x7, 14x14) and reads no weight twice. The permuted copy is made
-// here, once, instead of on every run.
+// `constant`, or a `param` whose weights are embedded) the layout the CPU
+// GEMM kernel reads in place (ir/conv_filter.h): with the option block=B
+// (the pipeline passes the target's vector lanes) "Oihw<B>o" where each
+// group's output channels are a multiple of B, else "ihwo". Either way the
+// weights of one input channel and tap lie side by side over output
+// channels, so the kernel computes output pixels as the tile's rows, which
+// pads nothing when the output is small (7x7, 14x14) and reads no weight
+// twice; blocked, each vector of a register tile streams through one
+// contiguous block instead of short runs M channels apart. The copy is
+// made here, once, instead of on every run.
 //
 // A convolution qualifies when it is not depthwise-like: at least 16
 // output channels per group (one vector) and C/groups * kH * kW >= 256,
 // below which the transposed stores of its epilogue cost more than the
 // pixel rows save (ResNet's 7x7 stem, K = 147). The pass is for CPU
-// targets; GPU kernels read either layout as a plain nest.
+// targets; GPU kernels read any layout as a plain nest.
 #include <array>
 #include <memory>
 
 #include "ir/conv_filter.h"
 #include "ir/op_registry.h"
+#include "ir/strings.h"
 #include "passes/pass.h"
 
 namespace nyx::passes {
@@ -31,7 +35,7 @@ bool qualifies(const ir::Op &op) {
   auto layout = ir::filterLayout(op);
   auto groups = op.getInt("groups", 1);
   const ir::TensorType &w = op.operand(1)->type;
-  if (!layout.ok() || *layout != ir::FilterLayout::OIHW || !groups.ok() ||
+  if (!layout.ok() || layout->kind != ir::FilterLayout::OIHW || !groups.ok() ||
       *groups < 1 || w.dtype != ir::DType::F32 || w.rank() != 4 ||
       op.operand(0)->type.dtype != ir::DType::F32)
     return false;
@@ -40,11 +44,12 @@ bool qualifies(const ir::Op &op) {
          depth >= kMinDepth;
 }
 
-std::shared_ptr<const ir::Tensor> toIhwo(const ir::Tensor &oihw) {
+std::shared_ptr<const ir::Tensor> relayout(const ir::Tensor &oihw,
+                                           const ir::FilterLayout &layout) {
   const ir::Shape &s = oihw.shape();
   const std::array<int64_t, 4> dims = {s[0], s[1], s[2], s[3]};
-  auto out = std::make_shared<ir::Tensor>(ir::TensorType{
-      oihw.type().dtype, ir::filterShape(dims, ir::FilterLayout::IHWO)});
+  auto out = std::make_shared<ir::Tensor>(
+      ir::TensorType{oihw.type().dtype, ir::filterShape(dims, layout)});
   const float *from = oihw.data<float>();
   float *to = out->data<float>();
   int64_t i = 0;
@@ -52,12 +57,11 @@ std::shared_ptr<const ir::Tensor> toIhwo(const ir::Tensor &oihw) {
     for (int64_t c = 0; c < s[1]; ++c)
       for (int64_t kh = 0; kh < s[2]; ++kh)
         for (int64_t kw = 0; kw < s[3]; ++kw)
-          to[ir::filterOffset(dims, ir::FilterLayout::IHWO, o, c, kh, kw)] =
-              from[i++];
+          to[ir::filterOffset(dims, layout, o, c, kh, kw)] = from[i++];
   return out;
 }
 
-int64_t runOnFunction(ir::Function &fn, const Options &o) {
+int64_t runOnFunction(ir::Function &fn, const Options &o, int64_t block) {
   int64_t changed = 0;
   for (size_t pos = 0; pos < fn.ops.size(); ++pos) {
     ir::Op &op = *fn.ops[pos];
@@ -67,12 +71,18 @@ int64_t runOnFunction(ir::Function &fn, const Options &o) {
     const ir::Tensor *filter = def ? o.knownValue(*def) : nullptr;
     if (!filter)
       continue;
-    std::shared_ptr<const ir::Tensor> ihwo = toIhwo(*filter);
-    ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {},
-                            {{"value", ihwo}}, {ihwo->type()}, op.loc);
+    const int64_t perGroup =
+        filter->shape()[0] / op.getInt("groups", 1).value();
+    const ir::FilterLayout layout =
+        block > 0 && perGroup % block == 0
+            ? ir::FilterLayout::blocked(block)
+            : ir::FilterLayout{ir::FilterLayout::IHWO};
+    std::shared_ptr<const ir::Tensor> w = relayout(*filter, layout);
+    ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {}, {{"value", w}},
+                            {w->type()}, op.loc);
     ++pos; // the conv moved one place down
     op.operands[1] = c->result();
-    op.attrs[std::string(ir::kFilterLayoutAttr)] = std::string("ihwo");
+    op.attrs[std::string(ir::kFilterLayoutAttr)] = layout.name();
     ++changed;
   }
   return changed;
@@ -81,9 +91,17 @@ int64_t runOnFunction(ir::Function &fn, const Options &o) {
 } // namespace
 
 absl::Status runFilterLayout(ir::Module &m, const Options &o) {
+  auto block = o.intArg("block", 0);
+  if (!block.ok())
+    return block.status();
+  if (*block < 0)
+    return absl::InvalidArgumentError(
+        strCat("filter-layout block=", *block,
+               "; expected 0 (the ihwo layout) or a block of output "
+               "channels"));
   int64_t changed = 0;
   for (auto &fn : m.functions)
-    changed += runOnFunction(*fn, o);
+    changed += runOnFunction(*fn, o, *block);
   o.count("filter-layout.filters", changed);
   return absl::OkStatus();
 }

@@ -173,7 +173,7 @@ std::optional<Chain> FunctionFolder::chainAt(ir::Op *anchor) const {
   // default layout.
   if (chain.conv) {
     auto layout = ir::filterLayout(*anchor);
-    if (!layout.ok() || *layout != ir::FilterLayout::OIHW)
+    if (!layout.ok() || layout->kind != ir::FilterLayout::OIHW)
       return std::nullopt;
   }
   for (int i = 1; i < anchor->numOperands(); ++i)

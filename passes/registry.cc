@@ -48,9 +48,10 @@ const std::vector<PassInfo> &allPasses() {
        "weights",
        runFoldBatchNorm},
       {"filter-layout",
-       "give compile-time conv2d filters the ihwo layout the CPU GEMM "
-       "kernel reads in place",
-       runFilterLayout},
+       "give compile-time conv2d filters the layout the CPU GEMM kernel "
+       "reads in place (blocked, or ihwo)",
+       runFilterLayout,
+       {{"block", "output channels per block (the vector lanes); 0: ihwo"}}},
       {"fuse", "group ops into kernels (elementwise, reduction, epilogue)",
        runFuse},
       {"autotune",

@@ -36,14 +36,6 @@ constexpr int kConfirmRounds = 5;
 // The least speedup over the default that counts as one.
 constexpr double kMinGain = 0.03;
 
-// The f32 lanes the CPU code generator vectorizes with for `target`
-// (codegen/cpu/kernel_codegen.cc picks the same).
-int targetLanes(const codegen::cpu::TargetSpec &target) {
-  if (target.avx512)
-    return 16;
-  return target.features.find("+avx2") != std::string::npos ? 8 : 4;
-}
-
 // A feature that `features` turns on and this host lacks (so the code
 // cannot run here), or nullopt.
 std::optional<std::string> missingHostFeature(std::string_view features) {
@@ -120,7 +112,7 @@ Autotuner::create(TunerSettings settings, std::ostream &log) {
   auto tuner = std::unique_ptr<Autotuner>(
       new Autotuner(std::move(settings), log, compilerVersion()));
   tuner->targetKey_ = {target->cpu, target->features};
-  tuner->lanes_ = targetLanes(*target);
+  tuner->lanes_ = target->vectorLanes();
   // The kernels measured run on the runtime's threads, so that is the
   // count the schedules are for.
   tuner->threads_ = nyx_get_num_threads();

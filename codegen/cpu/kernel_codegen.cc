@@ -24,10 +24,7 @@ namespace {
 
 llvmir::KernelBodyOptions bodyOptions(const TargetSpec &target) {
   llvmir::KernelBodyOptions options;
-  options.vectorLanes = target.avx512 ? 16
-                        : target.features.find("+avx2") != std::string::npos
-                            ? 8
-                            : 4;
+  options.vectorLanes = target.vectorLanes();
   return options;
 }
 

@@ -20,6 +20,12 @@ struct TargetSpec {
   std::string cpu;      // LLVM CPU name: "haswell", "skylake-avx512", ...
   std::string features; // "+avx2,+fma,..." (every feature, explicitly)
   bool avx512 = false;  // 512-bit vectors are preferred
+
+  // The f32 lanes of the vectors code generation uses: 16 with AVX-512, 8
+  // with AVX2, 4 otherwise.
+  int vectorLanes() const {
+    return avx512 ? 16 : features.find("+avx2") != std::string::npos ? 8 : 4;
+  }
 };
 
 // The target names compileModel accepts, in the order errors list them.

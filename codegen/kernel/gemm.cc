@@ -114,7 +114,7 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
   const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
   const ir::TensorType &y = op.result(0)->type;
   if (x.dtype != DType::F32 || w.dtype != DType::F32 || y.dtype != DType::F32 ||
-      x.rank() != 4 || w.rank() != 4 || y.rank() != 4)
+      x.rank() != 4 || y.rank() != 4)
     return std::nullopt;
   auto strides = op.getInts("strides", std::vector<int64_t>{1, 1});
   auto padding = op.getInts("padding", std::vector<int64_t>{0, 0, 0, 0});
@@ -124,7 +124,7 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
       strides->size() != 2 || padding->size() != 4 || dilations->size() != 2)
     return std::nullopt;
   auto layout = ir::filterLayout(op);
-  if (!layout.ok())
+  if (!layout.ok() || w.rank() != layout->rank())
     return std::nullopt;
   const std::array<int64_t, 4> filter = ir::filterDims(w.shape, *layout);
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
@@ -159,10 +159,11 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
       return std::vector<ExprRef>{addIndex(mulIndex(group(b), Mg), channel)};
     };
   }
-  if (*layout == ir::FilterLayout::IHWO) {
+  if (layout->kind != ir::FilterLayout::OIHW) {
     // Output pixels x output channels, K in the (channel, kh, kw) order
-    // of both layouts: B is the filter's [Cg*kH*kW, M] matrix, columns of
-    // group g from g*Mg.
+    // of every layout: B is the filter's [Cg*kH*kW, M] matrix, columns of
+    // group g from g*Mg; blocked, each block of its columns a
+    // [Cg*kH*kW, block] matrix of its own.
     f.conv->pixelRows = true;
     // Small images (ResNet-18's last two stages) have too few pixels to
     // reuse the filter's panels: a batch of them is stacked into products.
@@ -173,13 +174,29 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     f.aOperand = 0;
     f.bOperand = 1;
     const ir::Shape taps = {Cg, kH, kW};
+    const int64_t block = layout->block, K = Cg * kH * kW;
     f.b = [=](ExprRef b, ExprRef p, ExprRef j) {
       std::vector<ExprRef> coords = unravel(p, taps);
-      coords.push_back(addIndex(mulIndex(group(b), Mg), j));
+      ExprRef channel = addIndex(mulIndex(group(b), Mg), j);
+      if (!block) {
+        coords.push_back(channel);
+        return OperandElement{coords, nullptr};
+      }
+      coords.insert(coords.begin(),
+                    B::binary(BinaryFn::Div, channel, B::i64(block)));
+      coords.push_back(B::binary(BinaryFn::Rem, channel, B::i64(block)));
       return OperandElement{coords, nullptr};
     };
-    f.bBase = [=](ExprRef b) { return mulIndex(group(b), Mg); };
-    f.bRowStride = M;
+    if (!block) {
+      f.bBase = [=](ExprRef b) { return mulIndex(group(b), Mg); };
+      f.bRowStride = M;
+      return f;
+    }
+    // Group g's first block is block g*Mg/block, K*block elements each.
+    f.shape.bBlock = block;
+    f.bBase = [=](ExprRef b) { return mulIndex(group(b), Mg * K); };
+    f.bRowStride = block;
+    f.bBlockStride = K * block;
     return f;
   }
   f.shape = {N * G, Mg, OH * gridWidth, Cg * kH * kW};
@@ -630,9 +647,17 @@ private:
       return {v};
     }
     v.args.bBuffer = io_.bBuffer;
-    v.args.bIndex = ix(
-        addIndex(addIndex(f_.bBase(batch), mulIndex(k0_, f_.bRowStride)), j));
+    // A blocked B's panel starts a block (nr covers whole blocks).
+    const int64_t block = f_.shape.bBlock;
+    ExprRef column = block
+                         ? mulIndex(B::binary(BinaryFn::Div, j, B::i64(block)),
+                                    f_.bBlockStride)
+                         : j;
+    v.args.bIndex = ix(addIndex(
+        addIndex(f_.bBase(batch), mulIndex(k0_, f_.bRowStride)), column));
     v.args.bRow = TileStride::fixed(f_.bRowStride);
+    v.args.bBlock = block;
+    v.args.bBlockStride = f_.bBlockStride;
     if (f_.shape.n % s_.nr == 0)
       return {v};
     TileVariant full = v;
@@ -658,6 +683,8 @@ private:
         v.args.bIndex = b.args.bIndex;
         v.args.bRow = b.args.bRow;
         v.args.bCols = b.args.bCols;
+        v.args.bBlock = b.args.bBlock;
+        v.args.bBlockStride = b.args.bBlockStride;
         v.args.rows = s_.mr;
         v.args.cols = s_.nr;
         v.args.accumulate = accumulate;

@@ -41,8 +41,10 @@ struct GemmForm {
   int64_t aRowStride = 0, aInnerStride = 0;
   // Likewise for B with a fixed row stride and unit column stride (a
   // conv2d filter in the ihwo layout): full column panels read B in place.
+  // With shape.bBlock, B's columns lie in blocks bBlockStride elements
+  // apart, each with its own rows (a blocked filter, docs/kernels.md).
   std::function<ExprRef(ExprRef b)> bBase;
-  int64_t bRowStride = 0;
+  int64_t bRowStride = 0, bBlockStride = 0;
   // Set for a convolution (its input x is operand 0, NCHW). The kernel
   // reads x's im2col view in place from a per-task copy of the zero-padded
   // input rows split into stride phases, laid out on the output grid
@@ -51,8 +53,9 @@ struct GemmForm {
   // - Filter oihw: A is the filter, B the view (b is not used). Column j of
   //   C is output (j / gridWidth, j % gridWidth); the columns past the
   //   output's width are computed but not stored.
-  // - Filter ihwo (`pixelRows`): A is the view (a is not used) with rows
-  //   the output pixels, B the filter; C is the transposed result.
+  // - Filter ihwo or blocked (`pixelRows`): A is the view (a is not
+  //   used) with rows the output pixels, B the filter; C is the
+  //   transposed result.
   // Either way c is not used; C[b, ...] is of group b % groups, image
   // b / groups.
   // - With `images` > 1 (pixel rows, one group, small images), the rows

@@ -208,6 +208,10 @@ absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(), " has nr=", s.nr,
                "; expected a multiple of the target's ", lanes, " lanes"));
+  if (shape.bBlock > 0 && s.nr % shape.bBlock != 0)
+    return absl::InvalidArgumentError(strCat(
+        "schedule ", s.str(), " has nr=", s.nr, "; expected a multiple of the ",
+        shape.bBlock, "-column blocks of B (the filter layout)"));
   if (s.mc % s.mr != 0 || s.nc % s.nr != 0)
     return absl::InvalidArgumentError(
         strCat("schedule ", s.str(),
@@ -250,6 +254,9 @@ GemmSchedule defaultSchedule(const GemmShape &shape, int lanes, int threads) {
       !shape.bInPlace || shape.m >= kPackBRows || shape.n > kInPlaceColumns;
   if (!packB && lanes >= 16 && vectors == 4)
     vectors = 2;
+  // Whole blocks of a blocked B.
+  while (shape.bBlock > 0 && vectors * lanes % shape.bBlock != 0)
+    ++vectors;
   int64_t mr = std::min(maxRows(lanes, vectors), roundUp(shape.m, 1));
   if (vectors >= 4)
     mr = std::min<int64_t>(mr, 6);

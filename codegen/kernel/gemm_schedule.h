@@ -33,6 +33,9 @@ struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
   // B is a row-major operand the kernel can read in place (pack_b=0).
   bool bInPlace = false;
+  // B's columns lie in blocks of this many (a blocked conv2d filter, read
+  // in place): register tiles cover whole blocks. 0: no blocks.
+  int64_t bBlock = 0;
   bool operator==(const GemmShape &) const = default;
 };
 
@@ -58,9 +61,9 @@ struct GemmSchedule {
 };
 
 // Checks the schedule's own invariants (positive sizes, mc a multiple of mr,
-// nc of nr, nr of `lanes`, the register tile fitting the 32 or 16 vector
-// registers `lanes` implies, packed blocks within the scratch limit for a
-// problem of `shape`).
+// nc of nr, nr of `lanes` and of B's blocks, the register tile fitting the 32
+// or 16 vector registers `lanes` implies, packed blocks within the scratch
+// limit for a problem of `shape`).
 absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                               int lanes);
 

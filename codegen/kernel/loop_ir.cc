@@ -517,8 +517,11 @@ private:
           << "x" << t.cols << "] = matmul_tile(" << bufferName(t.aBuffer) << "["
           << expr(*t.aIndex) << " + " << offset(t.aRow, "r") << " + "
           << offset(t.aStep, "p") << "], " << bufferName(t.bBuffer) << "["
-          << expr(*t.bIndex) << " + " << offset(t.bRow, "p") << " + c], p < "
-          << expr(*s.extent);
+          << expr(*t.bIndex) << " + " << offset(t.bRow, "p") << " + "
+          << (t.bBlock ? strCat("(c/", t.bBlock, ")*", t.bBlockStride, " + c%",
+                                t.bBlock)
+                       : std::string("c"))
+          << "], p < " << expr(*s.extent);
       if (t.bCols)
         os_ << ", c < " << expr(*t.bCols);
       if (t.accumulate)

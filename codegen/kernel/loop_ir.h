@@ -119,17 +119,20 @@ struct TileStride {
 // multiply-add (rounded once), from 0 — or, where `accumulate` is true,
 // from the tile's own values. The offsets are TileStrides: fixed strides
 // for packed or plain matrices, tables where a convolution reads its
-// zero-padded input in place. Where `bCols` is set, b's elements at
-// c >= bCols are not read and count as zero (a short last panel of B read
-// in place). a, b and the tile are f32; the tile is dense, every element
-// of it is written.
+// zero-padded input in place. Where `bBlock` is set, b's columns lie in
+// blocks of bBlock (a blocked conv2d filter): column c is at
+// (c / bBlock) * bBlockStride + c % bBlock instead of c. Where `bCols` is
+// set, b's elements at c >= bCols are not read and count as zero (a short
+// last panel of B read in place). a, b and the tile are f32; the tile is
+// dense, every element of it is written.
 struct MatmulTileArgs {
   int aBuffer = -1, bBuffer = -1;
   ExprRef aIndex, bIndex;
   int64_t rows = 0, cols = 0;
   TileStride aRow, aStep, bRow;
-  ExprRef accumulate; // bool; null: never
-  ExprRef bCols;      // i64; null: all cols
+  int64_t bBlock = 0, bBlockStride = 0; // bBlock 0: columns contiguous
+  ExprRef accumulate;                   // bool; null: never
+  ExprRef bCols;                        // i64; null: all cols
 };
 
 struct Stmt {

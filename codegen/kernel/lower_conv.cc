@@ -77,9 +77,8 @@ ExprRef inputCoord(ExprRef o, int64_t stride, int64_t pad, ExprRef k,
 }
 
 absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
-  for (int i = 0; i < 2; ++i)
-    if (auto s = requireFloatRank4(op, i); !s.ok())
-      return s;
+  if (auto s = requireFloatRank4(op, 0); !s.ok())
+    return s;
   const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
   const ir::TensorType &y = op.result(0)->type;
   const bool hasBias = op.numOperands() == 3;
@@ -99,6 +98,10 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   if (!layout.ok())
     return absl::InvalidArgumentError(
         strCat("'conv2d' ", layout.status().message()));
+  if (!ir::isFloat(w.dtype) || w.rank() != layout->rank())
+    return absl::InvalidArgumentError(strCat(
+        "'conv2d' operand 1 is ", w.str(), "; expected a rank-", layout->rank(),
+        " float tensor (filter_layout \"", layout->name(), "\")"));
   const std::array<int64_t, 4> filter = ir::filterDims(w.shape, *layout);
   const int64_t N = x.shape[0], C = x.shape[1];
   const int64_t M = filter[0], kH = filter[2], kW = filter[3];
@@ -134,9 +137,14 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   ExprRef iw =
       inputCoord(o[4], (*strides)[1], (*padding)[1], r[2], (*dilations)[1]);
   Tap t = tap(x.shape, o[0], c, ih, iw);
-  std::vector<ExprRef> wIdx = *layout == ir::FilterLayout::IHWO
-                                  ? std::vector<ExprRef>{r[0], r[1], r[2], m}
-                                  : std::vector<ExprRef>{m, r[0], r[1], r[2]};
+  std::vector<ExprRef> wIdx = {m, r[0], r[1], r[2]};
+  if (layout->kind == ir::FilterLayout::IHWO)
+    wIdx = {r[0], r[1], r[2], m};
+  if (layout->kind == ir::FilterLayout::BLOCKED) {
+    ExprRef block = B::i64(layout->block);
+    wIdx = {B::binary(BinaryFn::Div, m, block), r[0], r[1], r[2],
+            B::binary(BinaryFn::Rem, m, block)};
+  }
   Var acc = b.newVar(ct, "acc");
   ExprRef product = B::binary(BinaryFn::Mul, B::load(0, dt, t.offset),
                               B::load(1, dt, ravel(wIdx, w.shape)));

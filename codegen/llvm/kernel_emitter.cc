@@ -192,7 +192,8 @@ private:
   void matmulTile(const Stmt &s) {
     const kernel::MatmulTileArgs &t = *s.tile;
     int64_t lanes = lanes_;
-    while (t.cols % lanes != 0)
+    // A vector never straddles two blocks of B's columns.
+    while (t.cols % lanes != 0 || (t.bBlock && t.bBlock % lanes != 0))
       lanes /= 2;
     const int64_t vectors = t.cols / lanes;
     llvm::Type *f32 = b_.getFloatTy();
@@ -268,7 +269,13 @@ private:
         b_.CreateInBoundsGEP(f32, bBase, offset(t.bRow, bRows, p));
     std::vector<llvm::Value *> bVec(vectors);
     for (int64_t v = 0; v < vectors; ++v) {
-      llvm::Value *at = b_.CreateConstInBoundsGEP1_64(f32, bRow, v * lanes);
+      const int64_t c = v * lanes;
+      const int64_t offset =
+          t.bBlock ? c / t.bBlock * t.bBlockStride + c % t.bBlock : c;
+      // Not inbounds where masked: a block past B's end is not read.
+      llvm::Value *at = bMask[v]
+                            ? b_.CreateConstGEP1_64(f32, bRow, offset)
+                            : b_.CreateConstInBoundsGEP1_64(f32, bRow, offset);
       bVec[v] = bMask[v] ? static_cast<llvm::Value *>(b_.CreateMaskedLoad(
                                vecTy, at, llvm::Align(4), bMask[v], zero))
                          : b_.CreateAlignedLoad(vecTy, at, llvm::Align(4));

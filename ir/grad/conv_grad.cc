@@ -203,12 +203,12 @@ absl::Status conv2dGrad(Builder &b, const Op &op, std::span<Value *const> gy,
   NYX_ASSIGN_OR_RETURN(Ints dilations, op.getInts("dilations", Ints{1, 1}));
   NYX_ASSIGN_OR_RETURN(int64_t groups, op.getInt("groups", 1));
   NYX_ASSIGN_OR_RETURN(FilterLayout layout, filterLayout(op));
-  // Code generation alone picks ihwo (the filter-layout pass runs after
-  // differentiation), so the gradient rules speak oihw only.
-  if (layout != FilterLayout::OIHW)
+  // Code generation alone picks other layouts (the filter-layout pass runs
+  // after differentiation), so the gradient rules speak oihw only.
+  if (layout.kind != FilterLayout::OIHW)
     return absl::UnimplementedError(
-        "the gradient of 'conv2d' with filter_layout \"ihwo\" is not "
-        "defined; expected the default \"oihw\"");
+        strCat("the gradient of 'conv2d' with filter_layout \"", layout.name(),
+               "\" is not defined; expected the default \"oihw\""));
   const Shape &ws = w->type.shape;
   if (op.numOperands() == 3)
     gx[2] =

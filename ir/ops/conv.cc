@@ -100,7 +100,7 @@ absl::Status checkFloatRank4(const Op &op, int index, std::string_view what) {
 struct ConvSpec {
   Window win;
   int64_t groups = 1;
-  FilterLayout layout = FilterLayout::OIHW;
+  FilterLayout layout;
   std::array<int64_t, 4> filter{}; // {M, C/groups, kH, kW}
 };
 
@@ -118,6 +118,10 @@ absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
   if (!layout.ok())
     return ops::opError(op, std::string(layout.status().message()));
   spec.layout = *layout;
+  if (w.rank() != layout->rank())
+    return ops::opError(op, strCat("w is ", w.str(), " in filter_layout \"",
+                                   layout->name(), "\"; expected rank ",
+                                   layout->rank()));
   spec.filter = filterDims(w.shape, spec.layout);
   const int64_t c = x.shape[1], m = spec.filter[0];
   if (spec.groups < 1)
@@ -129,6 +133,13 @@ absl::StatusOr<ConvSpec> convSpec(const Op &op, const TensorType &x,
                    " input channels of x: ", x.str(), " and the ", m,
                    " output channels of w: ", w.str(),
                    "; expected both divisible by groups"));
+  if (layout->kind == FilterLayout::BLOCKED &&
+      (m / spec.groups) % layout->block != 0)
+    return ops::opError(op, strCat("filter_layout \"", layout->name(),
+                                   "\" splits the ", m / spec.groups,
+                                   " output channels per group into blocks of ",
+                                   layout->block, "; expected a multiple of ",
+                                   layout->block));
   if (spec.filter[1] != c / spec.groups)
     return ops::opError(op, strCat("w is ", w.str(), " for x: ", x.str(),
                                    " and groups ", spec.groups, "; expected ",
@@ -147,7 +158,7 @@ TypesOr inferConv2d(const Op &op, const Module &) {
   NYX_RETURN_IF_ERROR(ops::checkOpBasics(
       op, {"strides", "padding", "dilations", "groups", kFilterLayoutAttr}));
   NYX_RETURN_IF_ERROR(checkFloatRank4(op, 0, "x"));
-  NYX_RETURN_IF_ERROR(checkFloatRank4(op, 1, "w"));
+  NYX_RETURN_IF_ERROR(ops::checkOperandDType(op, 1, ops::DTypeClass::Float));
   NYX_RETURN_IF_ERROR(ops::checkSameDType(op, 0, 1));
   const TensorType &x = op.operand(0)->type;
   const TensorType &w = op.operand(1)->type;

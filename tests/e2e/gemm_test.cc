@@ -195,8 +195,8 @@ func @main(%x: f32[1,8,12,12], %w: f32[8,3,3,16], %b: f32[16], %r: f32[1,16,12,1
 }
 
 // The filter-layout pass permutes a filter known at compile time (a param
-// with embedded weights) into ihwo; the model computes what the
-// interpreter computes from the original filter.
+// with embedded weights) into ihwo, or into blocks of output channels; the
+// model computes what the interpreter computes from the original filter.
 TEST(Gemm, FilterLayoutPass) {
   const std::string module = R"(
 module @m
@@ -209,19 +209,25 @@ func @main(%x: f32[1,40,9,9]) -> (f32[1,32,9,9]) {
   %a = relu(%y) : f32[1,32,9,9]
   return %a
 })";
-  e2e::HarnessOptions o = dotOptions(360);
-  o.pipeline = "verify,shape-infer,inline,filter-layout,fuse,dce";
-  std::mt19937_64 rng(7);
-  for (const char *name : {"w", "b"}) {
-    ir::TensorType t{ir::DType::F32,
-                     *name == 'w' ? ir::Shape{32, 40, 3, 3} : ir::Shape{32}};
-    o.weights.emplace(name, e2e::randomTensor(t, rng, o));
+  for (auto [block, layout] : {std::pair{0, "ihwo"}, std::pair{16, "Oihw16o"},
+                               std::pair{8, "Oihw8o"}}) {
+    e2e::HarnessOptions o = dotOptions(360);
+    o.pipeline = strCat("verify,shape-infer,inline,filter-layout{block=", block,
+                        "},fuse,dce");
+    std::mt19937_64 rng(7);
+    for (const char *name : {"w", "b"}) {
+      ir::TensorType t{ir::DType::F32,
+                       *name == 'w' ? ir::Shape{32, 40, 3, 3} : ir::Shape{32}};
+      o.weights.emplace(name, e2e::randomTensor(t, rng, o));
+    }
+    auto compiled = e2e::parseWithPipeline(module, o.pipeline, &o.weights);
+    ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+    EXPECT_NE(ir::printModule(**compiled)
+                  .find(strCat("filter_layout = \"", layout, "\"")),
+              std::string::npos)
+        << layout;
+    expectCompiledMatchesInterpreter(module, o);
   }
-  auto compiled = e2e::parseWithPipeline(module, o.pipeline, &o.weights);
-  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-  EXPECT_NE(ir::printModule(**compiled).find("filter_layout = \"ihwo\""),
-            std::string::npos);
-  expectCompiledMatchesInterpreter(module, o);
 }
 
 // The fuse pass puts bias, activation and residual after the product and

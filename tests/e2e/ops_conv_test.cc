@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "ir/conv_filter.h"
 #include "ir/strings.h"
 
 namespace nyx {
@@ -22,18 +23,24 @@ struct Conv {
   ir::Shape x, w; // w as [M, C/groups, kH, kW]
   std::string attrs;
   bool bias = false;
-  bool ihwo = false; // pass w as [C/groups, kH, kW, M]
+  std::string layout = "oihw"; // the filter_layout w is passed in
 };
 
 void checkConv(DType t, const Conv &c) {
-  const ir::Shape w = c.ihwo ? ir::Shape{c.w[1], c.w[2], c.w[3], c.w[0]} : c.w;
+  ir::Op layoutOf;
+  layoutOf.attrs[std::string(ir::kFilterLayoutAttr)] = c.layout;
+  auto layout = ir::filterLayout(layoutOf);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  const ir::Shape w =
+      ir::filterShape({c.w[0], c.w[1], c.w[2], c.w[3]}, *layout);
   std::string params =
       strCat("%x: ", typeText(t, c.x), ", %w: ", typeText(t, w));
   if (c.bias)
     params += strCat(", %b: ", typeText(t, {c.w[0]}));
   std::string attrs = c.attrs;
-  if (c.ihwo)
-    attrs += strCat(attrs.empty() ? "" : ", ", "filter_layout = \"ihwo\"");
+  if (c.layout != "oihw")
+    attrs +=
+        strCat(attrs.empty() ? "" : ", ", "filter_layout = \"", c.layout, "\"");
   std::string call = strCat("conv2d(%x, %w", c.bias ? ", %b" : "", ")");
   if (!attrs.empty())
     call += strCat(" {", attrs, "}");
@@ -103,20 +110,46 @@ TEST(Conv2d, GroupsAndDepthwise) {
 // kernel, the other dtypes and depthwise ones through the loop nest.
 TEST(Conv2d, IhwoFilters) {
   for (DType t : kFloats)
-    checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, true});
+    checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, "ihwo"});
   checkConv(DType::F32, {{2, 3, 9, 8},
                          {20, 3, 3, 2},
                          "strides = [3, 2], padding = [1, 2, 0, 1], "
                          "dilations = [2, 1]",
                          true,
-                         true});
+                         "ihwo"});
   checkConv(DType::F32,
-            {{1, 8, 6, 6}, {12, 4, 1, 1}, "groups = 2", false, true});
+            {{1, 8, 6, 6}, {12, 4, 1, 1}, "groups = 2", false, "ihwo"});
   checkConv(DType::F32, {{1, 6, 7, 7},
                          {6, 1, 3, 3},
                          "groups = 6, padding = [1, 1, 1, 1]",
                          true,
-                         true});
+                         "ihwo"});
+}
+
+// Filters in blocks of output channels: the pixel-rows GEMM kernel reads
+// each block's columns on their own; register tiles wider than a block
+// (several blocks per tile), tiles reaching past the last channel (48
+// channels, 64-wide tiles), groups, and blocks of 8 (AVX2) read by wider
+// vectors. The other dtypes go through the loop nest.
+TEST(Conv2d, BlockedFilters) {
+  for (DType t : kFloats)
+    checkConv(t, {{2, 3, 7, 7}, {16, 3, 3, 3}, "", true, "Oihw16o"});
+  for (const char *schedule : {"mr=6,nr=64,mc=12,nc=64,pack_a=0",
+                               "mr=4,nr=32,mc=8,nc=32,kc=16,pack_a=0",
+                               "mr=7,nr=48,mc=49,nc=96,kc=100,pack_a=0"})
+    checkConv(DType::F32, {{2, 12, 9, 8},
+                           {48, 12, 3, 3},
+                           strCat("strides = [2, 1], padding = [1, 2, 0, 1], "
+                                  "schedule = \"",
+                                  schedule, "\""),
+                           true,
+                           "Oihw16o"});
+  checkConv(DType::F32,
+            {{1, 8, 6, 6}, {32, 4, 3, 3}, "groups = 2", false, "Oihw16o"});
+  checkConv(
+      DType::F32,
+      {{2, 6, 7, 7}, {24, 6, 3, 3}, "padding = [1, 1, 1, 1]", true, "Oihw8o"});
+  checkConv(DType::F32, {{1, 4, 5, 5}, {16, 4, 1, 1}, "", true, "Oihw4o"});
 }
 
 // A batch of small images is stacked into products whose rows are the
@@ -130,16 +163,16 @@ TEST(Conv2d, StackedImages) {
                          "padding = [1, 1, 1, 1], schedule = "
                          "\"mr=6,nr=16,mc=30,nc=16,pack_a=0\"",
                          true,
-                         true});
+                         "ihwo"});
   checkConv(DType::F32, {{3, 4, 9, 8},
                          {32, 4, 3, 3},
                          "strides = [2, 2], padding = [0, 1, 1, 0], schedule = "
                          "\"mr=4,nr=32,mc=8,nc=32,kc=16,pack_a=0\"",
                          false,
-                         true});
+                         "ihwo"});
   checkConv(
       DType::F32,
-      {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, true});
+      {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, "ihwo"});
   // More images than one product takes: 3 products of 4, row blocks that
   // cross images inside a product.
   checkConv(DType::F32, {{12, 2, 14, 14},
@@ -147,7 +180,7 @@ TEST(Conv2d, StackedImages) {
                          "padding = [1, 1, 1, 1], schedule = "
                          "\"mr=6,nr=16,mc=300,nc=16,pack_a=0\"",
                          true,
-                         true});
+                         "ihwo"});
 }
 
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {

@@ -394,6 +394,34 @@ TEST(Conv2dInterp, HwioFilterIsTheTransposedOihwFilter) {
   EXPECT_EQ(valuesOf(got), valuesOf(want));
 }
 
+TEST(Conv2dInterp, BlockedFilterHoldsTheOihwFilterInBlocks) {
+  // Two groups of 4 output channels in blocks of 2, a 2x3 kernel, stride,
+  // padding and dilation: block b holds channels 2b and 2b+1.
+  const int64_t m = 8, cg = 3, kh = 2, kw = 3, block = 2;
+  Tensor x = iota(F32, {1, 6, 5, 6});
+  Tensor oihw(ir::TensorType{F32, {m, cg, kh, kw}});
+  Tensor blocked(ir::TensorType{F32, {m / block, cg, kh, kw, block}});
+  for (int64_t o = 0; o < m; ++o)
+    for (int64_t i = 0; i < cg; ++i)
+      for (int64_t h = 0; h < kh; ++h)
+        for (int64_t w = 0; w < kw; ++w) {
+          double v = static_cast<double>((o * 7 + i * 5 + h * 3 + w) % 11) - 5;
+          oihw.setDouble(((o * cg + i) * kh + h) * kw + w, v);
+          blocked.setDouble(
+              ((((o / block) * cg + i) * kh + h) * kw + w) * block + o % block,
+              v);
+        }
+  Attributes attrs = {{"strides", Ints{2, 1}},
+                      {"padding", Ints{1, 0, 0, 2}},
+                      {"dilations", Ints{1, 2}},
+                      {"groups", int64_t{2}}};
+  Tensor want = run("conv2d", {x, oihw}, attrs);
+  attrs["filter_layout"] = std::string("Oihw2o");
+  Tensor got = run("conv2d", {x, blocked}, attrs);
+  EXPECT_EQ(got.shape(), want.shape());
+  EXPECT_EQ(valuesOf(got), valuesOf(want));
+}
+
 TEST(Conv2dInterp, BatchAndOutputChannels) {
   Tensor x = floats(F32, {2, 1, 1, 1}, {2, 3});
   Tensor w = floats(F32, {3, 1, 1, 1}, {1, 10, 100});

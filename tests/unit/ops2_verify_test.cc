@@ -7,6 +7,7 @@
 
 #include "ir/module.h"
 #include "ir/op_registry.h"
+#include "ir/strings.h"
 #include "tests/support/shape_rule.h"
 
 namespace nyx::ir {
@@ -317,11 +318,37 @@ TEST(Conv2dVerify, HwioFilters) {
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8})},
                     {{"filter_layout", std::string("ohwi")}}),
             "'conv2d' attribute 'filter_layout' is \"ohwi\"; expected "
-            "\"oihw\" or \"ihwo\"");
+            "\"oihw\", \"ihwo\" or \"Oihw<B>o\" with B a positive block "
+            "size");
   EXPECT_EQ(errorOf("conv2d",
                     {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8}), t(F32, {3})},
                     {{"filter_layout", std::string("ihwo")}}),
             "'conv2d' bias is f32[3] for w: f32[4,3,3,8]; expected shape [8]");
+}
+
+TEST(Conv2dVerify, BlockedFilters) {
+  // [M/16, C/groups, kH, kW, 16]: M = 32, two groups of 16.
+  EXPECT_EQ(
+      resultOf(
+          "conv2d",
+          {t(F32, {1, 4, 7, 7}), t(F32, {2, 2, 3, 2, 16}), t(F32, {32})},
+          {{"groups", int64_t{2}}, {"filter_layout", std::string("Oihw16o")}}),
+      t(F32, {1, 32, 5, 6}));
+  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 4, 3, 3})},
+                    {{"filter_layout", std::string("Oihw8o")}}),
+            "'conv2d' w is f32[4,4,3,3] in filter_layout \"Oihw8o\"; "
+            "expected rank 5");
+  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 2, 3, 3, 8})},
+                    {{"groups", int64_t{2}},
+                     {"filter_layout", std::string("Oihw8o")}}),
+            "'conv2d' filter_layout \"Oihw8o\" splits the 4 output channels "
+            "per group into blocks of 8; expected a multiple of 8");
+  for (const char *bad : {"Oihw0o", "Oihwo", "Oihw08o", "Oihw-8o", "oihw8o"})
+    EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 4, 3, 3, 8})},
+                      {{"filter_layout", std::string(bad)}}),
+              strCat("'conv2d' attribute 'filter_layout' is \"", bad,
+                     "\"; expected \"oihw\", \"ihwo\" or \"Oihw<B>o\" "
+                     "with B a positive block size"));
 }
 
 TEST(Conv2dVerify, Errors) {
