@@ -3,6 +3,7 @@
 #include <set>
 
 #include "codegen/kernel/gemm_schedule.h"
+#include "ir/strings.h"
 #include "gtest/gtest.h"
 
 namespace nyx::kernel {
@@ -113,6 +114,35 @@ TEST(GemmScheduleSpace, DefaultsAreValid) {
             << shape.n << "x" << shape.k << " lanes " << lanes << ": "
             << validateSchedule(s, shape, lanes).message();
       }
+}
+
+TEST(GemmScheduleSpace, DefaultTileRowsPadLittle) {
+  // 6-row tiles where they pad little; 5 rows for 49 (54 would pad 5), 4
+  // for 128 (132 would pad 4).
+  EXPECT_EQ(defaultSchedule({1, 3136, 64, 576}, 16, 1).mr, 6);
+  EXPECT_EQ(defaultSchedule({1, 49, 512, 4608}, 16, 1).mr, 5);
+  EXPECT_EQ(defaultSchedule({1, 128, 3072, 768}, 16, 1).mr, 4);
+}
+
+TEST(GemmScheduleSpace, TilesCoverWholeBlocksOfB) {
+  // A blocked filter (16-column blocks) on 8-lane vectors: the default
+  // and every candidate tile cover whole blocks; nr = 8 is refused.
+  for (GemmShape shape : {GemmShape{1, 49, 512, 4608}, GemmShape{8, 7, 16, 9},
+                          GemmShape{1, 3136, 64, 576}}) {
+    shape.bBlock = 16;
+    EXPECT_EQ(defaultSchedule(shape, 8, 1).nr % 16, 0);
+    for (const GemmSchedule &s : scheduleSpace(shape, 8, 2))
+      EXPECT_EQ(s.nr % 16, 0) << s.str();
+  }
+  GemmShape shape{1, 49, 512, 4608};
+  shape.bBlock = 16;
+  GemmSchedule s = defaultSchedule(shape, 8, 1);
+  s.nr = 8;
+  s.nc = 8;
+  EXPECT_EQ(validateSchedule(s, shape, 8).message(),
+            strCat("schedule ", s.str(),
+                   " has nr=8; expected a multiple of the 16-column blocks "
+                   "of B (the filter layout)"));
 }
 
 TEST(GemmScheduleSpace, StartsWithTheDefaultAndHoldsDistinctValidSchedules) {
