@@ -367,59 +367,39 @@ TEST(Conv2dInterp, Depthwise) {
   EXPECT_EQ(valuesOf(y), (Doubles{-1, -1, 13, 16}));
 }
 
-TEST(Conv2dInterp, HwioFilterIsTheTransposedOihwFilter) {
-  // Two groups, a 2x3 kernel, stride, padding and dilation: every index of
-  // the filter matters.
-  const int64_t m = 4, cg = 3, kh = 2, kw = 3;
-  Tensor x = iota(F32, {1, 6, 5, 6});
-  Tensor oihw(ir::TensorType{F32, {m, cg, kh, kw}});
-  Tensor ihwo(ir::TensorType{F32, {cg, kh, kw, m}});
-  for (int64_t o = 0; o < m; ++o)
-    for (int64_t i = 0; i < cg; ++i)
-      for (int64_t h = 0; h < kh; ++h)
-        for (int64_t w = 0; w < kw; ++w) {
-          double v = static_cast<double>((o * 7 + i * 5 + h * 3 + w) % 11) - 5;
-          oihw.setDouble(((o * cg + i) * kh + h) * kw + w, v);
-          ihwo.setDouble(((i * kh + h) * kw + w) * m + o, v);
-        }
-  Tensor b = floats(F32, {m}, {1, -2, 3, 0.5});
-  Attributes attrs = {{"strides", Ints{2, 1}},
-                      {"padding", Ints{1, 0, 0, 2}},
-                      {"dilations", Ints{1, 2}},
-                      {"groups", int64_t{2}}};
-  Tensor want = run("conv2d", {x, oihw, b}, attrs);
-  attrs["filter_layout"] = std::string("ihwo");
-  Tensor got = run("conv2d", {x, ihwo, b}, attrs);
-  EXPECT_EQ(got.shape(), want.shape());
-  EXPECT_EQ(valuesOf(got), valuesOf(want));
-}
-
-TEST(Conv2dInterp, BlockedFilterHoldsTheOihwFilterInBlocks) {
-  // Two groups of 4 output channels in blocks of 2, a 2x3 kernel, stride,
-  // padding and dilation: block b holds channels 2b and 2b+1.
+TEST(Conv2dInterp, EveryFilterLayoutHoldsTheOihwFilter) {
+  // Two groups of 4 output channels, a 2x3 kernel, stride, padding and
+  // dilation: every index of the filter matters. ihwo is the transposed
+  // filter; Oihw2o holds channels 2b and 2b+1 in block b.
   const int64_t m = 8, cg = 3, kh = 2, kw = 3, block = 2;
   Tensor x = iota(F32, {1, 6, 5, 6});
   Tensor oihw(ir::TensorType{F32, {m, cg, kh, kw}});
+  Tensor ihwo(ir::TensorType{F32, {cg, kh, kw, m}});
   Tensor blocked(ir::TensorType{F32, {m / block, cg, kh, kw, block}});
   for (int64_t o = 0; o < m; ++o)
     for (int64_t i = 0; i < cg; ++i)
       for (int64_t h = 0; h < kh; ++h)
         for (int64_t w = 0; w < kw; ++w) {
           double v = static_cast<double>((o * 7 + i * 5 + h * 3 + w) % 11) - 5;
-          oihw.setDouble(((o * cg + i) * kh + h) * kw + w, v);
+          const int64_t tap = (i * kh + h) * kw + w;
+          oihw.setDouble(o * cg * kh * kw + tap, v);
+          ihwo.setDouble(tap * m + o, v);
           blocked.setDouble(
-              ((((o / block) * cg + i) * kh + h) * kw + w) * block + o % block,
-              v);
+              ((o / block) * cg * kh * kw + tap) * block + o % block, v);
         }
+  Tensor b = floats(F32, {m}, {1, -2, 3, 0.5, 0, 4, -1, 2});
   Attributes attrs = {{"strides", Ints{2, 1}},
                       {"padding", Ints{1, 0, 0, 2}},
                       {"dilations", Ints{1, 2}},
                       {"groups", int64_t{2}}};
-  Tensor want = run("conv2d", {x, oihw}, attrs);
-  attrs["filter_layout"] = std::string("Oihw2o");
-  Tensor got = run("conv2d", {x, blocked}, attrs);
-  EXPECT_EQ(got.shape(), want.shape());
-  EXPECT_EQ(valuesOf(got), valuesOf(want));
+  Tensor want = run("conv2d", {x, oihw, b}, attrs);
+  for (auto [layout, w] :
+       {std::pair{"ihwo", &ihwo}, std::pair{"Oihw2o", &blocked}}) {
+    attrs["filter_layout"] = std::string(layout);
+    Tensor got = run("conv2d", {x, *w, b}, attrs);
+    EXPECT_EQ(got.shape(), want.shape()) << layout;
+    EXPECT_EQ(valuesOf(got), valuesOf(want)) << layout;
+  }
 }
 
 TEST(Conv2dInterp, BatchAndOutputChannels) {
