@@ -588,6 +588,19 @@ func @main(%x: f32[2,3,8,8], %s: f32[3,1,1]) -> (f32[2,3,4,4]) {
   %y = mul(%p, %s) : f32[2,3,4,4]
   return %y
 })");
+  // Padded: the CPU kernel's unchecked interior and checked border both
+  // feed the epilogue.
+  for (const char *pool : {"max_pool2d", "avg_pool2d"})
+    expectFusedMatches(strCat(
+        R"(
+func @main(%x: f32[1,3,9,8], %s: f32[3,1,1]) -> (f32[1,3,5,4]) {
+  %r = relu(%x) : f32[1,3,9,8]
+  %p = )",
+        pool,
+        R"((%r) {kernel = [3, 3], strides = [2, 2], padding = [1, 1, 1, 1]} : f32[1,3,5,4]
+  %y = mul(%p, %s) : f32[1,3,5,4]
+  return %y
+})"));
 }
 
 TEST(AnchorGroup, ConvWithBiasAddAndSiluEpilogue) {

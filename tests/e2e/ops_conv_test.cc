@@ -215,6 +215,11 @@ TEST(Pool, WindowForms) {
       {{1, 1, 33, 33}, "kernel = [2, 2]"},
       {{4, 8, 33, 17},
        "kernel = [3, 3], strides = [2, 2], padding = [1, 1, 1, 1]"},
+      // Border outputs on every side around the unchecked interior, and
+      // inputs with no interior at all.
+      {{1, 2, 10, 11},
+       "kernel = [3, 4], strides = [3, 2], padding = [2, 1, 2, 3]"},
+      {{1, 1, 2, 3}, "kernel = [3, 3], padding = [1, 1, 1, 1]"},
   };
   for (const Pool &p : cases)
     for (const char *op : {"max_pool2d", "avg_pool2d"})
