@@ -334,6 +334,9 @@ TEST(Conv2dVerify, BlockedFilters) {
           {t(F32, {1, 4, 7, 7}), t(F32, {2, 2, 3, 2, 16}), t(F32, {32})},
           {{"groups", int64_t{2}}, {"filter_layout", std::string("Oihw16o")}}),
       t(F32, {1, 32, 5, 6}));
+  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 4, 3})}),
+            "'conv2d' w is f32[4,4,3] in filter_layout \"oihw\"; expected "
+            "rank 4");
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 4, 3, 3})},
                     {{"filter_layout", std::string("Oihw8o")}}),
             "'conv2d' w is f32[4,4,3,3] in filter_layout \"Oihw8o\"; "
