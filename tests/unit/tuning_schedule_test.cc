@@ -1,5 +1,6 @@
 // GEMM schedules: the attribute's text form, the checks a schedule must
 // pass, the default heuristic and the space the autotuner searches.
+#include <algorithm>
 #include <set>
 
 #include "codegen/kernel/gemm_schedule.h"
@@ -122,6 +123,49 @@ TEST(GemmScheduleSpace, DefaultTileRowsPadLittle) {
   EXPECT_EQ(defaultSchedule({1, 3136, 64, 576}, 16, 1).mr, 6);
   EXPECT_EQ(defaultSchedule({1, 49, 512, 4608}, 16, 1).mr, 5);
   EXPECT_EQ(defaultSchedule({1, 128, 3072, 768}, 16, 1).mr, 4);
+}
+
+// Columns of C the busiest thread computes when `threads` threads take
+// contiguous runs of the column blocks of a product with one row block.
+int64_t busiestThreadColumns(const GemmShape &shape, const GemmSchedule &s,
+                             int threads) {
+  EXPECT_EQ(s.mc, (shape.m + s.mr - 1) / s.mr * s.mr) << "one row block";
+  const int64_t blocks = (shape.n + s.nc - 1) / s.nc;
+  const int64_t chunks = std::min<int64_t>(threads, blocks);
+  int64_t busiest = 0, block = 0;
+  for (int64_t c = 0; c < chunks; ++c) {
+    int64_t columns = 0;
+    for (int64_t end = block + blocks / chunks + (c < blocks % chunks);
+         block < end; ++block)
+      columns += std::min(s.nc, shape.n - block * s.nc);
+    busiest = std::max(busiest, columns);
+  }
+  return busiest;
+}
+
+TEST(GemmScheduleSpace, ColumnBlocksShareTheWorkEvenly) {
+  // N = 512 in L2-sized blocks of 160 would give two threads 320 and 192
+  // columns, N = 768 in blocks of 256 would give them 512 and 256: the
+  // default narrows the blocks until every thread has its share of nr-wide
+  // panels, and keeps the L2-sized blocks for one thread.
+  GemmShape mlp{1, 32, 512, 784};
+  mlp.bInPlace = true;
+  const GemmShape gpt2{1, 128, 768, 3072};
+  EXPECT_EQ(defaultSchedule(mlp, 16, 1).nc, 160);
+  EXPECT_EQ(defaultSchedule(mlp, 16, 2).nc, 128);
+  EXPECT_EQ(defaultSchedule(gpt2, 16, 1).nc, 256);
+  EXPECT_EQ(defaultSchedule(gpt2, 16, 2).nc, 192);
+  for (const GemmShape &shape :
+       {mlp, gpt2, GemmShape{1, 128, 3072, 768}, GemmShape{1, 32, 10, 512},
+        GemmShape{1, 64, 1000, 2048}})
+    for (int threads : {2, 3, 4}) {
+      GemmSchedule s = defaultSchedule(shape, 16, threads);
+      EXPECT_TRUE(validateSchedule(s, shape, 16).ok()) << s.str();
+      const int64_t panels = (shape.n + s.nr - 1) / s.nr;
+      const int64_t share = (panels + threads - 1) / threads * s.nr;
+      EXPECT_LE(busiestThreadColumns(shape, s, threads), share)
+          << s.str() << " for N = " << shape.n << ", " << threads << " threads";
+    }
 }
 
 TEST(GemmScheduleSpace, TilesCoverWholeBlocksOfB) {
