@@ -310,17 +310,14 @@ public:
     auto as = aVariants(batch, i, i0, rows);
     if (!as.ok())
       return as.status();
-    const std::vector<TileVariant> variants =
-        pairings(*as, bVariants(batch, j, cols, colPanel), accumulate);
-    StmtRef panelBody;
-    for (auto v = variants.rbegin(); v != variants.rend(); ++v) {
-      std::vector<StmtRef> run = v->prepare;
-      run.push_back(B::matmulTile(tile_, tileAt, kLen_, v->args));
+    const std::vector<TileVariant> bs = bVariants(batch, j, cols, colPanel);
+    auto tile = [&](const TileVariant &v) {
+      std::vector<StmtRef> run = v.prepare;
+      run.push_back(B::matmulTile(tile_, tileAt, kLen_, v.args));
       if (!blocked)
         run.push_back(*epilogue);
-      panelBody = panelBody ? B::ifThen(v->when, std::move(run), {panelBody})
-                            : B::block(std::move(run));
-    }
+      return run;
+    };
 
     auto inRows = [&](std::vector<StmtRef> body) {
       return B::loop(
@@ -332,10 +329,23 @@ public:
           colPanel, B::i64(panels),
           {B::ifThen(B::compare(CmpFn::Lt, j, B::i64(g.n)), std::move(body))});
     };
-    // A B panel read in place (an ihwo filter, a matmul's weights) is the
-    // operand to keep in cache: it stays there across the row panels.
-    block.push_back(directB_ ? inColumns({inRows({panelBody})})
-                             : inRows({inColumns({panelBody})}));
+    if (directB_) {
+      // A B panel read in place (an ihwo filter, a matmul's weights) is the
+      // operand to keep in cache: it stays there across the row panels.
+      block.push_back(inColumns(
+          {inRows({firstThatHolds(pairings(*as, bs, accumulate), tile)})}));
+    } else {
+      // The row panel of A is packed once for all the task's column panels.
+      block.push_back(inRows({firstThatHolds(*as, [&](const TileVariant &a) {
+        TileVariant read = a;
+        read.when = nullptr;
+        read.prepare.clear();
+        std::vector<StmtRef> run = a.prepare;
+        run.push_back(inColumns(
+            {firstThatHolds(pairings({read}, bs, accumulate), tile)}));
+        return run;
+      })}));
+    }
     if (blocked) {
       body.push_back(B::loop(kBlock, B::i64(kBlocks), std::move(block)));
       body.push_back(inRows({inColumns({*epilogue})}));
@@ -664,6 +674,17 @@ private:
     full.when = B::compare(CmpFn::Eq, cols, B::i64(s_.nr));
     v.args.bCols = cols;
     return {full, v};
+  }
+
+  // The first of `variants` whose `when` holds runs `body` of it.
+  template <typename Body>
+  static StmtRef firstThatHolds(const std::vector<TileVariant> &variants,
+                                const Body &body) {
+    StmtRef chain;
+    for (auto v = variants.rbegin(); v != variants.rend(); ++v)
+      chain =
+          chain ? B::ifThen(v->when, body(*v), {chain}) : B::block(body(*v));
+    return chain;
   }
 
   // Every pairing of an A and a B variant, in order: the first whose
