@@ -3,6 +3,7 @@
 #include "codegen/kernel/lowering.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/status/status.h"
 #include "codegen/kernel/index_math.h"
@@ -243,6 +244,12 @@ public:
     if (!directB_ && !f_.conv)
       packedB_ = scratch("packed_b", kc_ * s_.nc);
     directA_ = !s_.packA && io_.aBuffer >= 0 && f_.aBase;
+    if (!s_.packA && !directA_ && !f_.conv)
+      viewA_ = viewOfA();
+    if (viewA_ >= 0) {
+      aRows_ = scratch("a_rows", s_.mc, DType::I64);
+      aSteps_ = scratch("a_steps", g.k, DType::I64);
+    }
     if (!pixelRows_)
       packedA_ = scratch("packed_a", kc_ * s_.mr);
     // Unblocked, one tile at a time goes through the epilogue; blocked, the
@@ -285,6 +292,12 @@ public:
       if (!packB.ok())
         return packB.status();
       block.push_back(*packB);
+    }
+    if (viewA_ >= 0) {
+      auto tables = viewTables(batch, i0);
+      if (!tables.ok())
+        return tables.status();
+      body.insert(body.end(), tables->begin(), tables->end());
     }
 
     Var rowPanel = var("ir", s_.mc / s_.mr);
@@ -595,6 +608,93 @@ private:
                             offset, B::i64(0)))});
   }
 
+  // Where A's elements are those of one f32 buffer at offsets that are a
+  // part of the row plus a part of the inner index (a fused prologue of
+  // transposes, reshapes and slices; e.g. attention's heads put back side
+  // by side, A[i, p] = h[(p / 64) * 8192 + i * 64 + p % 64]): that buffer,
+  // which full panels then read in place through the offset tables of
+  // viewTables. Else -1.
+  int viewOfA() {
+    const GemmShape &g = f_.shape;
+    Var b = var("b", g.batch), i = var("i", g.m), p = var("p", g.k);
+    ExprRef index = aOffset(B::ref(b), B::ref(i), B::ref(p));
+    if (!index)
+      return -1;
+    const int buffer = aOffsetBuffer_;
+    const Buffer &buf = kernel_.buffers[buffer];
+    if (buf.dtype != DType::F32 || buf.isOutput || buf.sameMemoryAs >= 0)
+      return -1;
+    for (const Buffer &other : kernel_.buffers)
+      if (other.sameMemoryAs == buffer)
+        return -1;
+    std::vector<ExprRef> terms;
+    additiveTerms(index, terms);
+    for (const ExprRef &t : terms) {
+      const std::set<int> vars = indexVars(*t);
+      if (vars.count(-1) ||
+          (vars.count(p.id) && (vars.count(i.id) || vars.count(b.id))))
+        return -1; // an offset read from memory, or rows and K mixed
+    }
+    return buffer;
+  }
+
+  // The offset of A[b, i, p] in the buffer viewOfA reads (which it sets in
+  // aOffsetBuffer_), or null where the element is computed, padded or read
+  // from another buffer.
+  ExprRef aOffset(ExprRef b, ExprRef i, ExprRef p) {
+    OperandElement e = f_.a(b, i, p);
+    if (e.inside)
+      return nullptr;
+    auto value = io_.load(f_.aOperand, e.coords);
+    if (!value.ok() || (*value)->kind != Expr::Kind::Load ||
+        (aOffsetBuffer_ >= 0 && (*value)->buffer != aOffsetBuffer_))
+      return nullptr;
+    aOffsetBuffer_ = (*value)->buffer;
+    return ix((*value)->args[0]);
+  }
+
+  static void additiveTerms(const ExprRef &e, std::vector<ExprRef> &terms) {
+    if (e->kind == Expr::Kind::Binary && e->binary == BinaryFn::Add) {
+      additiveTerms(e->args[0], terms);
+      additiveTerms(e->args[1], terms);
+    } else {
+      terms.push_back(e);
+    }
+  }
+
+  // The ids of the variables an index expression reads; -1 for a load.
+  static std::set<int> indexVars(const Expr &e) {
+    std::set<int> out;
+    if (e.kind == Expr::Kind::VarRef)
+      out.insert(e.var.id);
+    if (e.kind == Expr::Kind::Load)
+      out.insert(-1);
+    for (const ExprRef &a : e.args) {
+      std::set<int> inner = indexVars(*a);
+      out.insert(inner.begin(), inner.end());
+    }
+    return out;
+  }
+
+  // a_steps[p]: the offset of A[b, i, p] less that of A[b, i, 0], the
+  // same for every row; a_rows[x]: the offset of A[b, i0 + x, 0] for the
+  // task's rows.
+  absl::StatusOr<std::vector<StmtRef>> viewTables(ExprRef batch, ExprRef i0) {
+    const GemmShape &g = f_.shape;
+    Var p = var("p", g.k), x = var("x", s_.mc);
+    ExprRef zero = B::i64(0);
+    ExprRef step = aOffset(zero, zero, B::ref(p));
+    ExprRef first = aOffset(zero, zero, zero);
+    ExprRef row = aOffset(batch, ix(addIndex(i0, B::ref(x))), zero);
+    if (!step || !first || !row)
+      return absl::InternalError("A's view lost its buffer");
+    return std::vector<StmtRef>{
+        B::loop(p, B::i64(g.k),
+                {B::store(aSteps_, B::ref(p), ix(step - first))}),
+        B::loop(x, ix(minIndex(B::i64(s_.mc), ix(B::i64(g.m) - i0))),
+                {B::store(aRows_, B::ref(x), row)})};
+  }
+
   // One way to read a tile's operand (A or B): the first variant whose
   // `when` holds (null: always) runs `prepare` (packing) and reads the
   // operand as the MatmulTile fields it sets say.
@@ -624,11 +724,18 @@ private:
     packed.args.aIndex = B::i64(0);
     packed.args.aRow = TileStride::fixed(1);
     packed.args.aStep = TileStride::fixed(s_.mr);
-    if (!directA_)
-      return std::vector<TileVariant>{packed};
     // Full panels read A in place; the last, short one is packed so the
     // tile never reads past A's rows.
     TileVariant direct{B::compare(CmpFn::Eq, rows, B::i64(s_.mr)), {}, {}};
+    if (viewA_ >= 0) {
+      direct.args.aBuffer = viewA_;
+      direct.args.aIndex = B::i64(0);
+      direct.args.aRow = TileStride::byTable(aRows_, ix(i - i0));
+      direct.args.aStep = TileStride::byTable(aSteps_, k0_);
+      return std::vector<TileVariant>{direct, packed};
+    }
+    if (!directA_)
+      return std::vector<TileVariant>{packed};
     direct.args.aBuffer = io_.aBuffer;
     direct.args.aIndex =
         ix(addIndex(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride)),
@@ -880,6 +987,8 @@ private:
   bool pixelRows_ = false;
   ExprRef firstRow_; // the task's first output row
   bool directA_ = false, directB_ = false;
+  // The buffer A is a view of (viewOfA), and its offset tables; -1: none.
+  int viewA_ = -1, aRows_ = -1, aSteps_ = -1, aOffsetBuffer_ = -1;
   int64_t kc_ = 0;    // depth of the K blocks (K when not blocked)
   ExprRef k0_, kLen_; // the current K block's start and length
 };

@@ -259,6 +259,40 @@ func @main(%x: f32[1,8,12,12], %w: f32[16,8,3,3], %b: f32[16]) -> (f32[1,16,12,1
                                    }());
 }
 
+// A fused prologue of transposes, reshapes and slices whose offsets split
+// into a row part and a K part is read in place through offset tables by
+// full panels (pack_a=0), packed by the short last one; views whose rows
+// and K mix are packed (tests/lit/codegen/gemm-a-view.nyx shows which).
+TEST(Gemm, ViewsOfAReadInPlace) {
+  // Attention's heads side by side again and sliced, A[b, i, p] =
+  // h[b*210 + (p/6 + 1)*42 + i*6 + p%6]; and a view whose rows and K mix,
+  // A[i, p] = x[(f/4 % 2)*12 + f/8*4 + f%4] for f = 6i + p.
+  const std::string module = R"(
+func @main(%h: f32[2,5,7,6], %w: f32[18,21], %x: f32[2,3,4], %v: f32[6,17]) -> (f32[2,7,21], f32[4,17]) {
+  %t = transpose(%h) {perm = [0, 2, 1, 3]} : f32[2,7,5,6]
+  %r = reshape(%t) {shape = [2, 7, 30]} : f32[2,7,30]
+  %s = slice(%r) {axes = [2], starts = [6], ends = [24]} : f32[2,7,18]
+  %y = matmul(%s, %w) {schedule = "SCHEDULE"} : f32[2,7,21]
+  %xt = transpose(%x) {perm = [1, 0, 2]} : f32[3,2,4]
+  %xr = reshape(%xt) {shape = [4, 6]} : f32[4,6]
+  %z = matmul(%xr, %v) {schedule = "SCHEDULE"} : f32[4,17]
+  return %y, %z
+})";
+  // Full and short row panels, K blocks, one-row panels, and packing.
+  for (std::string schedule :
+       {"mr=4,nr=16,mc=8,nc=16,pack_a=0",
+        "mr=6,nr=32,mc=12,nc=32,kc=5,pack_a=0",
+        "mr=1,nr=16,mc=3,nc=16,pack_a=0", "mr=4,nr=16,mc=8,nc=16,pack_a=1"}) {
+    SCOPED_TRACE(schedule);
+    e2e::HarnessOptions o = dotOptions(18);
+    o.pipeline = "verify,shape-infer,inline,fuse,dce";
+    std::string text = module;
+    for (size_t at; (at = text.find("SCHEDULE")) != std::string::npos;)
+      text.replace(at, 8, schedule);
+    expectCompiledMatchesInterpreter(text, o);
+  }
+}
+
 // The register tile takes the target's vector width: 8-lane AVX2 tiles and
 // 16-lane ones on an AVX-512 target, whatever the schedule asks for.
 TEST(Gemm, Avx2AndAvx512Targets) {
