@@ -223,7 +223,8 @@ class GemmBuilder {
 public:
   GemmBuilder(const GemmForm &form, const GemmSchedule &s, const GemmIo &io,
               Kernel &kernel, Builder &b)
-      : f_(form), s_(s), io_(io), kernel_(kernel), b_(b) {}
+      : f_(form), s_(withinProblem(s, form.shape)), io_(io), kernel_(kernel),
+        b_(b) {}
 
   absl::StatusOr<StmtRef> run() {
     const GemmShape &g = f_.shape;
@@ -973,7 +974,16 @@ private:
   }
 
   const GemmForm &f_;
-  const GemmSchedule &s_;
+  // Blocks wider than the problem mean one block; they are cut to it, so
+  // that scratch sized by the blocks (a convolution's input copy, the
+  // pixel table) stays within the problem's size whatever the schedule.
+  static GemmSchedule withinProblem(GemmSchedule s, const GemmShape &g) {
+    s.mc = std::min(s.mc, std::max<int64_t>(ceilDiv(g.m, s.mr), 1) * s.mr);
+    s.nc = std::min(s.nc, std::max<int64_t>(ceilDiv(g.n, s.nr), 1) * s.nr);
+    return s;
+  }
+
+  const GemmSchedule s_;
   const GemmIo &io_;
   Kernel &kernel_;
   Builder &b_;
