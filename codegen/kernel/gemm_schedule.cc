@@ -35,8 +35,10 @@ GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
   GemmSchedule s;
   s.mr = mr;
   s.nr = nr;
-  s.nc = std::min(roundUp(shape.n, nr), std::max(nr, nc / nr * nr));
-  s.mc = roundUp(shape.m, mr);
+  // An empty C (M or N of 0) still gets blocks of a tile.
+  s.nc =
+      std::min(std::max(roundUp(shape.n, nr), nr), std::max(nr, nc / nr * nr));
+  s.mc = std::max(roundUp(shape.m, mr), mr);
   s.packB = packB;
   // A task per thread. Every task packs its own B block, which costs
   // about as much as multiplying it by a few dozen rows of A: narrow the
@@ -49,7 +51,7 @@ GemmSchedule withBlocks(const GemmShape &shape, int64_t mr, int64_t nr,
   while (tasks() < wanted && s.nc > nr)
     s.nc = std::max(nr, roundUp(s.nc / 2, nr));
   const int64_t minRows = packB ? 8 * mr : mr;
-  if (tasks() < wanted && shape.m > minRows) {
+  if (tasks() > 0 && tasks() < wanted && shape.m > minRows) {
     int64_t parts = std::min(ceilDiv(wanted, tasks()), shape.m / minRows);
     s.mc = roundUp(ceilDiv(shape.m, std::max<int64_t>(parts, 1)), mr);
   }
@@ -108,7 +110,10 @@ int64_t busiestThread(const GemmShape &shape, const GemmSchedule &s,
 // Of the widths from half of s.nc up to s.nc, takes the widest that gives
 // the busiest thread the least work.
 void balanceColumnBlocks(const GemmShape &shape, GemmSchedule &s, int threads) {
-  if (threads <= 1)
+  // Among many tasks a short one costs little.
+  const int64_t tasks =
+      shape.batch * ceilDiv(shape.m, s.mc) * ceilDiv(shape.n, s.nc);
+  if (threads <= 1 || tasks == 0 || tasks >= 16 * int64_t{threads})
     return;
   GemmSchedule best = s, candidate = s;
   for (int64_t nc = s.nc - s.nr; nc >= std::max(s.nr, s.nc / 2); nc -= s.nr) {
@@ -342,7 +347,8 @@ std::vector<GemmSchedule> scheduleSpace(const GemmShape &shape, int lanes,
                        std::min<int64_t>(8, maxRows(lanes, v)),
                        std::min<int64_t>(4, maxRows(lanes, v))})
       if (mr >= 1)
-        tiles.emplace_back(std::min(mr, roundUp(shape.m, 1)), v * lanes);
+        tiles.emplace_back(std::min(mr, std::max<int64_t>(shape.m, 1)),
+                           v * lanes);
   const int64_t l2 = l2Columns(shape);
   // K blocks of the default depth, and of half of it (or, for shallow K,
   // none and 256).

@@ -76,6 +76,25 @@ TEST(Gemm, DefaultScheduleLargeAndSkinny) {
   }
 }
 
+TEST(Gemm, EmptyProducts) {
+  // No rows, no columns, no inner dimension (C is zeros), no batch (of a
+  // matmul and of a convolution); with the default schedules of -O2 and
+  // without a schedule at -O0.
+  const std::string module = R"(
+func @main(%a: f32[0,5], %b: f32[5,3], %c: f32[4,0], %d: f32[0,3], %e: f32[0,300,64], %f: f32[64,64], %x: f32[0,8,14,14], %w: f32[16,8,3,3]) -> (f32[0,3], f32[4,3], f32[0,300,64], f32[0,16,14,14]) {
+  %y = matmul(%a, %b) : f32[0,3]
+  %z = matmul(%c, %d) : f32[4,3]
+  %v = matmul(%e, %f) : f32[0,300,64]
+  %u = conv2d(%x, %w) {padding = [1, 1, 1, 1]} : f32[0,16,14,14]
+  return %y, %z, %v, %u
+})";
+  for (int level : {0, 2}) {
+    e2e::HarnessOptions o = dotOptions(72);
+    o.optLevel = level;
+    expectCompiledMatchesInterpreter(module, o);
+  }
+}
+
 TEST(Gemm, BatchedBroadcast) {
   expectCompiledMatchesInterpreter(R"(
 func @main(%a: f32[2,1,19,23], %b: f32[3,23,29]) -> (f32[2,3,19,29], f32[2,3,19,29]) {

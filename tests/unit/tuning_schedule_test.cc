@@ -168,6 +168,19 @@ TEST(GemmScheduleSpace, ColumnBlocksShareTheWorkEvenly) {
     }
 }
 
+TEST(GemmScheduleSpace, EmptyProductsGetValidSchedules) {
+  // M, N, K or the batch of 0: nothing to compute, but no division by a
+  // block of 0 rows on the way.
+  for (const GemmShape &shape :
+       {GemmShape{1, 0, 3, 5}, GemmShape{1, 4, 0, 5}, GemmShape{1, 4, 3, 0},
+        GemmShape{0, 4, 3, 5}, GemmShape{0, 300, 64, 64}})
+    for (int threads : {1, 2}) {
+      GemmSchedule s = defaultSchedule(shape, 16, threads);
+      EXPECT_TRUE(validateSchedule(s, shape, 16).ok()) << s.str();
+      EXPECT_FALSE(scheduleSpace(shape, 16, threads).empty());
+    }
+}
+
 TEST(GemmScheduleSpace, TilesCoverWholeBlocksOfB) {
   // A blocked filter (16-column blocks) on 8-lane vectors: the default
   // and every candidate tile cover whole blocks; nr = 8 is refused.
