@@ -631,8 +631,9 @@ private:
     std::vector<ExprRef> terms;
     additiveTerms(index, terms);
     for (const ExprRef &t : terms) {
-      const std::set<int> vars = indexVars(*t);
-      if (vars.count(-1) ||
+      std::set<int> vars;
+      usedVars(*t, vars);
+      if (readsMemory(*t) ||
           (vars.count(p.id) && (vars.count(i.id) || vars.count(b.id))))
         return -1; // an offset read from memory, or rows and K mixed
     }
@@ -663,18 +664,10 @@ private:
     }
   }
 
-  // The ids of the variables an index expression reads; -1 for a load.
-  static std::set<int> indexVars(const Expr &e) {
-    std::set<int> out;
-    if (e.kind == Expr::Kind::VarRef)
-      out.insert(e.var.id);
-    if (e.kind == Expr::Kind::Load)
-      out.insert(-1);
-    for (const ExprRef &a : e.args) {
-      std::set<int> inner = indexVars(*a);
-      out.insert(inner.begin(), inner.end());
-    }
-    return out;
+  static bool readsMemory(const Expr &e) {
+    return e.kind == Expr::Kind::Load ||
+           std::any_of(e.args.begin(), e.args.end(),
+                       [](const ExprRef &a) { return readsMemory(*a); });
   }
 
   // a_steps[p]: the offset of A[b, i, p] less that of A[b, i, 0], the

@@ -36,13 +36,6 @@ bool usesRegisterTiles(const Stmt &s) {
   return false;
 }
 
-void usedVars(const Expr &e, std::set<int> &out) {
-  if (e.kind == Expr::Kind::VarRef)
-    out.insert(e.var.id);
-  for (const ExprRef &a : e.args)
-    usedVars(*a, out);
-}
-
 // The locals `s` declares and the variables it reads or assigns. (A loop
 // index lives only in its loop.)
 void varsOf(const Stmt &s, std::set<int> &declared, std::set<int> &used) {

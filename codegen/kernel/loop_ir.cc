@@ -540,4 +540,11 @@ private:
 
 std::string print(const Kernel &kernel) { return Printer(kernel).run(); }
 
+void usedVars(const Expr &e, std::set<int> &out) {
+  if (e.kind == Expr::Kind::VarRef)
+    out.insert(e.var.id);
+  for (const ExprRef &a : e.args)
+    usedVars(*a, out);
+}
+
 } // namespace nyx::kernel

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -236,6 +237,9 @@ ExprRef operator*(ExprRef a, ExprRef b);
 
 // The type arithmetic happens in for a stored dtype (f32 for f16/bf16).
 DType computeType(DType storage);
+
+// Adds the ids of the variables `e` reads to `out`.
+void usedVars(const Expr &e, std::set<int> &out);
 
 // A readable dump, for `--emit=kernel` and tests.
 std::string print(const Kernel &kernel);
