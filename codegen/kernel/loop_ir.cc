@@ -269,6 +269,8 @@ const char *unaryFnName(UnaryFn fn) {
     return "tanh";
   case UnaryFn::Erf:
     return "erf";
+  case UnaryFn::Sigmoid:
+    return "sigmoid";
   case UnaryFn::Log1p:
     return "log1p";
   case UnaryFn::Floor:

@@ -25,8 +25,8 @@ using ExprRef = std::shared_ptr<const Expr>;
 struct Stmt;
 using StmtRef = std::shared_ptr<const Stmt>;
 
-// Float functions are those of C's libm; Round rounds halves to even; Not
-// is logical on bool.
+// Float functions are those of C's libm, and Sigmoid is 1 / (1 + e^-x);
+// Round rounds halves to even; Not is logical on bool.
 enum class UnaryFn {
   Neg,
   Abs,
@@ -37,6 +37,7 @@ enum class UnaryFn {
   Rsqrt,
   Tanh,
   Erf,
+  Sigmoid,
   Floor,
   Ceil,
   Round,
@@ -53,7 +54,7 @@ enum class UnaryFn {
   Atanh,
   Not
 };
-// The printed name of `fn`, which for the math functions is also their
+// The printed name of `fn`, which for the libm functions is also their
 // name in C's libm ("sin", "log1p").
 const char *unaryFnName(UnaryFn fn);
 enum class BinaryFn { Add, Sub, Mul, Div, Rem, Pow, Max, Min, And, Or };

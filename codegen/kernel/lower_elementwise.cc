@@ -45,10 +45,7 @@ ElementFn broadcasting(Compute compute) {
 
 ExprRef one(const ExprRef &like) { return B::constant(like->type, 1); }
 
-ExprRef sigmoid(const ExprRef &x) {
-  return B::binary(BinaryFn::Div, one(x),
-                   one(x) + B::unary(UnaryFn::Exp, B::unary(UnaryFn::Neg, x)));
-}
+ExprRef sigmoid(const ExprRef &x) { return B::unary(UnaryFn::Sigmoid, x); }
 
 absl::StatusOr<ExprRef> gelu(const ir::Op &op, const ExprRef &x) {
   auto approximate = op.getString("approximate", "none");

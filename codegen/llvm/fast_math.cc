@@ -26,11 +26,10 @@ constexpr float kExpInnerPoly[] = {0x1.fffdfcp-2f, 0x1.5557aep-3f,
 constexpr float kLogPoly[] = {-0x1.fffffap-2f, 0x1.5556f4p-2f,  -0x1.00049ap-2f,
                               0x1.98d2c0p-3f,  -0x1.535d32p-3f, 0x1.318522p-3f,
                               -0x1.250488p-3f, 0x1.65c758p-4f};
-// tanh(a) = a + a^3 q(a^2) for a < kTanhSmall; 1.1e-8.
-constexpr float kTanhSmall = 0.875f;
-constexpr float kTanhPoly[] = {-0x1.555518p-2f, 0x1.1104b4p-3f,
-                               -0x1.b86a3ep-5f, 0x1.58580cp-6f,
-                               -0x1.caf6a4p-8f, 0x1.6764c4p-10f};
+// e^r - 1 = r + r^2 q(r) for |r| <= ln2/2, for tanh; relative error of
+// e^r - 1 1.4e-8.
+constexpr float kExpm1Poly[] = {0x1.fffffep-2f, 0x1.5554b4p-3f, 0x1.5556f2p-5f,
+                                0x1.12254ap-7f, 0x1.6b9c6cp-10f};
 // erf(a) = a + a q(a^2) for a < kErfSmall; 1.2e-9.
 constexpr float kErfSmall = 1.0f;
 constexpr float kErfSmallPoly[] = {
@@ -80,6 +79,8 @@ public:
       return tanh(x);
     case FastMathFn::Erf:
       return erf(x);
+    case FastMathFn::Sigmoid:
+      return sigmoid(x);
     }
     return nullptr;
   }
@@ -165,6 +166,20 @@ private:
                          powerOfTwo(b_.CreateSub(n, h)));
   }
 
+  // 1 / (1 + e^-x) as s / (s + p) with e^-x = p * 2^n and s = 2^-n, which
+  // rounds a subnormal result once. Clamping -x to [-18, 104] keeps n in
+  // [-26, 150]; beyond, the result rounds to 1 or to 0.
+  llvm::Value *sigmoid(llvm::Value *x) {
+    llvm::Value *y = atLeast(atMost(b_.CreateFNeg(x), 104.0f), -18.0f);
+    llvm::Value *rounded;
+    llvm::Value *p = expReduce(y, rounded, ExpPrecision::Full);
+    // 2^-n as the normal 2^(64-n) times 2^-64, exact down to 2^-149.
+    llvm::Value *s = b_.CreateFMul(
+        powerOfTwo(b_.CreateSub(i(kRoundShifterBits + 64), bits(rounded))),
+        c(0x1p-64f));
+    return b_.CreateFDiv(s, b_.CreateFAdd(s, p));
+  }
+
   llvm::Value *log(llvm::Value *x) {
     // Subnormals are scaled into the normal range first.
     llvm::Value *subnormal = b_.CreateFCmpOLT(x, c(0x1p-126f));
@@ -196,17 +211,22 @@ private:
     return b_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, magnitude, x);
   }
 
+  // tanh a = u / (u + 2) with u = e^2a - 1, one formula from 0 (where u
+  // keeps the relative precision of e^r - 1) to 9.011, beyond which tanh
+  // rounds to 1.
   llvm::Value *tanh(llvm::Value *x) {
     llvm::Value *a = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    llvm::Value *t = b_.CreateFMul(a, a);
-    llvm::Value *small = mulAdd(b_.CreateFMul(a, t), horner(kTanhPoly, t), a);
-    // 1 - 2 / (e^2a + 1); from a = 9.011 on, tanh rounds to 1.
-    llvm::Value *a2 = b_.CreateFMul(atMost(a, 10.0f), c(2));
-    llvm::Value *e = expInner(a2);
-    llvm::Value *large =
-        b_.CreateFSub(c(1), b_.CreateFDiv(c(2), b_.CreateFAdd(e, c(1))));
-    return withSignOf(
-        b_.CreateSelect(b_.CreateFCmpOLT(a, c(kTanhSmall)), small, large), x);
+    llvm::Value *a2 = atMost(b_.CreateFAdd(a, a), 20.0f);
+    // 2a = n ln2 + r with n <= 29: n kLn2 is off by at most 5.6e-8 in r,
+    // which the division by u + 2 scales far below an ulp where n != 0.
+    llvm::Value *rounded = mulAdd(a2, c(kLog2e), c(kRoundShifter));
+    llvm::Value *n = b_.CreateFSub(rounded, c(kRoundShifter));
+    llvm::Value *r = mulAdd(n, c(-kLn2), a2);
+    llvm::Value *em = mulAdd(b_.CreateFMul(r, r), horner(kExpm1Poly, r), r);
+    // u = 2^n (e^r - 1) + (2^n - 1), 2^n - 1 exact up to n = 24.
+    llvm::Value *scale = powerOfTwo(bits(rounded));
+    llvm::Value *u = mulAdd(scale, em, b_.CreateFSub(scale, c(1)));
+    return withSignOf(b_.CreateFDiv(u, b_.CreateFAdd(u, c(2))), x);
   }
 
   llvm::Value *erf(llvm::Value *x) {
@@ -261,6 +281,8 @@ const char *fastMathName(FastMathFn fn) {
     return "nyx.tanhf";
   case FastMathFn::Erf:
     return "nyx.erff";
+  case FastMathFn::Sigmoid:
+    return "nyx.sigmoidf";
   }
   return "";
 }

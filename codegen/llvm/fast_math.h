@@ -1,6 +1,7 @@
-// Nyx's own f32 exp, log, tanh and erf for generated kernels: polynomial
-// approximations built from LLVM IR (range reduction, FMA polynomials,
-// exponents assembled with integer operations), so f32 code needs no libm.
+// Nyx's own f32 exp, log, tanh, erf and sigmoid for generated kernels:
+// polynomial approximations built from LLVM IR (range reduction, FMA
+// polynomials, exponents assembled with integer operations), so f32 code needs
+// no libm.
 //
 // Each is an internal, always-inlined scalar function of the module
 // (`nyx.expf`, ...). Inlined into a loop, it is straight-line code that the
@@ -9,13 +10,14 @@
 // so both give the same bits, with no call and no spill around one.
 //
 // Maximum errors over all 2^32 f32 inputs, against the exact value: exp
-// 0.91 ulp, log 1.15 ulp, tanh 1.37 ulp, erf 1.21 ulp on targets with FMA;
-// without FMA (plain x86-64), where multiplies and adds round separately,
-// 1.17, 1.22, 1.45 and 1.51 ulp (docs/math.md). Special values
-// follow C's libm: NaN in, NaN out; exp(-inf) = 0, exp(+inf) = +inf,
-// log(±0) = -inf, log(x < 0) = NaN, tanh(±inf) = ±1, erf(±inf) = ±1; tanh
-// and erf keep the sign of zero; exp overflows to +inf and its subnormal
-// results are rounded once.
+// 0.91 ulp, log 1.15 ulp, tanh 2.57 ulp, erf 1.21 ulp, sigmoid 2.49 ulp on
+// targets with FMA; without FMA (plain x86-64), where multiplies and adds
+// round separately, 1.17, 1.22, 2.61, 1.51 and 2.49 ulp (docs/math.md).
+// Special values follow C's libm: NaN in, NaN out; exp(-inf) = 0,
+// exp(+inf) = +inf, log(±0) = -inf, log(x < 0) = NaN, tanh(±inf) = ±1,
+// erf(±inf) = ±1, sigmoid(+inf) = 1, sigmoid(-inf) = 0; tanh and erf keep
+// the sign of zero; exp overflows to +inf, and the subnormal results of
+// exp and sigmoid are rounded once.
 #pragma once
 
 #include "llvm/IR/IRBuilder.h"
@@ -23,10 +25,10 @@
 
 namespace nyx::codegen::llvmir {
 
-enum class FastMathFn { Exp, Log, Tanh, Erf };
+enum class FastMathFn { Exp, Log, Tanh, Erf, Sigmoid };
 
 // The function's name in a module: "nyx.expf", "nyx.logf", "nyx.tanhf",
-// "nyx.erff".
+// "nyx.erff", "nyx.sigmoidf".
 const char *fastMathName(FastMathFn fn);
 
 // `fn` of the f32 value `x`, as a call at b's insertion point of the

@@ -69,6 +69,13 @@ llvm::Value *emitUnary(llvm::IRBuilder<> &b, UnaryFn fn, llvm::Value *a,
     if (isF32)
       return emitFastMath(b, FastMathFn::Erf, a);
     return mathCall(b, lib, "erf", a);
+  case UnaryFn::Sigmoid: {
+    if (isF32)
+      return emitFastMath(b, FastMathFn::Sigmoid, a);
+    llvm::Value *one = llvm::ConstantFP::get(a->getType(), 1.0);
+    llvm::Value *e = emitUnary(b, UnaryFn::Exp, b.CreateFNeg(a), type, lib);
+    return b.CreateFDiv(one, b.CreateFAdd(one, e));
+  }
   case UnaryFn::Floor:
     return isFp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a) : a;
   case UnaryFn::Ceil:

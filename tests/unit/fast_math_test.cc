@@ -58,12 +58,14 @@ double referenceExp(double x) { return std::exp(x); }
 double referenceLog(double x) { return std::log(x); }
 double referenceTanh(double x) { return std::tanh(x); }
 double referenceErf(double x) { return std::erf(x); }
+double referenceSigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 const MathCase kCases[] = {
     {FastMathFn::Exp, "exp", referenceExp, 0.91, 1.17},
     {FastMathFn::Log, "log", referenceLog, 1.15, 1.22},
-    {FastMathFn::Tanh, "tanh", referenceTanh, 1.37, 1.45},
+    {FastMathFn::Tanh, "tanh", referenceTanh, 2.57, 2.61},
     {FastMathFn::Erf, "erf", referenceErf, 1.21, 1.51},
+    {FastMathFn::Sigmoid, "sigmoid", referenceSigmoid, 2.49, 2.49},
 };
 
 // The error of `got` in ulps of the exact value `want`: 0 when both are the
@@ -406,6 +408,16 @@ TEST(FastMathSpecialValues, MatchLibm) {
         {20.0f, 1.0f},
         {-20.0f, -1.0f},
         {nan, nan}}},
+      {FastMathFn::Sigmoid,
+       {{0.0f, 0.5f},
+        {-0.0f, 0.5f},
+        {inf, 1.0f},
+        {-inf, 0.0f},
+        {18.0f, 1.0f},
+        {1000.0f, 1.0f},
+        {-104.0f, 0.0f}, // below 2^-150
+        {-1000.0f, 0.0f},
+        {nan, nan}}},
       {FastMathFn::Erf,
        {{0.0f, 0.0f},
         {-0.0f, -0.0f},
@@ -457,7 +469,14 @@ TEST(FastMathSpecialValues, EdgesWithinBound) {
       // Subnormal and extreme inputs; the reduction's boundaries.
       {FastMathFn::Log, around({minSub, 0x1p-140f, minNormal, maxFloat,
                                 0.70710677f, 1.4142135f, 1.0f})},
-      {FastMathFn::Tanh, around({minSub, minNormal, 0.875f, 9.0f, 9.01f})},
+      // n = 0, 1, 24, 25 of e^2a = 2^n e^r; 1 from 9.011 on; the clamp.
+      {FastMathFn::Tanh, around({minSub, minNormal, 0.17328680f, 0.5198604f,
+                                 8.4626f, 8.8092f, 9.011f, 10.0f})},
+      // Subnormal results down to 0 (the clamp at -104); the smallest
+      // normal result; 1 from 17.33 on (the clamp at 18).
+      {FastMathFn::Sigmoid,
+       around({-104.0f, -103.97208f, -103.27893f, -88.72284f, -87.33655f,
+               -minSub, 17.328679f, 18.0f})},
       {FastMathFn::Erf, around({minSub, minNormal, 1.0f, 3.9192f, 4.0f})},
   };
   for (const auto &[fn, xs] : edges) {
