@@ -98,10 +98,13 @@ private:
     return b_.CreateFAdd(b_.CreateFMul(a, m), c);
   }
 
-  llvm::Value *horner(llvm::ArrayRef<float> coeffs, llvm::Value *x) {
-    llvm::Value *p = c(coeffs.back());
+  // The polynomial times `scale`, a power of two, which scales every
+  // intermediate result exactly.
+  llvm::Value *horner(llvm::ArrayRef<float> coeffs, llvm::Value *x,
+                      float scale = 1) {
+    llvm::Value *p = c(coeffs.back() * scale);
     for (size_t k = coeffs.size() - 1; k-- > 0;)
-      p = mulAdd(p, x, c(coeffs[k]));
+      p = mulAdd(p, x, c(coeffs[k] * scale));
     return p;
   }
 
@@ -113,28 +116,28 @@ private:
     return b_.CreateSelect(b_.CreateFCmpOLT(x, c(limit)), c(limit), x);
   }
 
-  // e^x = p * 2^n: returns p = e^r for r = x - n ln2, |r| <= ln2/2, and
-  // sets `rounded` to x / ln2 plus kRoundShifter, whose low bits hold n.
-  // Full precision subtracts n ln2 in two steps, so r is exact up to the
-  // rounding of n kLn2Lo; the inner precision of tanh and erf, where
-  // |n| <= 30, subtracts n kLn2 (an error of at most 6e-8 in r) and uses a
-  // shorter polynomial.
+  // e^x = p * 2^n: returns p = e^r for r = x - n ln2, |r| <= ln2/2, times
+  // `scale` (a power of two), and sets `rounded` to x / ln2 plus
+  // kRoundShifter, whose low bits hold n. Full precision subtracts n ln2 in
+  // two steps, so r is exact up to the rounding of n kLn2Lo; the inner
+  // precision of erf, where |n| <= 30, subtracts n kLn2 (an error of at
+  // most 6e-8 in r) and uses a shorter polynomial.
   enum class ExpPrecision { Full, Inner };
   llvm::Value *expReduce(llvm::Value *x, llvm::Value *&rounded,
-                         ExpPrecision precision) {
+                         ExpPrecision precision, float scale = 1) {
     rounded = mulAdd(x, c(kLog2e), c(kRoundShifter));
     llvm::Value *n = b_.CreateFSub(rounded, c(kRoundShifter));
     llvm::Value *r;
     llvm::Value *p;
     if (precision == ExpPrecision::Full) {
       r = mulAdd(n, c(-kLn2Lo), mulAdd(n, c(-kLn2Hi), x));
-      p = horner(kExpPoly, r);
+      p = horner(kExpPoly, r, scale);
     } else {
       r = mulAdd(n, c(-kLn2), x);
-      p = horner(kExpInnerPoly, r);
+      p = horner(kExpInnerPoly, r, scale);
     }
-    p = mulAdd(p, r, c(1));
-    return mulAdd(p, r, c(1));
+    p = mulAdd(p, r, c(scale));
+    return mulAdd(p, r, c(scale));
   }
 
   // 2^n as an f32 for -126 <= n <= 127, from v = kRoundShifterBits + n (or
@@ -166,17 +169,16 @@ private:
                          powerOfTwo(b_.CreateSub(n, h)));
   }
 
-  // 1 / (1 + e^-x) as s / (s + p) with e^-x = p * 2^n and s = 2^-n, which
-  // rounds a subnormal result once. Clamping -x to [-18, 104] keeps n in
-  // [-26, 150]; beyond, the result rounds to 1 or to 0.
+  // 1 / (1 + e^-x) as s / (s + p) with e^-x = p 2^n and s = 2^-n, both
+  // times 2^64 so that they are normal numbers; the division rounds a
+  // subnormal result once. Clamping -x to [-18, 104] keeps n in [-26, 150];
+  // beyond, the result rounds to 1 or to 0.
   llvm::Value *sigmoid(llvm::Value *x) {
     llvm::Value *y = atLeast(atMost(b_.CreateFNeg(x), 104.0f), -18.0f);
     llvm::Value *rounded;
-    llvm::Value *p = expReduce(y, rounded, ExpPrecision::Full);
-    // 2^-n as the normal 2^(64-n) times 2^-64, exact down to 2^-149.
-    llvm::Value *s = b_.CreateFMul(
-        powerOfTwo(b_.CreateSub(i(kRoundShifterBits + 64), bits(rounded))),
-        c(0x1p-64f));
+    llvm::Value *p = expReduce(y, rounded, ExpPrecision::Full, 0x1p64f);
+    llvm::Value *s =
+        powerOfTwo(b_.CreateSub(i(kRoundShifterBits + 64), bits(rounded)));
     return b_.CreateFDiv(s, b_.CreateFAdd(s, p));
   }
 
