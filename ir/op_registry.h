@@ -91,7 +91,7 @@ struct OpDef {
       interpret;
   // The gradient rule (ir/grad/*.cc); null when the op has none, and then
   // a gradient that must flow through it is an error naming the op.
-  GradFn grad;
+  GradFn grad = nullptr;
   // Piecewise constant (floor, sign, ...): the gradient through the op is
   // zero, so the autodiff stops there without an error. Ops whose results
   // are not floats need no mark: no gradient ever reaches them.

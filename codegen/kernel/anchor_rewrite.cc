@@ -333,6 +333,11 @@ private:
       copy->value = *value;
       return withDeclares(values_->takeDeclares(), copy);
     }
+    case Stmt::Kind::MatmulTile:
+      // GEMM anchors are built with their epilogue (gemmGroup); the nests
+      // of other anchors have no register tiles.
+      return absl::InternalError(
+          "a register tile in the nest of a non-GEMM anchor");
     }
     return s;
   }
