@@ -967,16 +967,7 @@ private:
   }
 
   const GemmForm &f_;
-  // Blocks wider than the problem mean one block; they are cut to it, so
-  // that scratch sized by the blocks (a convolution's input copy, the
-  // pixel table) stays within the problem's size whatever the schedule.
-  static GemmSchedule withinProblem(GemmSchedule s, const GemmShape &g) {
-    s.mc = std::min(s.mc, std::max<int64_t>(ceilDiv(g.m, s.mr), 1) * s.mr);
-    s.nc = std::min(s.nc, std::max<int64_t>(ceilDiv(g.n, s.nr), 1) * s.nr);
-    return s;
-  }
-
-  const GemmSchedule s_;
+  const GemmSchedule s_; // cut to the problem (withinProblem)
   const GemmIo &io_;
   Kernel &kernel_;
   Builder &b_;

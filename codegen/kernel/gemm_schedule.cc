@@ -274,11 +274,18 @@ absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                " lanes"));
   const int64_t k =
       std::max<int64_t>(s.kc ? std::min(s.kc, shape.k) : shape.k, 1);
-  if (s.nc > kMaxScratchBytes / 4 / k)
+  const int64_t nc = withinProblem(s, shape).nc;
+  if (nc > kMaxScratchBytes / 4 / k)
     return absl::InvalidArgumentError(strCat(
-        "schedule ", s.str(), " packs a ", k, " x ", s.nc,
+        "schedule ", s.str(), " packs a ", k, " x ", nc,
         " block of B; expected at most ", kMaxScratchBytes >> 20, " MiB"));
   return absl::OkStatus();
+}
+
+GemmSchedule withinProblem(GemmSchedule s, const GemmShape &shape) {
+  s.mc = std::min(s.mc, std::max<int64_t>(ceilDiv(shape.m, s.mr), 1) * s.mr);
+  s.nc = std::min(s.nc, std::max<int64_t>(ceilDiv(shape.n, s.nr), 1) * s.nr);
+  return s;
 }
 
 int vectorLanes(int vectorBits) {

@@ -62,10 +62,16 @@ struct GemmSchedule {
 
 // Checks the schedule's own invariants (positive sizes, mc a multiple of mr,
 // nc of nr, nr of `lanes` and of B's blocks, the register tile fitting the 32
-// or 16 vector registers `lanes` implies, packed blocks within the scratch
-// limit for a problem of `shape`).
+// or 16 vector registers `lanes` implies, packed blocks, as withinProblem
+// cuts them, within the scratch limit for a problem of `shape`).
 absl::Status validateSchedule(const GemmSchedule &s, const GemmShape &shape,
                               int lanes);
+
+// `s` with mc and nc cut to the problem (in whole tiles): a block wider
+// than the problem is one block, so this changes nothing the schedule
+// means, and keeps scratch sized by the blocks (a convolution's input copy,
+// its pixel table, a packed B block) within the problem's size.
+GemmSchedule withinProblem(GemmSchedule s, const GemmShape &shape);
 
 // The f32 lanes of the target's preferred vector: 16 with AVX-512, 8 with
 // AVX2, 4 otherwise.

@@ -91,6 +91,25 @@ TEST(GemmScheduleCheck, RefusesWhatTheKernelCannotUse) {
   EXPECT_FALSE(validateSchedule(schedule(6, 32, 96, 256, true), shape, 8).ok());
 }
 
+TEST(GemmScheduleCheck, BlocksAreCutToTheProblemBeforeTheScratchLimit) {
+  // 2^40 columns of a 64-column product are one 64-column block.
+  const GemmShape narrow{1, 32, 64, 4096};
+  const GemmSchedule huge = schedule(6, 64, 6000, int64_t{1} << 40, true);
+  EXPECT_TRUE(validateSchedule(huge, narrow, 16).ok());
+  const GemmSchedule cut = withinProblem(huge, narrow);
+  EXPECT_EQ(cut.mc, 36);
+  EXPECT_EQ(cut.nc, 64);
+  // Where the problem is that wide, the block is what it says: 2^20
+  // columns of depth 4096 would pack 16 GiB of B.
+  const GemmShape wide{1, 32, int64_t{1} << 20, 4096};
+  EXPECT_NE(
+      std::string(validateSchedule(schedule(6, 64, 96, int64_t{1} << 20, true),
+                                   wide, 16)
+                      .message())
+          .find("block of B"),
+      std::string::npos);
+}
+
 TEST(GemmScheduleCheck, VectorLanesFollowTheWidth) {
   EXPECT_EQ(vectorLanes(512), 16);
   EXPECT_EQ(vectorLanes(256), 8);
