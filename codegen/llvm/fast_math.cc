@@ -213,22 +213,28 @@ private:
     return b_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, magnitude, x);
   }
 
-  // tanh a = u / (u + 2) with u = e^2a - 1, one formula from 0 (where u
-  // keeps the relative precision of e^r - 1) to 9.011, beyond which tanh
-  // rounds to 1.
+  // tanh a = (1 - e^y) / (1 + e^y) with y = -2a: e^y = 2^n (1 + m), n <= 0,
+  // m = e^r - 1 (which keeps its relative precision where a is small), and
+  // numerator and denominator each rounded once, 1 - 2^n - 2^n m and
+  // 1 + 2^n + 2^n m. The denominator lies in (1, 2], where its rounding
+  // error is half what it is for the 2 + (e^2a - 1) of the positive form.
+  // y is clamped to -20: from a = 9.011 on, tanh rounds to 1.
   llvm::Value *tanh(llvm::Value *x) {
     llvm::Value *a = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-    llvm::Value *a2 = atMost(b_.CreateFAdd(a, a), 20.0f);
-    // 2a = n ln2 + r with n <= 29: n kLn2 is off by at most 5.6e-8 in r,
-    // which the division by u + 2 scales far below an ulp where n != 0.
-    llvm::Value *rounded = mulAdd(a2, c(kLog2e), c(kRoundShifter));
+    llvm::Value *y = atLeast(b_.CreateFSub(b_.CreateFNeg(a), a), -20.0f);
+    // y = n ln2 + r with -29 <= n <= 0: n kLn2 is off by at most 5.6e-8 in
+    // r, which 2^n scales far below an ulp of the result where n != 0.
+    llvm::Value *rounded = mulAdd(y, c(kLog2e), c(kRoundShifter));
     llvm::Value *n = b_.CreateFSub(rounded, c(kRoundShifter));
-    llvm::Value *r = mulAdd(n, c(-kLn2), a2);
-    llvm::Value *em = mulAdd(b_.CreateFMul(r, r), horner(kExpm1Poly, r), r);
-    // u = 2^n (e^r - 1) + (2^n - 1), 2^n - 1 exact up to n = 24.
+    llvm::Value *r = mulAdd(n, c(-kLn2), y);
+    llvm::Value *m = mulAdd(b_.CreateFMul(r, r), horner(kExpm1Poly, r), r);
+    // 1 - 2^n and 1 + 2^n are exact down to n = -23 (beyond, their
+    // rounding is below half an ulp of the result).
     llvm::Value *scale = powerOfTwo(bits(rounded));
-    llvm::Value *u = mulAdd(scale, em, b_.CreateFSub(scale, c(1)));
-    return withSignOf(b_.CreateFDiv(u, b_.CreateFAdd(u, c(2))), x);
+    llvm::Value *num =
+        mulAdd(b_.CreateFNeg(scale), m, b_.CreateFSub(c(1), scale));
+    llvm::Value *den = mulAdd(scale, m, b_.CreateFAdd(c(1), scale));
+    return withSignOf(b_.CreateFDiv(num, den), x);
   }
 
   llvm::Value *erf(llvm::Value *x) {

@@ -63,7 +63,7 @@ double referenceSigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 const MathCase kCases[] = {
     {FastMathFn::Exp, "exp", referenceExp, 0.91, 1.17},
     {FastMathFn::Log, "log", referenceLog, 1.15, 1.22},
-    {FastMathFn::Tanh, "tanh", referenceTanh, 2.57, 2.61},
+    {FastMathFn::Tanh, "tanh", referenceTanh, 1.97, 2.02},
     {FastMathFn::Erf, "erf", referenceErf, 1.21, 1.51},
     {FastMathFn::Sigmoid, "sigmoid", referenceSigmoid, 2.49, 2.49},
 };
@@ -469,9 +469,10 @@ TEST(FastMathSpecialValues, EdgesWithinBound) {
       // Subnormal and extreme inputs; the reduction's boundaries.
       {FastMathFn::Log, around({minSub, 0x1p-140f, minNormal, maxFloat,
                                 0.70710677f, 1.4142135f, 1.0f})},
-      // n = 0, 1, 24, 25 of e^2a = 2^n e^r; 1 from 9.011 on; the clamp.
-      {FastMathFn::Tanh, around({minSub, minNormal, 0.17328680f, 0.5198604f,
-                                 8.4626f, 8.8092f, 9.011f, 10.0f})},
+      // Where n of e^-2a = 2^n e^r steps from 0 to -1, -1 to -2, -23 to
+      // -24 and -24 to -25; 1 from 9.011 on; the clamp.
+      {FastMathFn::Tanh, around({minSub, minNormal, 0.17328680f, 0.51986039f,
+                                 8.1444540f, 8.4910296f, 9.011f, 10.0f})},
       // Subnormal results down to 0 (the clamp at -104); the smallest
       // normal result; 1 from 17.33 on (the clamp at 18).
       {FastMathFn::Sigmoid,
