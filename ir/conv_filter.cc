@@ -11,10 +11,10 @@ std::string FilterLayout::name() const {
   switch (kind) {
   case OIHW:
     return "oihw";
-  case IHWO:
-    return "ihwo";
+  case HWIO:
+    return "hwio";
   case BLOCKED:
-    return strCat("Oihw", block, "o");
+    return strCat("Ohwi", block, "o");
   }
   return "";
 }
@@ -25,10 +25,10 @@ absl::StatusOr<FilterLayout> filterLayout(const Op &op) {
     return text.status();
   if (*text == "oihw")
     return FilterLayout{};
-  if (*text == "ihwo")
-    return FilterLayout{FilterLayout::IHWO};
+  if (*text == "hwio")
+    return FilterLayout{FilterLayout::HWIO};
   std::string_view s = *text;
-  if (s.size() > 5 && s.starts_with("Oihw") && s.ends_with("o")) {
+  if (s.size() > 5 && s.starts_with("Ohwi") && s.ends_with("o")) {
     std::string_view digits = s.substr(4, s.size() - 5);
     int64_t block = 0;
     auto [end, ec] =
@@ -39,16 +39,16 @@ absl::StatusOr<FilterLayout> filterLayout(const Op &op) {
   }
   return absl::InvalidArgumentError(
       strCat("attribute '", kFilterLayoutAttr, "' is \"", *text,
-             "\"; expected \"oihw\", \"ihwo\" or \"Oihw<B>o\" with B a "
+             "\"; expected \"oihw\", \"hwio\" or \"Ohwi<B>o\" with B a "
              "positive block size"));
 }
 
 std::array<int64_t, 4> filterDims(const Shape &w, const FilterLayout &layout) {
   switch (layout.kind) {
-  case FilterLayout::IHWO:
-    return {w[3], w[0], w[1], w[2]};
+  case FilterLayout::HWIO:
+    return {w[3], w[2], w[0], w[1]};
   case FilterLayout::BLOCKED:
-    return {w[0] * w[4], w[1], w[2], w[3]};
+    return {w[0] * w[4], w[3], w[1], w[2]};
   case FilterLayout::OIHW:
     break;
   }
@@ -57,10 +57,10 @@ std::array<int64_t, 4> filterDims(const Shape &w, const FilterLayout &layout) {
 
 Shape filterShape(const std::array<int64_t, 4> &d, const FilterLayout &layout) {
   switch (layout.kind) {
-  case FilterLayout::IHWO:
-    return {d[1], d[2], d[3], d[0]};
+  case FilterLayout::HWIO:
+    return {d[2], d[3], d[1], d[0]};
   case FilterLayout::BLOCKED:
-    return {d[0] / layout.block, d[1], d[2], d[3], layout.block};
+    return {d[0] / layout.block, d[2], d[3], d[1], layout.block};
   case FilterLayout::OIHW:
     break;
   }
@@ -70,17 +70,18 @@ Shape filterShape(const std::array<int64_t, 4> &d, const FilterLayout &layout) {
 int64_t filterOffset(const std::array<int64_t, 4> &d,
                      const FilterLayout &layout, int64_t o, int64_t i,
                      int64_t kh, int64_t kw) {
-  const int64_t tap = (i * d[2] + kh) * d[3] + kw;
+  // The (tap, input channel) row of the hwio and blocked layouts.
+  const int64_t row = (kh * d[3] + kw) * d[1] + i;
   switch (layout.kind) {
-  case FilterLayout::IHWO:
-    return tap * d[0] + o;
+  case FilterLayout::HWIO:
+    return row * d[0] + o;
   case FilterLayout::BLOCKED:
-    return ((o / layout.block) * d[1] * d[2] * d[3] + tap) * layout.block +
+    return ((o / layout.block) * d[1] * d[2] * d[3] + row) * layout.block +
            o % layout.block;
   case FilterLayout::OIHW:
     break;
   }
-  return o * d[1] * d[2] * d[3] + tap;
+  return ((o * d[1] + i) * d[2] + kh) * d[3] + kw;
 }
 
 } // namespace nyx::ir

@@ -1,15 +1,18 @@
 // The layouts of conv2d's filter operand. The attribute `filter_layout`
 // says which:
 // - "oihw" (the default): [M, C/groups, kH, kW];
-// - "ihwo": [C/groups, kH, kW, M], the weights of one input channel and
-//   tap for all output channels contiguous;
-// - "Oihw<B>o", e.g. "Oihw16o" (oneDNN's name for it): [M/B, C/groups, kH,
-//   kW, B], the output channels in blocks of B, each block an ihwo filter
-//   of B channels (M/groups a multiple of B).
+// - "hwio": [kH, kW, C/groups, M], the weights of one tap and input
+//   channel for all output channels contiguous;
+// - "Ohwi<B>o", e.g. "Ohwi16o" (oneDNN's name for it): [M/B, kH, kW,
+//   C/groups, B], the output channels in blocks of B, each block a hwio
+//   filter of B channels (M/groups a multiple of B).
 // The filter-layout pass gives compile-time filters the blocked layout with
-// B the target's vector lanes (or ihwo), which the CPU GEMM kernel reads in
+// B the target's vector lanes (or hwio), which the CPU GEMM kernel reads in
 // place: a register tile's B vectors then stream through memory one
-// contiguous block each, rather than as short runs of rows M apart.
+// contiguous block each, rather than as short runs of rows M apart. Both
+// put the taps outermost, so the weights of the taps that fall on a
+// convolution's top or bottom padding are one contiguous range the kernel
+// skips (docs/kernels.md).
 #pragma once
 
 #include <array>
@@ -22,13 +25,13 @@
 namespace nyx::ir {
 
 struct FilterLayout {
-  enum Kind { OIHW, IHWO, BLOCKED };
+  enum Kind { OIHW, HWIO, BLOCKED };
   Kind kind = OIHW;
   int64_t block = 0; // BLOCKED: output channels per block
 
   static FilterLayout blocked(int64_t block) { return {BLOCKED, block}; }
   bool operator==(const FilterLayout &) const = default;
-  // The attribute's spelling: "oihw", "ihwo", "Oihw16o".
+  // The attribute's spelling: "oihw", "hwio", "Ohwi16o".
   std::string name() const;
   // The filter's rank: 4, or 5 when blocked.
   int rank() const { return kind == BLOCKED ? 5 : 4; }

@@ -1,9 +1,9 @@
 // Gives the filters of f32 convolutions that are known at compile time (a
 // `constant`, or a `param` whose weights are embedded) the layout the CPU
 // GEMM kernel reads in place (ir/conv_filter.h): with the option block=B
-// (the pipeline passes the target's vector lanes) "Oihw<B>o" where each
-// group's output channels are a multiple of B, else "ihwo". Either way the
-// weights of one input channel and tap lie side by side over output
+// (the pipeline passes the target's vector lanes) "Ohwi<B>o" where each
+// group's output channels are a multiple of B, else "hwio". Either way the
+// weights of one tap and input channel lie side by side over output
 // channels, so the kernel computes output pixels as the tile's rows, which
 // pads nothing when the output is small (7x7, 14x14) and reads no weight
 // twice; blocked, each vector of a register tile streams through one
@@ -76,7 +76,7 @@ int64_t runOnFunction(ir::Function &fn, const Options &o, int64_t block) {
     const ir::FilterLayout layout =
         block > 0 && perGroup % block == 0
             ? ir::FilterLayout::blocked(block)
-            : ir::FilterLayout{ir::FilterLayout::IHWO};
+            : ir::FilterLayout{ir::FilterLayout::HWIO};
     std::shared_ptr<const ir::Tensor> w = relayout(*filter, layout);
     ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {}, {{"value", w}},
                             {w->type()}, op.loc);
@@ -97,7 +97,7 @@ absl::Status runFilterLayout(ir::Module &m, const Options &o) {
   if (*block < 0)
     return absl::InvalidArgumentError(
         strCat("filter-layout block=", *block,
-               "; expected 0 (the ihwo layout) or a block of output "
+               "; expected 0 (the hwio layout) or a block of output "
                "channels"));
   int64_t changed = 0;
   for (auto &fn : m.functions)

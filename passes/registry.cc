@@ -49,9 +49,9 @@ const std::vector<PassInfo> &allPasses() {
        runFoldBatchNorm},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
-       "reads in place (blocked, or ihwo)",
+       "reads in place (blocked, or hwio)",
        runFilterLayout,
-       {{"block", "output channels per block (the vector lanes); 0: ihwo"}}},
+       {{"block", "output channels per block (the vector lanes); 0: hwio"}}},
       {"fuse", "group ops into kernels (elementwise, reduction, epilogue)",
        runFuse},
       {"autotune",

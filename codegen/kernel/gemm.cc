@@ -151,6 +151,9 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
   GemmForm f;
   f.conv = GemmForm::ConvInput{G,  Cg, kH, kW, sH, sW, pT,       pL,
                                dH, dW, H,  W,  OH, OW, gridWidth};
+  // Some tap rows of the first or last output rows read padding only.
+  const bool tapRowsOnPadding =
+      kH > 1 && (pT > 0 || (OH - 1) * sH - pT + (kH - 1) * dH >= H);
   auto group = [=](ExprRef b) {
     return B::binary(BinaryFn::Rem, b, B::i64(G));
   };
@@ -161,10 +164,10 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
     };
   }
   if (layout->kind != ir::FilterLayout::OIHW) {
-    // Output pixels x output channels, K in the (channel, kh, kw) order
-    // of every layout: B is the filter's [Cg*kH*kW, M] matrix, columns of
+    // Output pixels x output channels, K in the (kh, kw, channel) order
+    // of both layouts: B is the filter's [kH*kW*Cg, M] matrix, columns of
     // group g from g*Mg; blocked, each block of its columns a
-    // [Cg*kH*kW, block] matrix of its own.
+    // [kH*kW*Cg, block] matrix of its own.
     f.conv->pixelRows = true;
     // Small images (ResNet-18's last two stages) have too few pixels to
     // reuse the filter's panels: a batch of them is stacked into products.
@@ -172,9 +175,11 @@ std::optional<GemmForm> convForm(const ir::Op &op) {
       f.conv->images = stackedImages(N, OH * OW);
     f.shape = {N * G / f.conv->images, f.conv->images * OH * OW, Mg,
                Cg * kH * kW};
+    if (tapRowsOnPadding)
+      f.shape.pixelRowWidth = OW;
     f.aOperand = 0;
     f.bOperand = 1;
-    const ir::Shape taps = {Cg, kH, kW};
+    const ir::Shape taps = {kH, kW, Cg};
     const int64_t block = layout->block, K = Cg * kH * kW;
     f.b = [=](ExprRef b, ExprRef p, ExprRef j) {
       std::vector<ExprRef> coords = unravel(p, taps);
@@ -312,8 +317,7 @@ public:
                                        B::ref(colPanel)),
                               s_.mr * s_.nr))
                 : B::i64(0);
-    ExprRef accumulate =
-        blocked ? B::compare(CmpFn::Gt, B::ref(kBlock), B::i64(0)) : nullptr;
+    const TileSteps steps = tileSteps(i, rows, B::ref(kBlock), blocked);
 
     absl::StatusOr<StmtRef> epilogue =
         !f_.conv     ? store(batch, i, rows, j, cols, tileAt)
@@ -321,13 +325,19 @@ public:
                      : storeConv(batch, i, rows, j, cols, tileAt);
     if (!epilogue.ok())
       return epilogue.status();
-    auto as = aVariants(batch, i, i0, rows);
+    auto as = aVariants(batch, i, i0, rows, steps.start);
     if (!as.ok())
       return as.status();
-    const std::vector<TileVariant> bs = bVariants(batch, j, cols, colPanel);
+    const std::vector<TileVariant> bs =
+        bVariants(batch, j, cols, colPanel, steps.start);
     auto tile = [&](const TileVariant &v) {
       std::vector<StmtRef> run = v.prepare;
-      run.push_back(B::matmulTile(tile_, tileAt, kLen_, v.args));
+      StmtRef product = B::matmulTile(tile_, tileAt, steps.count, v.args);
+      run.push_back(
+          steps.mayBeNone
+              ? B::ifThen(B::compare(CmpFn::Gt, steps.count, B::i64(0)),
+                          {product})
+              : product);
       if (!blocked)
         run.push_back(*epilogue);
       return run;
@@ -346,19 +356,23 @@ public:
     if (directB_) {
       // A B panel read in place (an ihwo filter, a matmul's weights) is the
       // operand to keep in cache: it stays there across the row panels.
-      block.push_back(inColumns(
-          {inRows({firstThatHolds(pairings(*as, bs, accumulate), tile)})}));
+      std::vector<StmtRef> panel = steps.locals;
+      panel.push_back(
+          firstThatHolds(pairings(*as, bs, steps.accumulate), tile));
+      block.push_back(inColumns({inRows(std::move(panel))}));
     } else {
       // The row panel of A is packed once for all the task's column panels.
-      block.push_back(inRows({firstThatHolds(*as, [&](const TileVariant &a) {
+      std::vector<StmtRef> panel = steps.locals;
+      panel.push_back(firstThatHolds(*as, [&](const TileVariant &a) {
         TileVariant read = a;
         read.when = nullptr;
         read.prepare.clear();
         std::vector<StmtRef> run = a.prepare;
         run.push_back(inColumns(
-            {firstThatHolds(pairings({read}, bs, accumulate), tile)}));
+            {firstThatHolds(pairings({read}, bs, steps.accumulate), tile)}));
         return run;
-      })}));
+      }));
+      block.push_back(inRows(std::move(panel)));
     }
     if (blocked) {
       body.push_back(B::loop(kBlock, B::i64(kBlocks), std::move(block)));
@@ -403,6 +417,69 @@ private:
       return copy;
     return B::ifThen(ix(e.inside), {copy},
                      {B::store(dst, at, B::constant(DType::F32, 0))});
+  }
+
+  // The K steps the tile of rows [i, i + rows) runs in K block `kBlock`:
+  // `count` from `start`, onto the tile's sums when `accumulate` (null:
+  // never), after `locals` (declared in the row panel's loop). With
+  // `mayBeNone`, count may be 0 or less: the tile runs none.
+  struct TileSteps {
+    ExprRef start, count, accumulate;
+    std::vector<StmtRef> locals;
+    bool mayBeNone = false;
+  };
+
+  TileSteps tileSteps(ExprRef i, ExprRef rows, ExprRef kBlock, bool blocked) {
+    if (!pixelRows_ || !f_.shape.pixelRowWidth)
+      return {k0_, kLen_,
+              blocked ? B::compare(CmpFn::Gt, kBlock, B::i64(0)) : nullptr};
+    // The tile's own steps, cut to the block; the block holding the first
+    // of them starts the sums.
+    auto [firstStep, endStep] = tapRows(i, rows);
+    Var first = b_.newVar(DType::I64, "k_first"),
+        end = b_.newVar(DType::I64, "k_end");
+    ExprRef start = B::binary(BinaryFn::Max, k0_, B::ref(first));
+    ExprRef stop = minIndex(ix(addIndex(k0_, kLen_)), B::ref(end));
+    return {start,
+            stop - start,
+            blocked ? B::compare(CmpFn::Gt, k0_, B::ref(first)) : nullptr,
+            {B::declare(first, firstStep), B::declare(end, endStep)},
+            blocked};
+  }
+
+  // The K steps [first, end) of the tap rows a pixel-rows tile of rows
+  // [i, i + rows) reads the image with. K runs over (kh, kw, channel), so
+  // the tap rows above the image for the tile's last output row, and
+  // those below it for its first, are K's first and last steps. All of K
+  // where the tile spans two images, or reads nothing but padding.
+  std::pair<ExprRef, ExprRef> tapRows(ExprRef i, ExprRef rows) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    auto [firstImage, firstPixel] = imagePixel(i);
+    auto [lastImage, lastPixel] = imagePixel(ix(i + rows - B::i64(1)));
+    ExprRef top = ix(B::binary(BinaryFn::Div, firstPixel, B::i64(cv.ow)));
+    ExprRef bottom = ix(B::binary(BinaryFn::Div, lastPixel, B::i64(cv.ow)));
+    // Tap row kh reads input row oh*sH - padTop + kh*dH: above the image
+    // for every pixel of the tile while that is negative at the bottom row,
+    // below it from where it reaches H at the top row.
+    auto ceilDivNonNegative = [&](ExprRef v, int64_t d) {
+      return B::binary(
+          BinaryFn::Div,
+          addIndex(B::binary(BinaryFn::Max, v, B::i64(0)), B::i64(d - 1)),
+          B::i64(d));
+    };
+    ExprRef lo = ix(ceilDivNonNegative(
+        B::i64(cv.padTop) - mulIndex(bottom, cv.strideH), cv.dilationH));
+    ExprRef hi = ix(minIndex(
+        B::i64(cv.kh),
+        ceilDivNonNegative(B::i64(cv.h + cv.padTop) - mulIndex(top, cv.strideH),
+                           cv.dilationH)));
+    ExprRef skip = B::compare(CmpFn::Lt, lo, hi);
+    if (cv.images > 1)
+      skip = B::binary(BinaryFn::And, skip,
+                       B::compare(CmpFn::Eq, firstImage, lastImage));
+    const int64_t tapRow = cv.kw * cv.channels;
+    return {ix(B::select(skip, mulIndex(lo, tapRow), B::i64(0))),
+            ix(B::select(skip, mulIndex(hi, tapRow), B::i64(f_.shape.k)))};
   }
 
   // The task's K x nc block of B as nr-wide panels, each K x nr row-major;
@@ -471,8 +548,10 @@ private:
     return cv.channels * cv.strideH * cv.strideW * planeSize();
   }
 
-  // conv_rows[p]: where row p = (channel, kh, kw) of the im2col view
-  // starts in the input copy, relative to the task's first output row.
+  // conv_rows[p]: where row p of the im2col view starts in the input copy,
+  // relative to the task's first output row. Row p is (channel, kh, kw)
+  // of the oihw filter, or (kh, kw, channel) with pixel rows, the order of
+  // their filters' rows.
   StmtRef rowTable() {
     const GemmForm::ConvInput &cv = *f_.conv;
     Var c = var("ci", cv.channels), kh = var("kh", cv.kh),
@@ -490,9 +569,16 @@ private:
                  mulIndex(B::binary(BinaryFn::Div, tapH, B::i64(cv.strideH)),
                           cv.gridWidth)),
         B::binary(BinaryFn::Div, tapW, B::i64(cv.strideW)));
-    ExprRef p = addIndex(
-        mulIndex(addIndex(mulIndex(B::ref(c), cv.kh), B::ref(kh)), cv.kw),
-        B::ref(kw));
+    ExprRef p =
+        pixelRows_
+            ? addIndex(
+                  mulIndex(addIndex(mulIndex(B::ref(kh), cv.kw), B::ref(kw)),
+                           cv.channels),
+                  B::ref(c))
+            : addIndex(
+                  mulIndex(addIndex(mulIndex(B::ref(c), cv.kh), B::ref(kh)),
+                           cv.kw),
+                  B::ref(kw));
     return B::loop(
         c, B::i64(cv.channels),
         {B::loop(kh, B::i64(cv.kh),
@@ -698,16 +784,17 @@ private:
     MatmulTileArgs args;
   };
 
-  // A for the tile of rows [i, i + rows): through the input copy's tables
-  // (pixel rows), or read in place when the panel is full, else packed.
-  absl::StatusOr<std::vector<TileVariant>> aVariants(ExprRef batch, ExprRef i,
-                                                     ExprRef i0, ExprRef rows) {
+  // A for the tile of rows [i, i + rows) from K step `start`: through the
+  // input copy's tables (pixel rows), or read in place when the panel is
+  // full, else packed (from the block's first step, which is `start`).
+  absl::StatusOr<std::vector<TileVariant>>
+  aVariants(ExprRef batch, ExprRef i, ExprRef i0, ExprRef rows, ExprRef start) {
     if (pixelRows_) {
       TileVariant v;
       v.args.aBuffer = input_;
       v.args.aIndex = B::i64(0);
       v.args.aRow = TileStride::byTable(pixelTable_, ix(i - i0));
-      v.args.aStep = TileStride::byTable(rowTable_, k0_);
+      v.args.aStep = TileStride::byTable(rowTable_, start);
       return std::vector<TileVariant>{v};
     }
     auto packA = packPanel(batch, i, rows);
@@ -725,7 +812,7 @@ private:
       direct.args.aBuffer = viewA_;
       direct.args.aIndex = B::i64(0);
       direct.args.aRow = TileStride::byTable(aRows_, ix(i - i0));
-      direct.args.aStep = TileStride::byTable(aSteps_, k0_);
+      direct.args.aStep = TileStride::byTable(aSteps_, start);
       return std::vector<TileVariant>{direct, packed};
     }
     if (!directA_)
@@ -733,22 +820,23 @@ private:
     direct.args.aBuffer = io_.aBuffer;
     direct.args.aIndex =
         ix(addIndex(addIndex(f_.aBase(batch), mulIndex(i, f_.aRowStride)),
-                    mulIndex(k0_, f_.aInnerStride)));
+                    mulIndex(start, f_.aInnerStride)));
     direct.args.aRow = TileStride::fixed(f_.aRowStride);
     direct.args.aStep = TileStride::fixed(f_.aInnerStride);
     return std::vector<TileVariant>{direct, packed};
   }
 
-  // B for the panel of columns [j, j + cols): a convolution's input copy
-  // through the row table, the task's packed block, or read in place, the
-  // columns past a short last panel masked off.
+  // B for the panel of columns [j, j + cols) from K step `start`: a
+  // convolution's input copy through the row table, the task's packed
+  // block, or read in place, the columns past a short last panel masked
+  // off.
   std::vector<TileVariant> bVariants(ExprRef batch, ExprRef j, ExprRef cols,
-                                     const Var &colPanel) {
+                                     const Var &colPanel, ExprRef start) {
     TileVariant v;
     if (f_.conv && !pixelRows_) {
       v.args.bBuffer = input_;
       v.args.bIndex = ix(j - mulIndex(firstRow_, f_.conv->gridWidth));
-      v.args.bRow = TileStride::byTable(rowTable_, k0_);
+      v.args.bRow = TileStride::byTable(rowTable_, start);
       return {v};
     }
     if (!directB_) {
@@ -765,7 +853,7 @@ private:
                                     f_.bBlockStride)
                          : j;
     v.args.bIndex = ix(addIndex(
-        addIndex(f_.bBase(batch), mulIndex(k0_, f_.bRowStride)), column));
+        addIndex(f_.bBase(batch), mulIndex(start, f_.bRowStride)), column));
     v.args.bRow = TileStride::fixed(f_.bRowStride);
     v.args.bBlock = block;
     v.args.bBlockStride = f_.bBlockStride;

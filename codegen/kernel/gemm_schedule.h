@@ -25,7 +25,7 @@ namespace nyx::kernel {
 // The revision of the GEMM kernel generator and of what a schedule means.
 // Raise it with any change that alters a schedule's speed: tuning databases
 // measured before then become stale (docs/autotuning.md).
-inline constexpr int kGemmRevision = 4;
+inline constexpr int kGemmRevision = 5;
 
 // The GEMM problem one op poses.
 struct GemmShape {
@@ -36,6 +36,11 @@ struct GemmShape {
   // B's columns lie in blocks of this many (a blocked conv2d filter, read
   // in place): register tiles cover whole blocks. 0: no blocks.
   int64_t bBlock = 0;
+  // A's rows are a convolution's output pixels, this many to an output
+  // row, and the filter taps of its top or bottom rows fall on padding: a
+  // register tile whose rows lie in those output rows skips those taps.
+  // 0: no such taps.
+  int64_t pixelRowWidth = 0;
   bool operator==(const GemmShape &) const = default;
 };
 

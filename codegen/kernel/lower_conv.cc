@@ -144,11 +144,11 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
       inputCoord(o[4], (*strides)[1], (*padding)[1], r[2], (*dilations)[1]);
   Tap t = tap(x.shape, o[0], c, ih, iw);
   std::vector<ExprRef> wIdx = {m, r[0], r[1], r[2]};
-  if (layout->kind == ir::FilterLayout::IHWO)
-    wIdx = {r[0], r[1], r[2], m};
+  if (layout->kind == ir::FilterLayout::HWIO)
+    wIdx = {r[1], r[2], r[0], m};
   if (layout->kind == ir::FilterLayout::BLOCKED) {
     ExprRef block = B::i64(layout->block);
-    wIdx = {B::binary(BinaryFn::Div, m, block), r[0], r[1], r[2],
+    wIdx = {B::binary(BinaryFn::Div, m, block), r[1], r[2], r[0],
             B::binary(BinaryFn::Rem, m, block)};
   }
   Var acc = b.newVar(ct, "acc");

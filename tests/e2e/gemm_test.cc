@@ -184,13 +184,13 @@ func @main(%x: f32[2,5,17,19], %w: f32[7,5,3,2]) -> (f32[2,7,8,7]) {
                        30);
 }
 
-// An ihwo filter turns the product around: pixels are C's rows and output
+// A hwio filter turns the product around: pixels are C's rows and output
 // channels its columns, the filter read in place except for a short last
 // column panel (20 channels in panels of 16 or 32), which is packed.
 TEST(Gemm, ConvolutionWithPixelRows) {
   const std::string module = R"(
-func @main(%x: f32[2,5,17,19], %w: f32[5,3,2,20], %b: f32[20]) -> (f32[2,20,8,7]) {
-  %y = conv2d(%x, %w, %b) {strides = [2, 3], padding = [1, 0, 2, 1], dilations = [2, 1], filter_layout = "ihwo", SCHEDULE} : f32[2,20,8,7]
+func @main(%x: f32[2,5,17,19], %w: f32[3,2,5,20], %b: f32[20]) -> (f32[2,20,8,7]) {
+  %y = conv2d(%x, %w, %b) {strides = [2, 3], padding = [1, 0, 2, 1], dilations = [2, 1], filter_layout = "hwio", SCHEDULE} : f32[2,20,8,7]
   return %y
 })";
   expectSchedulesMatch(module,
@@ -203,9 +203,9 @@ func @main(%x: f32[2,5,17,19], %w: f32[5,3,2,20], %b: f32[20]) -> (f32[2,20,8,7]
   e2e::HarnessOptions o = dotOptions(72);
   o.pipeline = "verify,shape-infer,inline,fuse,dce";
   expectCompiledMatchesInterpreter(R"(
-func @main(%x: f32[1,8,12,12], %w: f32[8,3,3,16], %b: f32[16], %r: f32[1,16,12,12]) -> (f32[1,16,12,12]) {
+func @main(%x: f32[1,8,12,12], %w: f32[3,3,8,16], %b: f32[16], %r: f32[1,16,12,12]) -> (f32[1,16,12,12]) {
   %t = tanh(%x) : f32[1,8,12,12]
-  %y = conv2d(%t, %w, %b) {padding = [1, 1, 1, 1], filter_layout = "ihwo"} : f32[1,16,12,12]
+  %y = conv2d(%t, %w, %b) {padding = [1, 1, 1, 1], filter_layout = "hwio"} : f32[1,16,12,12]
   %a = relu(%y) : f32[1,16,12,12]
   %o = add(%a, %r) : f32[1,16,12,12]
   return %o
@@ -214,7 +214,7 @@ func @main(%x: f32[1,8,12,12], %w: f32[8,3,3,16], %b: f32[16], %r: f32[1,16,12,1
 }
 
 // The filter-layout pass permutes a filter known at compile time (a param
-// with embedded weights) into ihwo, or into blocks of output channels; the
+// with embedded weights) into hwio, or into blocks of output channels; the
 // model computes what the interpreter computes from the original filter.
 TEST(Gemm, FilterLayoutPass) {
   const std::string module = R"(
@@ -228,8 +228,8 @@ func @main(%x: f32[1,40,9,9]) -> (f32[1,32,9,9]) {
   %a = relu(%y) : f32[1,32,9,9]
   return %a
 })";
-  for (auto [block, layout] : {std::pair{0, "ihwo"}, std::pair{16, "Oihw16o"},
-                               std::pair{8, "Oihw8o"}}) {
+  for (auto [block, layout] : {std::pair{0, "hwio"}, std::pair{16, "Ohwi16o"},
+                               std::pair{8, "Ohwi8o"}}) {
     e2e::HarnessOptions o = dotOptions(360);
     o.pipeline = strCat("verify,shape-infer,inline,filter-layout{block=", block,
                         "},fuse,dce");

@@ -106,24 +106,24 @@ TEST(Conv2d, GroupsAndDepthwise) {
                          false});
 }
 
-// Filters in the ihwo layout: f32 ones go through the pixel-rows GEMM
+// Filters in the hwio layout: f32 ones go through the pixel-rows GEMM
 // kernel, the other dtypes and depthwise ones through the loop nest.
-TEST(Conv2d, IhwoFilters) {
+TEST(Conv2d, HwioFilters) {
   for (DType t : kFloats)
-    checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, "ihwo"});
+    checkConv(t, {{2, 3, 7, 7}, {4, 3, 3, 3}, "", true, "hwio"});
   checkConv(DType::F32, {{2, 3, 9, 8},
                          {20, 3, 3, 2},
                          "strides = [3, 2], padding = [1, 2, 0, 1], "
                          "dilations = [2, 1]",
                          true,
-                         "ihwo"});
+                         "hwio"});
   checkConv(DType::F32,
-            {{1, 8, 6, 6}, {12, 4, 1, 1}, "groups = 2", false, "ihwo"});
+            {{1, 8, 6, 6}, {12, 4, 1, 1}, "groups = 2", false, "hwio"});
   checkConv(DType::F32, {{1, 6, 7, 7},
                          {6, 1, 3, 3},
                          "groups = 6, padding = [1, 1, 1, 1]",
                          true,
-                         "ihwo"});
+                         "hwio"});
 }
 
 // Filters in blocks of output channels: the pixel-rows GEMM kernel reads
@@ -133,7 +133,7 @@ TEST(Conv2d, IhwoFilters) {
 // vectors. The other dtypes go through the loop nest.
 TEST(Conv2d, BlockedFilters) {
   for (DType t : kFloats)
-    checkConv(t, {{2, 3, 7, 7}, {16, 3, 3, 3}, "", true, "Oihw16o"});
+    checkConv(t, {{2, 3, 7, 7}, {16, 3, 3, 3}, "", true, "Ohwi16o"});
   for (const char *schedule : {"mr=6,nr=64,mc=12,nc=64,pack_a=0",
                                "mr=4,nr=32,mc=8,nc=32,kc=16,pack_a=0",
                                "mr=7,nr=48,mc=49,nc=96,kc=100,pack_a=0"})
@@ -143,13 +143,13 @@ TEST(Conv2d, BlockedFilters) {
                                   "schedule = \"",
                                   schedule, "\""),
                            true,
-                           "Oihw16o"});
+                           "Ohwi16o"});
   checkConv(DType::F32,
-            {{1, 8, 6, 6}, {32, 4, 3, 3}, "groups = 2", false, "Oihw16o"});
+            {{1, 8, 6, 6}, {32, 4, 3, 3}, "groups = 2", false, "Ohwi16o"});
   checkConv(
       DType::F32,
-      {{2, 6, 7, 7}, {24, 6, 3, 3}, "padding = [1, 1, 1, 1]", true, "Oihw8o"});
-  checkConv(DType::F32, {{1, 4, 5, 5}, {16, 4, 1, 1}, "", true, "Oihw4o"});
+      {{2, 6, 7, 7}, {24, 6, 3, 3}, "padding = [1, 1, 1, 1]", true, "Ohwi8o"});
+  checkConv(DType::F32, {{1, 4, 5, 5}, {16, 4, 1, 1}, "", true, "Ohwi4o"});
 }
 
 // A batch of small images is stacked into products whose rows are the
@@ -163,16 +163,16 @@ TEST(Conv2d, StackedImages) {
                          "padding = [1, 1, 1, 1], schedule = "
                          "\"mr=6,nr=16,mc=30,nc=16,pack_a=0\"",
                          true,
-                         "ihwo"});
+                         "hwio"});
   checkConv(DType::F32, {{3, 4, 9, 8},
                          {32, 4, 3, 3},
                          "strides = [2, 2], padding = [0, 1, 1, 0], schedule = "
                          "\"mr=4,nr=32,mc=8,nc=32,kc=16,pack_a=0\"",
                          false,
-                         "ihwo"});
+                         "hwio"});
   checkConv(
       DType::F32,
-      {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, "ihwo"});
+      {{2, 3, 17, 17}, {16, 3, 3, 3}, "padding = [1, 1, 1, 1]", true, "hwio"});
   // More images than one product takes: 3 products of 4, row blocks that
   // cross images inside a product.
   checkConv(DType::F32, {{12, 2, 14, 14},
@@ -180,7 +180,38 @@ TEST(Conv2d, StackedImages) {
                          "padding = [1, 1, 1, 1], schedule = "
                          "\"mr=6,nr=16,mc=300,nc=16,pack_a=0\"",
                          true,
-                         "ihwo"});
+                         "hwio"});
+}
+
+// Register tiles whose pixels lie in the top or bottom output rows skip
+// the filter rows over the padding: K blocks that cut a tap row, output
+// rows that see only padding (the tile then runs every tap on zeros),
+// tiles of whole output rows and tiles across rows, stacked images with
+// tiles within one image and across two, stride and dilation.
+TEST(Conv2d, TapRowsOnPadding) {
+  for (const char *schedule : {"mr=6,nr=16,mc=12,nc=16,kc=16,pack_a=0",
+                               "mr=4,nr=16,mc=48,nc=16,pack_a=0"})
+    checkConv(DType::F32,
+              {{1, 5, 4, 6},
+               {16, 5, 3, 3},
+               strCat("padding = [3, 1, 3, 1], schedule = \"", schedule, "\""),
+               true,
+               "Ohwi16o"});
+  for (const char *schedule : {"mr=5,nr=16,mc=20,nc=16,kc=8,pack_a=0",
+                               "mr=7,nr=16,mc=21,nc=16,kc=24,pack_a=0"})
+    checkConv(DType::F32, {{4, 5, 5, 5},
+                           {16, 5, 3, 3},
+                           strCat("padding = [2, 1, 1, 1], dilations = [2, 1], "
+                                  "schedule = \"",
+                                  schedule, "\""),
+                           true,
+                           "hwio"});
+  checkConv(DType::F32, {{1, 3, 11, 7},
+                         {16, 3, 5, 3},
+                         "strides = [2, 1], padding = [2, 1, 3, 1], schedule = "
+                         "\"mr=7,nr=16,mc=14,nc=16,kc=9,pack_a=0\"",
+                         false,
+                         "Ohwi16o"});
 }
 
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {

@@ -119,13 +119,13 @@ const PoolCase kPoolCases[] = {
     {{1, 2, 5, 6}, {4, 4}, {1, 3}, {3, 0, 2, 3}},
 };
 
-TEST(GradConv, IhwoFilterHasNoGradient) {
+TEST(GradConv, HwioFilterHasNoGradient) {
   absl::Status s = check([](Builder &b) {
-    return b.op("conv2d", {input(b, {1, 2, 4, 5}), input(b, {2, 2, 3, 3}, "w")},
-                {{"filter_layout", std::string("ihwo")}});
+    return b.op("conv2d", {input(b, {1, 2, 4, 5}), input(b, {2, 3, 2, 3}, "w")},
+                {{"filter_layout", std::string("hwio")}});
   });
   EXPECT_NE(std::string(s.message())
-                .find("gradient of 'conv2d' with filter_layout \"ihwo\""),
+                .find("gradient of 'conv2d' with filter_layout \"hwio\""),
             std::string::npos)
       << s.message();
 }

@@ -369,23 +369,24 @@ TEST(Conv2dInterp, Depthwise) {
 
 TEST(Conv2dInterp, EveryFilterLayoutHoldsTheOihwFilter) {
   // Two groups of 4 output channels, a 2x3 kernel, stride, padding and
-  // dilation: every index of the filter matters. ihwo is the transposed
-  // filter; Oihw2o holds channels 2b and 2b+1 in block b.
+  // dilation: every index of the filter matters. hwio holds filter row
+  // (kh, kw, i) for every output channel; Ohwi2o holds channels 2b and
+  // 2b+1 of that row in block b.
   const int64_t m = 8, cg = 3, kh = 2, kw = 3, block = 2;
   Tensor x = iota(F32, {1, 6, 5, 6});
   Tensor oihw(ir::TensorType{F32, {m, cg, kh, kw}});
-  Tensor ihwo(ir::TensorType{F32, {cg, kh, kw, m}});
-  Tensor blocked(ir::TensorType{F32, {m / block, cg, kh, kw, block}});
+  Tensor hwio(ir::TensorType{F32, {kh, kw, cg, m}});
+  Tensor blocked(ir::TensorType{F32, {m / block, kh, kw, cg, block}});
   for (int64_t o = 0; o < m; ++o)
     for (int64_t i = 0; i < cg; ++i)
       for (int64_t h = 0; h < kh; ++h)
         for (int64_t w = 0; w < kw; ++w) {
           double v = static_cast<double>((o * 7 + i * 5 + h * 3 + w) % 11) - 5;
-          const int64_t tap = (i * kh + h) * kw + w;
-          oihw.setDouble(o * cg * kh * kw + tap, v);
-          ihwo.setDouble(tap * m + o, v);
+          const int64_t row = (h * kw + w) * cg + i;
+          oihw.setDouble(((o * cg + i) * kh + h) * kw + w, v);
+          hwio.setDouble(row * m + o, v);
           blocked.setDouble(
-              ((o / block) * cg * kh * kw + tap) * block + o % block, v);
+              ((o / block) * kh * kw * cg + row) * block + o % block, v);
         }
   Tensor b = floats(F32, {m}, {1, -2, 3, 0.5, 0, 4, -1, 2});
   Attributes attrs = {{"strides", Ints{2, 1}},
@@ -394,7 +395,7 @@ TEST(Conv2dInterp, EveryFilterLayoutHoldsTheOihwFilter) {
                       {"groups", int64_t{2}}};
   Tensor want = run("conv2d", {x, oihw, b}, attrs);
   for (auto [layout, w] :
-       {std::pair{"ihwo", &ihwo}, std::pair{"Oihw2o", &blocked}}) {
+       {std::pair{"hwio", &hwio}, std::pair{"Ohwi2o", &blocked}}) {
     attrs["filter_layout"] = std::string(layout);
     Tensor got = run("conv2d", {x, *w, b}, attrs);
     EXPECT_EQ(got.shape(), want.shape()) << layout;

@@ -309,48 +309,48 @@ TEST(Conv2dVerify, ResultShapes) {
 }
 
 TEST(Conv2dVerify, HwioFilters) {
-  // [C/groups, kH, kW, M]: M = 6 output channels, bias of 6.
+  // [kH, kW, C/groups, M]: M = 6 output channels, bias of 6.
   EXPECT_EQ(resultOf("conv2d",
-                     {t(F32, {1, 4, 7, 7}), t(F32, {2, 3, 2, 6}), t(F32, {6})},
+                     {t(F32, {1, 4, 7, 7}), t(F32, {3, 2, 2, 6}), t(F32, {6})},
                      {{"groups", int64_t{2}},
-                      {"filter_layout", std::string("ihwo")}}),
+                      {"filter_layout", std::string("hwio")}}),
             t(F32, {1, 6, 5, 6}));
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8})},
                     {{"filter_layout", std::string("ohwi")}}),
             "'conv2d' attribute 'filter_layout' is \"ohwi\"; expected "
-            "\"oihw\", \"ihwo\" or \"Oihw<B>o\" with B a positive block "
+            "\"oihw\", \"hwio\" or \"Ohwi<B>o\" with B a positive block "
             "size");
   EXPECT_EQ(errorOf("conv2d",
-                    {t(F32, {1, 4, 7, 7}), t(F32, {4, 3, 3, 8}), t(F32, {3})},
-                    {{"filter_layout", std::string("ihwo")}}),
-            "'conv2d' bias is f32[3] for w: f32[4,3,3,8]; expected shape [8]");
+                    {t(F32, {1, 4, 7, 7}), t(F32, {3, 3, 4, 8}), t(F32, {3})},
+                    {{"filter_layout", std::string("hwio")}}),
+            "'conv2d' bias is f32[3] for w: f32[3,3,4,8]; expected shape [8]");
 }
 
 TEST(Conv2dVerify, BlockedFilters) {
-  // [M/16, C/groups, kH, kW, 16]: M = 32, two groups of 16.
+  // [M/16, kH, kW, C/groups, 16]: M = 32, two groups of 16.
   EXPECT_EQ(
       resultOf(
           "conv2d",
-          {t(F32, {1, 4, 7, 7}), t(F32, {2, 2, 3, 2, 16}), t(F32, {32})},
-          {{"groups", int64_t{2}}, {"filter_layout", std::string("Oihw16o")}}),
+          {t(F32, {1, 4, 7, 7}), t(F32, {2, 3, 2, 2, 16}), t(F32, {32})},
+          {{"groups", int64_t{2}}, {"filter_layout", std::string("Ohwi16o")}}),
       t(F32, {1, 32, 5, 6}));
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 4, 3})}),
             "'conv2d' w is f32[4,4,3] in filter_layout \"oihw\"; expected "
             "rank 4");
   EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {4, 4, 3, 3})},
-                    {{"filter_layout", std::string("Oihw8o")}}),
-            "'conv2d' w is f32[4,4,3,3] in filter_layout \"Oihw8o\"; "
+                    {{"filter_layout", std::string("Ohwi8o")}}),
+            "'conv2d' w is f32[4,4,3,3] in filter_layout \"Ohwi8o\"; "
             "expected rank 5");
-  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 2, 3, 3, 8})},
+  EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 3, 3, 2, 8})},
                     {{"groups", int64_t{2}},
-                     {"filter_layout", std::string("Oihw8o")}}),
-            "'conv2d' filter_layout \"Oihw8o\" splits the 4 output channels "
+                     {"filter_layout", std::string("Ohwi8o")}}),
+            "'conv2d' filter_layout \"Ohwi8o\" splits the 4 output channels "
             "per group into blocks of 8; expected a multiple of 8");
-  for (const char *bad : {"Oihw0o", "Oihwo", "Oihw08o", "Oihw-8o", "oihw8o"})
-    EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 4, 3, 3, 8})},
+  for (const char *bad : {"Ohwi0o", "Ohwio", "Ohwi08o", "Ohwi-8o", "oihw8o"})
+    EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 3, 3, 4, 8})},
                       {{"filter_layout", std::string(bad)}}),
               strCat("'conv2d' attribute 'filter_layout' is \"", bad,
-                     "\"; expected \"oihw\", \"ihwo\" or \"Oihw<B>o\" "
+                     "\"; expected \"oihw\", \"hwio\" or \"Ohwi<B>o\" "
                      "with B a positive block size"));
 }
 

@@ -221,6 +221,38 @@ TEST(GemmScheduleSpace, TilesCoverWholeBlocksOfB) {
                    "of B (the filter layout)"));
 }
 
+TEST(GemmScheduleDefault, SmallConvolutionsGetTilesOfWholeOutputRows) {
+  // ResNet-18's layer4 (7x7 pixels) and layer3 (14x14): 7-row tiles, one
+  // output row or half of one, which skip the taps over the padding;
+  // without taps to skip, and at 56 pixels wide, the usual 5x64 and 6x64.
+  GemmShape shape{1, 49, 512, 4608};
+  shape.bBlock = 16;
+  EXPECT_EQ(defaultSchedule(shape, 16, 1).mr, 5);
+  EXPECT_EQ(defaultSchedule(shape, 16, 1).nr, 64);
+  shape.pixelRowWidth = 7;
+  for (int threads : {1, 2}) {
+    GemmSchedule s = defaultSchedule(shape, 16, threads);
+    EXPECT_EQ(s.mr, 7) << s.str();
+    EXPECT_EQ(s.nr, 32) << s.str();
+    EXPECT_TRUE(validateSchedule(s, shape, 16).ok()) << s.str();
+  }
+  GemmShape layer3{1, 196, 256, 2304};
+  layer3.bBlock = 16;
+  layer3.pixelRowWidth = 14;
+  EXPECT_EQ(defaultSchedule(layer3, 16, 1).mr, 7);
+  GemmShape layer1{1, 3136, 64, 576};
+  layer1.bBlock = 16;
+  layer1.pixelRowWidth = 56;
+  EXPECT_EQ(defaultSchedule(layer1, 16, 1).mr, 6);
+  EXPECT_EQ(defaultSchedule(layer1, 16, 1).nr, 64);
+  // 8-lane vectors: 7 rows of a 16-wide block's two vectors need 17 of
+  // the 16 registers, so the tile stays as it was.
+  shape.pixelRowWidth = 0;
+  const GemmSchedule avx2 = defaultSchedule(shape, 8, 1);
+  shape.pixelRowWidth = 7;
+  EXPECT_EQ(defaultSchedule(shape, 8, 1), avx2);
+}
+
 TEST(GemmScheduleSpace, StartsWithTheDefaultAndHoldsDistinctValidSchedules) {
   for (int lanes : {8, 16})
     for (int threads : {1, 2})
