@@ -29,6 +29,10 @@ constexpr int kConvInput = 0;
 constexpr int64_t kStackedImagePixels = 256;
 constexpr int64_t kStackedRows = 1024;
 
+// Pixel-rows tiles skip the tap columns over the padding when each tap's
+// run of K holds at least this many steps (input channels per group).
+constexpr int64_t kTapColumnSteps = 64;
+
 // How many of a batch of n images of `pixels` output pixels each product
 // stacks: the most that divide the batch and fit in kStackedRows rows.
 int64_t stackedImages(int64_t n, int64_t pixels) {
@@ -354,11 +358,21 @@ public:
           {B::ifThen(B::compare(CmpFn::Lt, j, B::i64(g.n)), std::move(body))});
     };
     if (directB_) {
-      // A B panel read in place (an ihwo filter, a matmul's weights) is the
+      // A B panel read in place (an hwio filter, a matmul's weights) is the
       // operand to keep in cache: it stays there across the row panels.
       std::vector<StmtRef> panel = steps.locals;
-      panel.push_back(
-          firstThatHolds(pairings(*as, bs, steps.accumulate), tile));
+      if (skipsTapColumns()) {
+        auto taps = tapColumnTiles(batch, i, i0, j, cols, colPanel, tileAt,
+                                   steps, B::ref(kBlock), blocked);
+        if (!taps.ok())
+          return taps.status();
+        panel.insert(panel.end(), taps->begin(), taps->end());
+        if (!blocked)
+          panel.push_back(*epilogue);
+      } else {
+        panel.push_back(
+            firstThatHolds(pairings(*as, bs, steps.accumulate), tile));
+      }
       block.push_back(inColumns({inRows(std::move(panel))}));
     } else {
       // The row panel of A is packed once for all the task's column panels.
@@ -431,8 +445,10 @@ private:
 
   TileSteps tileSteps(ExprRef i, ExprRef rows, ExprRef kBlock, bool blocked) {
     if (!pixelRows_ || !f_.shape.pixelRowWidth)
-      return {k0_, kLen_,
-              blocked ? B::compare(CmpFn::Gt, kBlock, B::i64(0)) : nullptr};
+      return {k0_,
+              kLen_,
+              blocked ? B::compare(CmpFn::Gt, kBlock, B::i64(0)) : nullptr,
+              {}};
     // The tile's own steps, cut to the block; the block holding the first
     // of them starts the sums.
     auto [firstStep, endStep] = tapRows(i, rows);
@@ -445,6 +461,14 @@ private:
             blocked ? B::compare(CmpFn::Gt, k0_, B::ref(first)) : nullptr,
             {B::declare(first, firstStep), B::declare(end, endStep)},
             blocked};
+  }
+
+  // ceil(max(v, 0) / d).
+  static ExprRef ceilDivNonNegative(ExprRef v, int64_t d) {
+    return B::binary(
+        BinaryFn::Div,
+        addIndex(B::binary(BinaryFn::Max, v, B::i64(0)), B::i64(d - 1)),
+        B::i64(d));
   }
 
   // The K steps [first, end) of the tap rows a pixel-rows tile of rows
@@ -461,12 +485,6 @@ private:
     // Tap row kh reads input row oh*sH - padTop + kh*dH: above the image
     // for every pixel of the tile while that is negative at the bottom row,
     // below it from where it reaches H at the top row.
-    auto ceilDivNonNegative = [&](ExprRef v, int64_t d) {
-      return B::binary(
-          BinaryFn::Div,
-          addIndex(B::binary(BinaryFn::Max, v, B::i64(0)), B::i64(d - 1)),
-          B::i64(d));
-    };
     ExprRef lo = ix(ceilDivNonNegative(
         B::i64(cv.padTop) - mulIndex(bottom, cv.strideH), cv.dilationH));
     ExprRef hi = ix(minIndex(
@@ -480,6 +498,113 @@ private:
     const int64_t tapRow = cv.kw * cv.channels;
     return {ix(B::select(skip, mulIndex(lo, tapRow), B::i64(0))),
             ix(B::select(skip, mulIndex(hi, tapRow), B::i64(f_.shape.k)))};
+  }
+
+  // Whether pixel-rows tiles also skip the tap columns left and right of
+  // the image: where the taps' padding columns exist, each tile is part of
+  // one output row (mr divides OW, so its edge pixels are its first and
+  // last rows), and each tap's run of K (the channels) is long enough to
+  // pay for a tile's load and store.
+  bool skipsTapColumns() const {
+    if (!pixelRows_ || !f_.shape.pixelRowWidth)
+      return false;
+    const GemmForm::ConvInput &cv = *f_.conv;
+    const bool padded =
+        cv.padLeft > 0 ||
+        (cv.ow - 1) * cv.strideW - cv.padLeft + (cv.kw - 1) * cv.dilationW >=
+            cv.w;
+    return padded && cv.kw > 1 && cv.ow % s_.mr == 0 &&
+           cv.channels >= kTapColumnSteps;
+  }
+
+  // The tile of rows [i, i + mr) and columns [j, j + cols) over its K
+  // steps in this block, tap by tap, each over the rows whose pixels read
+  // the image with that tap's column: a tile of fewer rows where one or
+  // two edge pixels read padding there. The tile's sums start at zero.
+  absl::StatusOr<std::vector<StmtRef>>
+  tapColumnTiles(ExprRef batch, ExprRef i, ExprRef i0, ExprRef j, ExprRef cols,
+                 const Var &colPanel, ExprRef tileAt, const TileSteps &steps,
+                 ExprRef kBlock, bool blocked) {
+    const GemmForm::ConvInput &cv = *f_.conv;
+    const int64_t channels = cv.channels, taps = cv.kh * cv.kw;
+    std::vector<StmtRef> out;
+    Var z = var("z", s_.mr * s_.nr);
+    StmtRef zero = B::loop(z, B::i64(s_.mr * s_.nr),
+                           {B::store(tile_, ix(addIndex(tileAt, B::ref(z))),
+                                     B::constant(DType::F32, 0))});
+    out.push_back(
+        blocked ? B::ifThen(B::compare(CmpFn::Eq, kBlock, B::i64(0)), {zero})
+                : zero);
+    // Taps [first, first + count) meet the steps [start, stop).
+    ExprRef start = steps.start, stop = ix(addIndex(steps.start, steps.count));
+    ExprRef first = ix(B::binary(BinaryFn::Div, start, B::i64(channels)));
+    ExprRef count = ix(B::binary(
+        BinaryFn::Max, B::i64(0),
+        ix(B::binary(BinaryFn::Div, addIndex(stop, B::i64(channels - 1)),
+                     B::i64(channels)) -
+           first)));
+    Var t = var("tap", taps);
+    ExprRef tap = ix(addIndex(first, B::ref(t)));
+    Var from = b_.newVar(DType::I64, "k_from"),
+        stepCount = b_.newVar(DType::I64, "k_steps"),
+        row = b_.newVar(DType::I64, "r_first"),
+        rows = b_.newVar(DType::I64, "r_count");
+    ExprRef tapStart = mulIndex(tap, channels);
+    ExprRef segStart = ix(B::binary(BinaryFn::Max, start, tapStart));
+    ExprRef segStop = ix(minIndex(stop, addIndex(tapStart, B::i64(channels))));
+    // Output column ow reads input column ow*sW - padLeft + kw*dW: in the
+    // image from column ceil((padLeft - kw*dW) / sW) to before
+    // ceil((W + padLeft - kw*dW) / sW).
+    ExprRef kw = B::binary(BinaryFn::Rem, tap, B::i64(cv.kw));
+    ExprRef ow0 = B::binary(BinaryFn::Rem, imagePixel(i).second, B::i64(cv.ow));
+    auto tileRow = [&](int64_t shift) {
+      ExprRef column = ceilDivNonNegative(
+          B::i64(shift) - mulIndex(kw, cv.dilationW), cv.strideW);
+      return B::binary(BinaryFn::Max, B::i64(0),
+                       minIndex(B::i64(s_.mr), column - ow0));
+    };
+    ExprRef lo = ix(tileRow(cv.padLeft));
+    ExprRef hi = ix(tileRow(cv.w + cv.padLeft));
+    std::vector<StmtRef> body = {B::declare(from, segStart),
+                                 B::declare(stepCount, ix(segStop - segStart)),
+                                 B::declare(row, lo),
+                                 B::declare(rows, ix(hi - lo))};
+    auto as = aVariants(batch, ix(addIndex(i, B::ref(row))), i0, nullptr,
+                        B::ref(from));
+    if (!as.ok())
+      return as.status();
+    const std::vector<TileVariant> bs =
+        bVariants(batch, j, cols, colPanel, B::ref(from));
+    // Tiles of mr - 1 and mr - 2 rows where one or two edge pixels read
+    // padding, else the whole tile (right for any rows: the input copy
+    // holds the padding's zeros).
+    std::vector<TileVariant> variants;
+    for (int64_t shorter = 1; shorter <= 2 && s_.mr - shorter >= 1; ++shorter)
+      for (TileVariant v : pairings(*as, bs, B::boolean(true))) {
+        ExprRef fewer =
+            B::compare(CmpFn::Eq, B::ref(rows), B::i64(s_.mr - shorter));
+        v.when = v.when ? B::binary(BinaryFn::And, fewer, v.when) : fewer;
+        v.args.rows = s_.mr - shorter;
+        variants.push_back(std::move(v));
+      }
+    for (TileVariant v : pairings(*as, bs, B::boolean(true))) {
+      v.args.aRow = TileStride::byTable(pixelTable_, ix(i - i0));
+      variants.push_back(std::move(v));
+    }
+    body.push_back(B::ifThen(
+        B::binary(BinaryFn::And,
+                  B::compare(CmpFn::Gt, B::ref(stepCount), B::i64(0)),
+                  B::compare(CmpFn::Gt, B::ref(rows), B::i64(0))),
+        {firstThatHolds(variants, [&](const TileVariant &v) {
+          ExprRef at = v.args.rows == s_.mr
+                           ? tileAt
+                           : ix(addIndex(tileAt, mulIndex(B::ref(row), s_.nr)));
+          std::vector<StmtRef> run = v.prepare;
+          run.push_back(B::matmulTile(tile_, at, B::ref(stepCount), v.args));
+          return run;
+        })}));
+    out.push_back(B::loop(t, count, std::move(body)));
+    return out;
   }
 
   // The task's K x nc block of B as nr-wide panels, each K x nr row-major;

@@ -296,8 +296,9 @@ int vectorLanes(int vectorBits) {
 // taps (GemmShape::pixelRowWidth at most 16): the tallest tile of 4 to 8
 // rows that divides the output rows, so no tile straddles two of them,
 // with `vectors` halved where that height needs it; 0 where none fits.
-// ResNet-18's layer4 (7x7 outputs) skips 9.5% of its work in 7x32 tiles,
-// 2.06 to 1.9 ms on one thread, and layer3 (14x14) 4.8%, 2.0 to 1.95 ms.
+// ResNet-18's layer4 (7x7 outputs) skips 18% of its work in 7x32 tiles,
+// which run the taps over the padding for none of their pixels (2.15 to
+// 1.72 ms on one thread), and layer3 (14x14) 9%.
 // Wider outputs skip too little to pay for narrower tiles: at 28 and 56
 // pixels, 7x32 and 8x32 tiles ran 2 to 7% slower than 6x64 in
 // bench/run conv_r18.

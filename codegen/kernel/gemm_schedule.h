@@ -25,7 +25,7 @@ namespace nyx::kernel {
 // The revision of the GEMM kernel generator and of what a schedule means.
 // Raise it with any change that alters a schedule's speed: tuning databases
 // measured before then become stale (docs/autotuning.md).
-inline constexpr int kGemmRevision = 5;
+inline constexpr int kGemmRevision = 6;
 
 // The GEMM problem one op poses.
 struct GemmShape {

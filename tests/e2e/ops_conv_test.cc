@@ -214,6 +214,47 @@ TEST(Conv2d, TapRowsOnPadding) {
                          "Ohwi16o"});
 }
 
+// With 64 or more input channels per group, tiles that are part of one
+// output row also skip, tap by tap, the tiles' edge pixels that read the
+// left or right padding: tiles of one and two rows fewer, and the whole
+// tile where more rows read only padding (a 7-wide kernel), K blocks that
+// cut taps, half rows, stride and dilation, a batch of images.
+TEST(Conv2d, TapColumnsOnPadding) {
+  for (const char *schedule : {"mr=7,nr=16,mc=14,nc=16,pack_a=0",
+                               "mr=7,nr=32,mc=49,nc=32,kc=100,pack_a=0"})
+    checkConv(DType::F32,
+              {{1, 64, 7, 7},
+               {32, 64, 3, 3},
+               strCat("padding = [1, 1, 1, 1], schedule = \"", schedule, "\""),
+               true,
+               "Ohwi16o"});
+  checkConv(DType::F32, {{2, 64, 6, 7},
+                         {16, 64, 5, 5},
+                         "padding = [2, 2, 2, 2], schedule = "
+                         "\"mr=7,nr=16,mc=28,nc=16,kc=96,pack_a=0\"",
+                         true,
+                         "hwio"});
+  checkConv(DType::F32, {{1, 64, 5, 7},
+                         {16, 64, 3, 7},
+                         "padding = [1, 3, 1, 3], schedule = "
+                         "\"mr=7,nr=16,mc=35,nc=16,pack_a=0\"",
+                         true,
+                         "Ohwi16o"});
+  checkConv(DType::F32, {{1, 64, 9, 14},
+                         {16, 64, 3, 3},
+                         "padding = [1, 1, 1, 1], schedule = "
+                         "\"mr=7,nr=16,mc=21,nc=16,pack_a=0\"",
+                         false,
+                         "Ohwi16o"});
+  checkConv(DType::F32, {{1, 64, 8, 13},
+                         {16, 64, 3, 3},
+                         "strides = [1, 2], padding = [1, 3, 1, 4], "
+                         "dilations = [1, 2], schedule = "
+                         "\"mr=4,nr=16,mc=8,nc=16,kc=200,pack_a=0\"",
+                         true,
+                         "Ohwi16o"});
+}
+
 TEST(Conv2d, KernelAsLargeAsThePaddedInput) {
   checkConv(DType::F32, {{1, 2, 3, 3}, {2, 2, 3, 3}, "", true});
   checkConv(DType::F32,
