@@ -257,13 +257,13 @@ void NodeContext::setConstantOutput(int i, ir::Tensor value) {
     graph_.defineConstant(node_.output(i), std::move(value));
 }
 
-absl::Status NodeContext::fail(std::string message) {
+const absl::Status &NodeContext::fail(std::string message) {
   if (status_.ok())
     status_ = absl::InvalidArgumentError(std::move(message));
   return status_;
 }
 
-absl::Status NodeContext::unsupported(std::string what) {
+const absl::Status &NodeContext::unsupported(std::string what) {
   if (status_.ok())
     status_ = absl::UnimplementedError(
         strCat(node_.op_type(), " is not supported with ", what));

@@ -95,12 +95,13 @@ public:
   // one is used as an operand.
   void setConstantOutput(int i, ir::Tensor value);
 
-  // Records an error (the first one wins) and returns it.
-  absl::Status fail(std::string message);
+  // Records an error (the first one wins) and returns the recorded one; a
+  // caller that goes on (returning null, say) need not use it.
+  const absl::Status &fail(std::string message);
   // Records "op type ... is not supported: <what>" as an Unimplemented
   // error, for a case the importer cannot express (an attribute value, a
   // dtype); the conformance harness counts these as unsupported.
-  absl::Status unsupported(std::string what);
+  const absl::Status &unsupported(std::string what);
   const absl::Status &status() const { return status_; }
 
   // Normalizes axis `axis` of a rank-`rank` tensor (negative counts from
