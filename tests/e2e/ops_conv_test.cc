@@ -218,7 +218,7 @@ TEST(Conv2d, TapRowsOnPadding) {
 // output row also skip, tap by tap, the tiles' edge pixels that read the
 // left or right padding: tiles of one and two rows fewer, and the whole
 // tile where more rows read only padding (a 7-wide kernel), K blocks that
-// cut taps, half rows, stride and dilation, a batch of images.
+// cut taps, half rows, stride and dilation, a batch of images, groups.
 TEST(Conv2d, TapColumnsOnPadding) {
   for (const char *schedule : {"mr=7,nr=16,mc=14,nc=16,pack_a=0",
                                "mr=7,nr=32,mc=49,nc=32,kc=100,pack_a=0"})
@@ -238,6 +238,11 @@ TEST(Conv2d, TapColumnsOnPadding) {
                          {16, 64, 3, 7},
                          "padding = [1, 3, 1, 3], schedule = "
                          "\"mr=7,nr=16,mc=35,nc=16,pack_a=0\"",
+                         true,
+                         "Ohwi16o"});
+  checkConv(DType::F32, {{1, 128, 7, 7},
+                         {32, 64, 3, 3},
+                         "groups = 2, padding = [1, 1, 1, 1]",
                          true,
                          "Ohwi16o"});
   checkConv(DType::F32, {{1, 64, 9, 14},
