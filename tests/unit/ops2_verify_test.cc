@@ -346,7 +346,9 @@ TEST(Conv2dVerify, BlockedFilters) {
                      {"filter_layout", std::string("Ohwi8o")}}),
             "'conv2d' filter_layout \"Ohwi8o\" splits the 4 output channels "
             "per group into blocks of 8; expected a multiple of 8");
-  for (const char *bad : {"Ohwi0o", "Ohwio", "Ohwi08o", "Ohwi-8o", "oihw8o"})
+  // The names of the channel-major layouts these replaced are refused too.
+  for (const char *bad :
+       {"Ohwi0o", "Ohwio", "Ohwi08o", "Ohwi-8o", "oihw8o", "ihwo", "Oihw8o"})
     EXPECT_EQ(errorOf("conv2d", {t(F32, {1, 4, 7, 7}), t(F32, {1, 3, 3, 4, 8})},
                       {{"filter_layout", std::string(bad)}}),
               strCat("'conv2d' attribute 'filter_layout' is \"", bad,
