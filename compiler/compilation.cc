@@ -31,8 +31,8 @@ std::string standardPipeline(int optLevel, std::string_view target) {
   // simplifies; -O2 and up also fuse. fold-batchnorm emits the folded
   // weights as ops that the const-fold after it evaluates when the weights
   // are known; fuse copies splat constants into kernels, so a dce follows
-  // (which also drops filters filter-layout replaced). autotune picks the
-  // GEMM schedules of the kernels fuse made.
+  // (which also drops the filters winograd and filter-layout replaced).
+  // autotune picks the GEMM schedules of the kernels fuse made.
   if (optLevel <= 0)
     return "verify,shape-infer,inline";
   std::string simplify = "verify,shape-infer,inline,canonicalize,"
@@ -45,7 +45,7 @@ std::string standardPipeline(int optLevel, std::string_view target) {
   // reported when code generation resolves it).
   auto spec = codegen::cpu::resolveTarget(target);
   const int block = spec.ok() ? spec->vectorLanes() : 0;
-  return strCat(simplify, ",filter-layout{block=", block, "}",
+  return strCat(simplify, ",winograd,filter-layout{block=", block, "}",
                 ",fuse,dce,autotune,memory-plan");
 }
 

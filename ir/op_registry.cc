@@ -59,6 +59,7 @@ static const OpRegistry &registry() {
     registerScatterOps(r);
     registerScanOps(r);
     registerConvOps(r);
+    registerWinogradOps(r);
     registerStructuralOps(r);
     registerCustomCudaOps(r);
     registerElementwiseGrads(r);

@@ -127,6 +127,7 @@ void registerGatherNdOp(OpRegistry &r);
 void registerScatterOps(OpRegistry &r);
 void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
+void registerWinogradOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);
 void registerCustomCudaOps(OpRegistry &r);
 

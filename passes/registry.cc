@@ -47,6 +47,13 @@ const std::vector<PassInfo> &allPasses() {
        "fold batch_norm and per-channel scale/shift into conv2d/matmul "
        "weights",
        runFoldBatchNorm},
+      {"winograd",
+       "rewrite 3x3 stride-1 conv2d with compile-time filters into "
+       "Winograd F(4x4, 3x3): input transform, batched matmul, output "
+       "transform",
+       runWinograd,
+       {{"max-filter-bytes",
+         "the largest transformed filter (36 x M x C floats) to create"}}},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",

@@ -21,6 +21,7 @@ static const LoweringRegistry &registry() {
     registerScatterLowerings(r);
     registerScanLowerings(r);
     registerConvLowerings(r);
+    registerWinogradLowerings(r);
     return r;
   }();
   return r;

@@ -77,5 +77,6 @@ void registerShapeLowerings(LoweringRegistry &r);
 void registerScatterLowerings(LoweringRegistry &r);
 void registerScanLowerings(LoweringRegistry &r);
 void registerConvLowerings(LoweringRegistry &r);
+void registerWinogradLowerings(LoweringRegistry &r);
 
 } // namespace nyx::kernel

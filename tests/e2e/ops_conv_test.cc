@@ -330,5 +330,92 @@ TEST(Pool, MaxPoolPropagatesNaN) {
       o);
 }
 
+// Winograd F(4x4, 3x3) (ir/winograd.h). The transforms on their own, in
+// every float dtype: output sizes that are and are not multiples of 4 (a
+// last tile reaching past the edge), every padding from 0 to 2 on each
+// side, a batch, one tile, and an output transform with a bias.
+TEST(Winograd, Transforms) {
+  // Kernels compute in f32 what the interpreter sums in f64: sums of up to
+  // 36 inputs in [-4, 4] times coefficients up to 25 (BT) or 64 (AT).
+  auto options = [](DType t) {
+    e2e::HarnessOptions o;
+    if (t == DType::F32)
+      o.atol = 2e-4;
+    return o;
+  };
+  const char *paddings[] = {"[1, 1, 1, 1]", "[0, 0, 0, 0]", "[2, 0, 1, 2]",
+                            "[0, 2, 2, 1]"};
+  for (DType t : kFloats)
+    for (const char *pad : paddings)
+      for (const ir::Shape &x : std::vector<ir::Shape>{
+               {2, 3, 9, 11}, {1, 2, 8, 8}, {1, 1, 4, 3}, {1, 2, 17, 6}})
+        expectOpMatchesInterpreter(
+            strCat("%x: ", typeText(t, x)),
+            strCat("winograd_input(%x) {padding = ", pad, "}"), options(t));
+  for (DType t : kFloats)
+    for (const ir::Shape &size :
+         std::vector<ir::Shape>{{8, 8}, {7, 9}, {1, 1}, {5, 12}}) {
+      const int64_t tiles = (size[0] + 3) / 4 * ((size[1] + 3) / 4);
+      const std::string attr =
+          strCat(" {output_size = [", size[0], ", ", size[1], "]}");
+      expectOpMatchesInterpreter(
+          strCat("%m: ", typeText(t, {36, 3, 2 * tiles})),
+          strCat("winograd_output(%m)", attr), options(t));
+      expectOpMatchesInterpreter(strCat("%m: ", typeText(t, {36, 5, tiles}),
+                                        ", %b: ", typeText(t, {5})),
+                                 strCat("winograd_output(%m, %b)", attr),
+                                 options(t));
+    }
+}
+
+// A convolution whose filter is known at compile time (an embedded
+// param), rewritten by the winograd pass and compiled, against the
+// interpreter's direct convolution of the module as written.
+void checkWinogradConv(const ir::Shape &x, int64_t m,
+                       const std::vector<int64_t> &pad, bool bias) {
+  const int64_t oh = x[2] + pad[0] + pad[2] - 2,
+                ow = x[3] + pad[1] + pad[3] - 2;
+  const ir::Shape y = {x[0], m, oh, ow};
+  const std::string padding = strCat("[", strJoin(pad, ", "), "]");
+  std::string text =
+      strCat("module @t\nparam @w : f32[", m, ",", x[1], ",3,3]\n",
+             bias ? strCat("param @b : f32[", m, "]\n") : "",
+             "func @main(%x: ", typeText(DType::F32, x), ") -> (",
+             typeText(DType::F32, y), ") {\n",
+             "  %w = param() {name = @w} : f32[", m, ",", x[1], ",3,3]\n");
+  if (bias)
+    text += strCat("  %b = param() {name = @b} : f32[", m, "]\n");
+  text += strCat("  %y = conv2d(%x, %w", bias ? ", %b" : "",
+                 ") {padding = ", padding, "} : ", typeText(DType::F32, y),
+                 "\n  return %y\n}\n");
+  SCOPED_TRACE(text);
+  e2e::HarnessOptions o;
+  o.pipeline = "verify,shape-infer,inline,winograd";
+  // The transforms add rounding of sums with coefficients up to 25 (BT)
+  // and 64 (AT): with inputs and weights in [-4, 4] and K = 144 the
+  // largest error measured was below 1e-3 (outputs of about 64), where
+  // the direct kernel is allowed 2e-6 * K.
+  o.atol = 1e-5 * x[1] * 9;
+  std::mt19937_64 rng(7);
+  o.weights.emplace("w",
+                    e2e::randomTensor({DType::F32, {m, x[1], 3, 3}}, rng, o));
+  if (bias)
+    o.weights.emplace("b", e2e::randomTensor({DType::F32, {m}}, rng, o));
+  auto rewritten = e2e::parseWithPipeline(text, o.pipeline, &o.weights);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  int transforms = 0;
+  for (const auto &op : (*rewritten)->functions[0]->ops)
+    transforms += op->name() == "winograd_input";
+  EXPECT_EQ(transforms, 1) << "the winograd pass left the convolution alone";
+  e2e::expectCompiledMatchesInterpreter(text, o);
+}
+
+TEST(Winograd, ConvolutionsMatchTheDirectOne) {
+  checkWinogradConv({1, 16, 8, 8}, 16, {1, 1, 1, 1}, false);
+  checkWinogradConv({2, 16, 14, 14}, 32, {1, 1, 1, 1}, true);
+  checkWinogradConv({1, 24, 7, 9}, 16, {0, 2, 1, 0}, true);
+  checkWinogradConv({3, 16, 5, 6}, 16, {2, 2, 2, 2}, false);
+}
+
 } // namespace
 } // namespace nyx

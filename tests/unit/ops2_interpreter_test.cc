@@ -1,5 +1,5 @@
 // Reference semantics of matmul, the shape ops and conv/pooling on small
-// hand-computed cases.
+// hand-computed cases; the Winograd transforms against conv2d.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 
 #include "ir/module.h"
 #include "ir/op_registry.h"
+#include "ir/winograd.h"
 
 namespace nyx::ir {
 namespace {
@@ -409,6 +410,37 @@ TEST(Conv2dInterp, BatchAndOutputChannels) {
   Tensor b = floats(F32, {3}, {0.5, 0, -1});
   EXPECT_EQ(valuesOf(run("conv2d", {x, w, b})),
             (Doubles{2.5, 20, 199, 3.5, 30, 299}));
+}
+
+// ---- Winograd transforms ----
+
+// In f64 the transforms, the product with the transformed filter and the
+// output transform compute the convolution to within f64 rounding, for
+// every padding form and outputs that are not whole tiles; this checks
+// the three matrices (ir/winograd.h) against the direct definition.
+TEST(WinogradInterp, TransformsComputeTheConvolution) {
+  const DType F64 = DType::F64;
+  const Ints paddings[] = {{1, 1, 1, 1}, {0, 0, 0, 0}, {2, 0, 1, 2}};
+  for (const Ints &pad : paddings) {
+    Tensor x(TensorType{F64, {2, 3, 9, 7}});
+    Tensor w(TensorType{F64, {4, 3, 3, 3}});
+    Tensor b(TensorType{F64, {4}});
+    for (int64_t i = 0; i < x.numElements(); ++i)
+      x.setDouble(i, std::sin(0.7 * i));
+    for (int64_t i = 0; i < w.numElements(); ++i)
+      w.setDouble(i, std::cos(1.3 * i));
+    for (int64_t i = 0; i < b.numElements(); ++i)
+      b.setDouble(i, i - 1.5);
+    Tensor direct = run("conv2d", {x, w, b}, {{"padding", pad}});
+    Tensor v = run("winograd_input", {x}, {{"padding", pad}});
+    Tensor products = run("matmul", {winograd::transformFilter(w), v});
+    Tensor y =
+        run("winograd_output", {products, b},
+            {{"output_size", Ints{direct.shape()[2], direct.shape()[3]}}});
+    ASSERT_EQ(y.shape(), direct.shape());
+    for (int64_t i = 0; i < y.numElements(); ++i)
+      ASSERT_NEAR(y.getDouble(i), direct.getDouble(i), 1e-12) << i;
+  }
 }
 
 // ---- pooling ----

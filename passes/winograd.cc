@@ -1,0 +1,157 @@
+// Rewrites f32 3x3 convolutions with stride 1 whose filters are known at
+// compile time into Winograd's F(4x4, 3x3) (ir/winograd.h):
+//
+//   %v = winograd_input(%x) {padding = [...]}      : [36, C, tiles]
+//   %u = constant (the transformed filter)          : [36, M, C]
+//   %p = matmul(%u, %v)                              : [36, M, tiles]
+//   %y = winograd_output(%p, %bias) {output_size = [OH, OW]}
+//
+// The products do 36 multiply-adds per 4x4 tile and channel pair where the
+// convolution does 144, so the GEMM kernel does a quarter of the work
+// (more where the last tile of a row reaches past the output). What it
+// costs: the two transforms, memory traffic for the 36 matrices, and a
+// transformed filter 4x the size of the original, which at batch 1 is
+// read from memory on every run.
+//
+// So a convolution qualifies (`pays`) when its transformed filter stays
+// within `max-filter-bytes` (the option; default 2.5 MB, ResNet-18's 128
+// channel layers) and it has at least 16 input and output channels. One
+// group, no dilation, padding at most 2 on each side. The pass is for CPU
+// targets: it runs before filter-layout, which gives the convolutions left
+// the layout of the direct kernel.
+#include <memory>
+
+#include "ir/conv_filter.h"
+#include "ir/op_registry.h"
+#include "ir/rewrite.h"
+#include "ir/strings.h"
+#include "ir/winograd.h"
+#include "passes/pass.h"
+
+namespace nyx::passes {
+namespace {
+
+namespace wg = ir::winograd;
+
+constexpr int64_t kMinChannels = 16;
+constexpr int64_t kDefaultMaxFilterBytes = 2560 * 1024;
+
+bool hasInts(const ir::Op &op, std::string_view attr,
+             const std::vector<int64_t> &want) {
+  auto v = op.getInts(attr, want);
+  return v.ok() && *v == want;
+}
+
+bool qualifies(const ir::Op &op, int64_t maxFilterBytes) {
+  if (op.name() != "conv2d" || op.numOperands() < 2)
+    return false;
+  auto layout = ir::filterLayout(op);
+  auto padding = op.getInts("padding", std::vector<int64_t>{0, 0, 0, 0});
+  const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
+  if (!layout.ok() || layout->kind != ir::FilterLayout::OIHW || !padding.ok() ||
+      padding->size() != 4 || x.dtype != ir::DType::F32 ||
+      w.dtype != ir::DType::F32 || w.rank() != 4 || x.rank() != 4)
+    return false;
+  if (op.getInt("groups", 1).value_or(0) != 1 ||
+      !hasInts(op, "strides", {1, 1}) || !hasInts(op, "dilations", {1, 1}))
+    return false;
+  for (int64_t p : *padding)
+    if (p < 0 || p > 2)
+      return false;
+  const int64_t m = w.shape[0], c = w.shape[1];
+  return w.shape[2] == 3 && w.shape[3] == 3 && c == x.shape[1] &&
+         m >= kMinChannels && c >= kMinChannels &&
+         wg::kPoints * m * c * 4 <= maxFilterBytes;
+}
+
+class Rewriter {
+public:
+  Rewriter(ir::Module &m, ir::Function &fn, size_t pos)
+      : m_(m), fn_(fn), pos_(pos), loc_(fn.ops[pos]->loc) {}
+
+  absl::StatusOr<ir::Value *> emit(std::string_view opName,
+                                   std::vector<ir::Value *> operands,
+                                   ir::Attributes attrs) {
+    const ir::OpDef *def = ir::lookupOp(opName);
+    ir::Op *op = fn_.insertOp(pos_, def, std::move(operands), std::move(attrs),
+                              {ir::TensorType{}}, loc_);
+    auto types = def->inferTypes(*op, m_);
+    if (!types.ok()) {
+      ir::eraseOp(fn_, pos_);
+      return absl::InternalError(strCat("winograd built an invalid '", opName,
+                                        "': ", types.status().message()));
+    }
+    op->result()->type = (*types)[0];
+    ++pos_;
+    return op->result();
+  }
+  size_t pos() const { return pos_; }
+
+private:
+  ir::Module &m_;
+  ir::Function &fn_;
+  size_t pos_;
+  ir::Loc loc_;
+};
+
+absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
+                             const ir::Tensor &filter) {
+  ir::Op &conv = *fn.ops[pos];
+  ir::Value *x = conv.operand(0);
+  ir::Value *bias = conv.numOperands() > 2 ? conv.operand(2) : nullptr;
+  const ir::Shape &y = conv.result()->type.shape;
+  std::vector<int64_t> padding =
+      conv.getInts("padding", std::vector<int64_t>{0, 0, 0, 0}).value();
+  auto u = std::make_shared<const ir::Tensor>(wg::transformFilter(filter));
+  Rewriter r(m, fn, pos);
+  auto v = r.emit("winograd_input", {x}, {{"padding", padding}});
+  if (!v.ok())
+    return v.status();
+  auto weights = r.emit("constant", {}, {{"value", u}});
+  if (!weights.ok())
+    return weights.status();
+  auto products = r.emit("matmul", {*weights, *v}, {});
+  if (!products.ok())
+    return products.status();
+  std::vector<ir::Value *> operands = {*products};
+  if (bias)
+    operands.push_back(bias);
+  auto out = r.emit("winograd_output", operands,
+                    {{"output_size", std::vector<int64_t>{y[2], y[3]}}});
+  if (!out.ok())
+    return out.status();
+  if ((*out)->type != conv.result()->type)
+    return absl::InternalError(strCat("winograd built ", (*out)->type.str(),
+                                      " for a conv2d of ",
+                                      conv.result()->type.str()));
+  ir::replaceAllUses(fn, conv.result(), *out);
+  ir::eraseOp(fn, r.pos());
+  return true;
+}
+
+} // namespace
+
+absl::Status runWinograd(ir::Module &m, const Options &o) {
+  auto maxBytes = o.intArg("max-filter-bytes", kDefaultMaxFilterBytes);
+  if (!maxBytes.ok())
+    return maxBytes.status();
+  int64_t changed = 0;
+  for (auto &fn : m.functions)
+    for (size_t pos = 0; pos < fn->ops.size(); ++pos) {
+      const ir::Op &op = *fn->ops[pos];
+      if (!qualifies(op, *maxBytes))
+        continue;
+      const ir::Op *def = op.operand(1)->definingOp;
+      const ir::Tensor *filter = def ? o.knownValue(*def) : nullptr;
+      if (!filter)
+        continue;
+      auto done = rewrite(m, *fn, pos, *filter);
+      if (!done.ok())
+        return done.status();
+      changed += *done;
+    }
+  o.count("winograd.convolutions", changed);
+  return absl::OkStatus();
+}
+
+} // namespace nyx::passes
