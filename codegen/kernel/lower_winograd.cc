@@ -123,14 +123,13 @@ absl::StatusOr<Kernel> lowerInput(const ir::Op &op, std::string name) {
   // On CPUs one loop runs over all the tiles of a plane, which LLVM
   // vectorizes across tiles (gathering their elements): a row of tiles
   // alone (14 at 56 pixels, 7 at 28) is too short for a loop of 16 lanes.
-  LoopNest planes(b, {g.images, g.channels}, "o");
-  const auto &o = planes.indices();
+  LoopNest planes(b, {g.channels, g.images}, "o");
+  const ExprRef &c = planes.indices()[0], &n = planes.indices()[1];
   Var q = b.newVar(DType::I64, "q");
   ExprRef th = B::binary(BinaryFn::Div, B::ref(q), B::i64(g.tilesW));
   ExprRef tw = B::binary(BinaryFn::Rem, B::ref(q), B::i64(g.tilesW));
   k.body = planes.wrap(
-      {B::loop(q, B::i64(g.tilesH * g.tilesW), tile(o[0], o[1], th, tw))},
-      true);
+      {B::loop(q, B::i64(g.tilesH * g.tilesW), tile(n, c, th, tw))}, true);
   return k;
 }
 
@@ -198,8 +197,8 @@ absl::StatusOr<Kernel> lowerOutput(const ir::Op &op, std::string name) {
     k.body = all.wrap(tile(o[0], o[1], o[2], o[3], true), true);
     return k;
   }
-  LoopNest planes(b, {g.images, g.channels}, "o");
-  const auto &o = planes.indices();
+  LoopNest planes(b, {g.channels, g.images}, "o");
+  const ExprRef &c = planes.indices()[0], &n = planes.indices()[1];
   // Whole tiles (all 16 outputs inside) go without bounds checks: the
   // rows of tiles before `wholeRows`, and in them the tiles before
   // `wholeCols`.
@@ -210,9 +209,9 @@ absl::StatusOr<Kernel> lowerOutput(const ir::Op &op, std::string name) {
     if (from >= to)
       return;
     Var tw = b.newVar(DType::I64, "tw");
-    row.push_back(B::loop(tw, B::i64(to - from),
-                          tile(o[0], o[1], B::ref(th),
-                               addIndex(B::ref(tw), B::i64(from)), checked)));
+    row.push_back(B::loop(
+        tw, B::i64(to - from),
+        tile(n, c, B::ref(th), addIndex(B::ref(tw), B::i64(from)), checked)));
   };
   std::vector<StmtRef> wholeRow, partRow;
   run(wholeRow, 0, wholeCols, false);
