@@ -13,10 +13,11 @@
 // transformed filter 4x the size of the original, which at batch 1 is
 // read from memory on every run.
 //
-// So a convolution qualifies (`pays`) when its transformed filter stays
-// within `max-filter-bytes` (the option; default 2.5 MB, ResNet-18's 128
-// channel layers) and it has at least 16 input and output channels. One
-// group, no dilation, padding at most 2 on each side. The pass is for CPU
+// So a convolution qualifies when its transformed filter stays within
+// `max-filter-bytes` (the option; default 2.5 MiB, ResNet-18's
+// 128-channel layers), it has at least 16 input and output channels and
+// at least 16 tiles in all (the columns of the products). One group, no
+// dilation, padding at most 2 on each side. The pass is for CPU
 // targets: it runs before filter-layout, which gives the convolutions left
 // the layout of the direct kernel.
 #include <memory>
