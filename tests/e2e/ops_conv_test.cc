@@ -411,10 +411,12 @@ void checkWinogradConv(const ir::Shape &x, int64_t m,
 }
 
 TEST(Winograd, ConvolutionsMatchTheDirectOne) {
-  checkWinogradConv({1, 16, 8, 8}, 16, {1, 1, 1, 1}, false);
+  // At least 16 tiles each (the pass leaves fewer alone): whole tiles,
+  // tiles past the bottom and right edges, every padding, batches.
+  checkWinogradConv({1, 16, 16, 16}, 16, {1, 1, 1, 1}, false);
   checkWinogradConv({2, 16, 14, 14}, 32, {1, 1, 1, 1}, true);
-  checkWinogradConv({1, 24, 7, 9}, 16, {0, 2, 1, 0}, true);
-  checkWinogradConv({3, 16, 5, 6}, 16, {2, 2, 2, 2}, false);
+  checkWinogradConv({3, 24, 7, 9}, 16, {0, 2, 1, 0}, true);
+  checkWinogradConv({4, 16, 5, 6}, 16, {2, 2, 2, 2}, false);
 }
 
 } // namespace
