@@ -52,8 +52,9 @@ const std::vector<PassInfo> &allPasses() {
        "Winograd F(4x4, 3x3): input transform, batched matmul, output "
        "transform",
        runWinograd,
-       {{"max-filter-bytes",
-         "the largest transformed filter (36 x M x C floats) to create"}}},
+       {{"max-filter-bytes-per-image",
+         "the largest transformed filter (36 x M x C floats) to create, "
+         "per image of the batch"}}},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",

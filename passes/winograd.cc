@@ -13,9 +13,11 @@
 // transformed filter 4x the size of the original, which at batch 1 is
 // read from memory on every run.
 //
-// So a convolution qualifies when its transformed filter stays within
-// `max-filter-bytes` (the option; default 2.5 MiB, ResNet-18's
-// 128-channel layers), it has at least 16 input and output channels and
+// The filter is read once per run and saves work once per image, so a
+// convolution qualifies when its transformed filter is at most
+// `max-filter-bytes-per-image` (the option; default 2.5 MiB: ResNet-18's
+// 128-channel layers at batch 1, its 256-channel ones from batch 4) times
+// the batch, it has at least 16 input and output channels and
 // at least 16 tiles in all (the columns of the products). One group, no
 // dilation, padding at most 2 on each side. The pass is for CPU
 // targets: it runs before filter-layout, which gives the convolutions left
@@ -39,7 +41,7 @@ constexpr int64_t kMinChannels = 16;
 // leave lanes idle (ResNet-18's 7x7 layer4 at batch 1 has 4 and ran at
 // a fifth of the direct kernel's speed).
 constexpr int64_t kMinTiles = 16;
-constexpr int64_t kDefaultMaxFilterBytes = 2560 * 1024;
+constexpr int64_t kDefaultMaxFilterBytesPerImage = 2560 * 1024;
 
 bool hasInts(const ir::Op &op, std::string_view attr,
              const std::vector<int64_t> &want) {
@@ -47,7 +49,7 @@ bool hasInts(const ir::Op &op, std::string_view attr,
   return v.ok() && *v == want;
 }
 
-bool qualifies(const ir::Op &op, int64_t maxFilterBytes) {
+bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
   if (op.name() != "conv2d" || op.numOperands() < 2)
     return false;
   auto layout = ir::filterLayout(op);
@@ -68,7 +70,7 @@ bool qualifies(const ir::Op &op, int64_t maxFilterBytes) {
   const int64_t tiles = y[0] * wg::tilesAlong(y[2]) * wg::tilesAlong(y[3]);
   return w.shape[2] == 3 && w.shape[3] == 3 && c == x.shape[1] &&
          m >= kMinChannels && c >= kMinChannels && tiles >= kMinTiles &&
-         wg::kPoints * m * c * 4 <= maxFilterBytes;
+         wg::kPoints * m * c * 4 <= maxFilterBytesPerImage * y[0];
 }
 
 class Rewriter {
@@ -139,7 +141,8 @@ absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
 } // namespace
 
 absl::Status runWinograd(ir::Module &m, const Options &o) {
-  auto maxBytes = o.intArg("max-filter-bytes", kDefaultMaxFilterBytes);
+  auto maxBytes =
+      o.intArg("max-filter-bytes-per-image", kDefaultMaxFilterBytesPerImage);
   if (!maxBytes.ok())
     return maxBytes.status();
   int64_t changed = 0;
