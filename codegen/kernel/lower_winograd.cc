@@ -62,6 +62,7 @@ absl::StatusOr<Kernel> lowerInput(const ir::Op &op, std::string name) {
   const Geometry &g = *geometry;
   const DType dt = op.operand(0)->type.dtype, ct = computeType(dt);
   const int64_t tiles = g.tiles();
+  const bool empty = g.inH == 0 || g.inW == 0;
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
 
@@ -87,12 +88,15 @@ absl::StatusOr<Kernel> lowerInput(const ir::Op &op, std::string name) {
       ExprRef rowInside = B::compare(CmpFn::Eq, r, row);
       ExprRef rowAt = mulIndex(addIndex(plane, row), g.inW);
       ExprRef d[kWindow];
+      // An input without rows or columns has nothing to clamp to: all
+      // padding.
       for (int64_t j = 0; j < kWindow; ++j)
-        d[j] =
-            local(b, s, ct, "d",
-                  B::select(B::binary(BinaryFn::And, rowInside, colInside[j]),
-                            B::load(0, dt, addIndex(rowAt, cols[j])),
-                            B::constant(ct, 0)));
+        d[j] = empty ? B::constant(ct, 0)
+                     : local(b, s, ct, "d",
+                             B::select(B::binary(BinaryFn::And, rowInside,
+                                                 colInside[j]),
+                                       B::load(0, dt, addIndex(rowAt, cols[j])),
+                                       B::constant(ct, 0)));
       for (int64_t nu = 0; nu < kWindow; ++nu)
         rows[i][nu] = local(b, s, ct, "t", combine(kBT[nu], d, ct));
     }

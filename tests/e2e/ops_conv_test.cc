@@ -352,6 +352,9 @@ TEST(Winograd, Transforms) {
         expectOpMatchesInterpreter(
             strCat("%x: ", typeText(t, x)),
             strCat("winograd_input(%x) {padding = ", pad, "}"), options(t));
+  // An input with no rows is all padding.
+  expectOpMatchesInterpreter("%x: f32[1,2,0,5]",
+                             "winograd_input(%x) {padding = [2, 0, 2, 0]}");
   for (DType t : kFloats)
     for (const ir::Shape &size :
          std::vector<ir::Shape>{{8, 8}, {7, 9}, {1, 1}, {5, 12}}) {
