@@ -49,6 +49,16 @@ ExprRef local(Builder &b, std::vector<StmtRef> &stmts, DType ct,
   return B::ref(v);
 }
 
+// Where element (6ξ + ν, c) of tile (n, th, tw) of the 36 matrices
+// [36, C, tiles] is.
+ExprRef matrixElement(const Geometry &g, int64_t xi, int64_t nu, ExprRef c,
+                      ExprRef n, ExprRef th, ExprRef tw) {
+  ExprRef p =
+      addIndex(mulIndex(addIndex(mulIndex(n, g.tilesH), th), g.tilesW), tw);
+  ExprRef matrix = B::i64((xi * kWindow + nu) * g.channels);
+  return addIndex(mulIndex(addIndex(matrix, c), g.tiles()), p);
+}
+
 // i clamped to [0, size).
 ExprRef clamp(ExprRef i, int64_t size) {
   return B::binary(BinaryFn::Min, B::binary(BinaryFn::Max, i, B::i64(0)),
@@ -61,7 +71,6 @@ absl::StatusOr<Kernel> lowerInput(const ir::Op &op, std::string name) {
     return geometry.status();
   const Geometry &g = *geometry;
   const DType dt = op.operand(0)->type.dtype, ct = computeType(dt);
-  const int64_t tiles = g.tiles();
   const bool empty = g.inH == 0 || g.inW == 0;
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
@@ -100,18 +109,12 @@ absl::StatusOr<Kernel> lowerInput(const ir::Op &op, std::string name) {
       for (int64_t nu = 0; nu < kWindow; ++nu)
         rows[i][nu] = local(b, s, ct, "t", combine(kBT[nu], d, ct));
     }
-    ExprRef p =
-        addIndex(mulIndex(addIndex(mulIndex(n, g.tilesH), th), g.tilesW), tw);
     for (int64_t nu = 0; nu < kWindow; ++nu) {
       ExprRef column[kWindow];
       for (int64_t i = 0; i < kWindow; ++i)
         column[i] = rows[i][nu];
       for (int64_t xi = 0; xi < kWindow; ++xi) {
-        ExprRef at = addIndex(
-            mulIndex(
-                addIndex(mulIndex(B::i64(xi * kWindow + nu), g.channels), c),
-                tiles),
-            p);
+        ExprRef at = matrixElement(g, xi, nu, c, n, th, tw);
         s.push_back(B::store(1, at, combine(kBT[xi], column, ct)));
       }
     }
@@ -145,7 +148,6 @@ absl::StatusOr<Kernel> lowerOutput(const ir::Op &op, std::string name) {
   const DType dt = op.operand(0)->type.dtype, ct = computeType(dt);
   const bool hasBias = op.numOperands() > 1;
   const int out = op.numOperands();
-  const int64_t tiles = g.tiles();
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
 
@@ -153,17 +155,11 @@ absl::StatusOr<Kernel> lowerOutput(const ir::Op &op, std::string name) {
   // column; with `checked`, outputs past the tensor's edge are not stored.
   auto tile = [&](ExprRef n, ExprRef c, ExprRef th, ExprRef tw, bool checked) {
     std::vector<StmtRef> s;
-    ExprRef p =
-        addIndex(mulIndex(addIndex(mulIndex(n, g.tilesH), th), g.tilesW), tw);
     ExprRef rows[kWindow][kTile];
     for (int64_t xi = 0; xi < kWindow; ++xi) {
       ExprRef m[kWindow];
       for (int64_t nu = 0; nu < kWindow; ++nu) {
-        ExprRef at = addIndex(
-            mulIndex(
-                addIndex(mulIndex(B::i64(xi * kWindow + nu), g.channels), c),
-                tiles),
-            p);
+        ExprRef at = matrixElement(g, xi, nu, c, n, th, tw);
         m[nu] = local(b, s, ct, "m", B::load(0, dt, at));
       }
       for (int64_t j = 0; j < kTile; ++j)
