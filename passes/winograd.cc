@@ -67,10 +67,14 @@ bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
       return false;
   const int64_t m = w.shape[0], c = w.shape[1];
   const ir::Shape &y = op.result()->type.shape;
-  const int64_t tiles = y[0] * wg::tilesAlong(y[2]) * wg::tilesAlong(y[3]);
-  return w.shape[2] == 3 && w.shape[3] == 3 && c == x.shape[1] &&
-         m >= kMinChannels && c >= kMinChannels && tiles >= kMinTiles &&
-         wg::kPoints * m * c * 4 <= maxFilterBytesPerImage * y[0];
+  if (y.size() != 4 || w.shape[2] != 3 || w.shape[3] != 3 || c != x.shape[1] ||
+      m < kMinChannels || c < kMinChannels ||
+      y[0] * wg::tilesAlong(y[2]) * wg::tilesAlong(y[3]) < kMinTiles)
+    return false;
+  // Per image, rounded up (the filter has fewer than 2^48 elements, so
+  // its bytes do not overflow).
+  const int64_t bytes = wg::kPoints * m * c * 4;
+  return (bytes + y[0] - 1) / y[0] <= maxFilterBytesPerImage;
 }
 
 class Rewriter {
