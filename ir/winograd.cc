@@ -89,6 +89,10 @@ absl::StatusOr<Geometry> outputGeometry(const Op &op) {
   g.outW = size[1];
   g.tilesH = tilesAlong(g.outH);
   g.tilesW = tilesAlong(g.outW);
+  if (g.tilesH > kMaxElements / g.tilesW)
+    return ops::opError(op, strCat("attribute 'output_size' is ",
+                                   listString(size), "; expected at most 2^",
+                                   kMaxElementsLog2, " tiles per image"));
   const int64_t perImage = g.tilesH * g.tilesW;
   if (m.shape[0] != kPoints || m.shape[2] % perImage != 0)
     return ops::opError(

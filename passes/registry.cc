@@ -53,8 +53,8 @@ const std::vector<PassInfo> &allPasses() {
        "transform",
        runWinograd,
        {{"max-filter-bytes-per-image",
-         "the largest transformed filter (36 x M x C floats) to create, "
-         "per image of the batch"}}},
+         "the largest transformed filter to create, in bytes per image of "
+         "the batch (default 2621440)"}}},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",

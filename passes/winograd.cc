@@ -50,7 +50,9 @@ bool hasInts(const ir::Op &op, std::string_view attr,
 }
 
 bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
-  if (op.name() != "conv2d" || op.numOperands() < 2)
+  // A schedule written on the convolution asks for the direct kernel.
+  if (op.name() != "conv2d" || op.numOperands() < 2 ||
+      op.attrs.count(ir::kScheduleAttr))
     return false;
   auto layout = ir::filterLayout(op);
   auto padding = op.getInts("padding", std::vector<int64_t>{0, 0, 0, 0});
@@ -71,10 +73,12 @@ bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
       m < kMinChannels || c < kMinChannels ||
       y[0] * wg::tilesAlong(y[2]) * wg::tilesAlong(y[3]) < kMinTiles)
     return false;
-  // Per image, rounded up (the filter has fewer than 2^48 elements, so
-  // its bytes do not overflow).
+  // Per image (y[0] >= 1 with 16 tiles), rounded up; the filter has
+  // fewer than 2^48 elements, so its bytes do not overflow. The constant
+  // must stay one a module can hold.
   const int64_t bytes = wg::kPoints * m * c * 4;
-  return (bytes + y[0] - 1) / y[0] <= maxFilterBytesPerImage;
+  return bytes <= ir::kMaxConstantBytes &&
+         (bytes + y[0] - 1) / y[0] <= maxFilterBytesPerImage;
 }
 
 class Rewriter {
@@ -149,8 +153,15 @@ absl::Status runWinograd(ir::Module &m, const Options &o) {
       o.intArg("max-filter-bytes-per-image", kDefaultMaxFilterBytesPerImage);
   if (!maxBytes.ok())
     return maxBytes.status();
+  if (*maxBytes < 0)
+    return absl::InvalidArgumentError(
+        strCat("winograd max-filter-bytes-per-image=", *maxBytes,
+               "; expected a number of bytes >= 0"));
   int64_t changed = 0;
-  for (auto &fn : m.functions)
+  for (auto &fn : m.functions) {
+    // A kernel's body keeps the form the fuse pass gave it.
+    if (fn->isKernel)
+      continue;
     for (size_t pos = 0; pos < fn->ops.size(); ++pos) {
       const ir::Op &op = *fn->ops[pos];
       if (!qualifies(op, *maxBytes))
@@ -164,6 +175,7 @@ absl::Status runWinograd(ir::Module &m, const Options &o) {
         return done.status();
       changed += *done;
     }
+  }
   o.count("winograd.convolutions", changed);
   return absl::OkStatus();
 }

@@ -13,7 +13,6 @@
 
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
-#include "ir/strings.h"
 #include "ir/winograd.h"
 
 namespace nyx::kernel {

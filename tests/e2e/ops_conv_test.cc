@@ -373,27 +373,35 @@ TEST(Winograd, Transforms) {
 
 // A convolution whose filter is known at compile time (an embedded
 // param), rewritten by the winograd pass and compiled, against the
-// interpreter's direct convolution of the module as written.
+// interpreter's direct convolution of the module as written. With
+// `fused`, a residual add and a ReLU follow, and fuse makes them the
+// output transform's epilogue.
 void checkWinogradConv(const ir::Shape &x, int64_t m,
-                       const std::vector<int64_t> &pad, bool bias) {
+                       const std::vector<int64_t> &pad, bool bias,
+                       bool fused = false) {
   const int64_t oh = x[2] + pad[0] + pad[2] - 2,
                 ow = x[3] + pad[1] + pad[3] - 2;
-  const ir::Shape y = {x[0], m, oh, ow};
+  const std::string y = typeText(DType::F32, {x[0], m, oh, ow});
   const std::string padding = strCat("[", strJoin(pad, ", "), "]");
   std::string text =
       strCat("module @t\nparam @w : f32[", m, ",", x[1], ",3,3]\n",
              bias ? strCat("param @b : f32[", m, "]\n") : "",
-             "func @main(%x: ", typeText(DType::F32, x), ") -> (",
-             typeText(DType::F32, y), ") {\n",
+             "func @main(%x: ", typeText(DType::F32, x),
+             fused ? strCat(", %r: ", y) : "", ") -> (", y, ") {\n",
              "  %w = param() {name = @w} : f32[", m, ",", x[1], ",3,3]\n");
   if (bias)
     text += strCat("  %b = param() {name = @b} : f32[", m, "]\n");
   text += strCat("  %y = conv2d(%x, %w", bias ? ", %b" : "",
-                 ") {padding = ", padding, "} : ", typeText(DType::F32, y),
-                 "\n  return %y\n}\n");
+                 ") {padding = ", padding, "} : ", y, "\n");
+  if (fused)
+    text += strCat("  %s = add(%y, %r) : ", y, "\n  %z = relu(%s) : ", y,
+                   "\n  return %z\n}\n");
+  else
+    text += "  return %y\n}\n";
   SCOPED_TRACE(text);
   e2e::HarnessOptions o;
-  o.pipeline = "verify,shape-infer,inline,winograd";
+  o.pipeline = fused ? "verify,shape-infer,inline,winograd,fuse,dce"
+                     : "verify,shape-infer,inline,winograd";
   // The transforms add rounding of sums with coefficients up to 25 (BT)
   // and 64 (AT): with inputs and weights in [-4, 4] and K = 144 the
   // largest error measured was below 1e-3 (outputs of about 64), where
@@ -406,10 +414,19 @@ void checkWinogradConv(const ir::Shape &x, int64_t m,
     o.weights.emplace("b", e2e::randomTensor({DType::F32, {m}}, rng, o));
   auto rewritten = e2e::parseWithPipeline(text, o.pipeline, &o.weights);
   ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  // The output transform with the add and the ReLU in one kernel.
+  std::vector<std::string> kernel;
   int transforms = 0;
-  for (const auto &op : (*rewritten)->functions[0]->ops)
-    transforms += op->name() == "winograd_input";
+  for (const auto &fn : (*rewritten)->functions)
+    for (const auto &op : fn->ops) {
+      transforms += op->name() == "winograd_input";
+      if (fn->isKernel)
+        kernel.push_back(std::string(op->name()));
+    }
   EXPECT_EQ(transforms, 1) << "the winograd pass left the convolution alone";
+  if (fused)
+    EXPECT_EQ(kernel,
+              (std::vector<std::string>{"winograd_output", "add", "relu"}));
   e2e::expectCompiledMatchesInterpreter(text, o);
 }
 
@@ -420,6 +437,13 @@ TEST(Winograd, ConvolutionsMatchTheDirectOne) {
   checkWinogradConv({2, 16, 14, 14}, 32, {1, 1, 1, 1}, true);
   checkWinogradConv({3, 24, 7, 9}, 16, {0, 2, 1, 0}, true);
   checkWinogradConv({4, 16, 5, 6}, 16, {2, 2, 2, 2}, false);
+}
+
+// The epilogue fused into the output transform: whole tiles and tiles
+// past the edges.
+TEST(Winograd, FusedEpilogue) {
+  checkWinogradConv({1, 16, 16, 16}, 16, {1, 1, 1, 1}, true, true);
+  checkWinogradConv({2, 16, 9, 10}, 32, {1, 1, 1, 1}, true, true);
 }
 
 } // namespace
