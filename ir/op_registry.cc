@@ -60,6 +60,7 @@ static const OpRegistry &registry() {
     registerScanOps(r);
     registerConvOps(r);
     registerWinogradOps(r);
+    registerQuantizeOps(r);
     registerStructuralOps(r);
     registerCustomCudaOps(r);
     registerElementwiseGrads(r);

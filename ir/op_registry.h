@@ -128,6 +128,7 @@ void registerScatterOps(OpRegistry &r);
 void registerScanOps(OpRegistry &r);
 void registerConvOps(OpRegistry &r);
 void registerWinogradOps(OpRegistry &r);
+void registerQuantizeOps(OpRegistry &r);
 void registerStructuralOps(OpRegistry &r);
 void registerCustomCudaOps(OpRegistry &r);
 

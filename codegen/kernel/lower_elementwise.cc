@@ -130,6 +130,43 @@ absl::StatusOr<ExprRef> mod(const ir::Op &op, const ExprRef &a,
   return B::select(B::compare(CmpFn::Eq, r, zero), signedZero, moved);
 }
 
+// Quantization (ir/ops/quantize.cc). `v`, the quotient or product in its
+// compute type, rounded half to even, plus the zero point, saturated to i8
+// by the cast; a NaN gives the zero point.
+ExprRef toI8(const ExprRef &v, const ExprRef &zeroPoint) {
+  ExprRef q = B::cast(DType::I8, B::unary(UnaryFn::Round, v) +
+                                     B::cast(v->type, zeroPoint));
+  return B::select(B::compare(CmpFn::Ne, v, v), zeroPoint, q);
+}
+
+ExprRef quantize(const ExprRef &x, const ExprRef &scale,
+                 const ExprRef &zeroPoint) {
+  return toI8(B::binary(BinaryFn::Div, x, scale), zeroPoint);
+}
+
+// (q - zero_point), exact in a wider integer, converted (rounding only for
+// i32 q) and times the scale.
+ExprRef dequantize(const ExprRef &q, const ExprRef &scale,
+                   const ExprRef &zeroPoint) {
+  DType wide = q->type == DType::I8 ? DType::I32 : DType::I64;
+  ExprRef centered = B::cast(wide, q) - B::cast(wide, zeroPoint);
+  return B::cast(scale->type, centered) * scale;
+}
+
+ExprRef requantize(const ExprRef &acc, const ExprRef &multiplier,
+                   const ExprRef &zeroPoint) {
+  return toI8(B::cast(DType::F32, acc) * multiplier, zeroPoint);
+}
+
+void addTernary(ElementFnRegistry &r, std::string_view name,
+                ExprRef (*f)(const ExprRef &, const ExprRef &,
+                             const ExprRef &)) {
+  r.add(name, broadcasting([f](const ir::Op &, const std::vector<ExprRef> &a)
+                               -> absl::StatusOr<ExprRef> {
+          return f(a[0], a[1], a[2]);
+        }));
+}
+
 void addUnary(ElementFnRegistry &r, std::string_view name,
               std::function<ExprRef(const ExprRef &)> f) {
   r.add(name, broadcasting([f](const ir::Op &, const std::vector<ExprRef> &a)
@@ -222,6 +259,9 @@ void registerElementwiseElementFns(ElementFnRegistry &r) {
                                    -> absl::StatusOr<ExprRef> {
           return B::select(a[0], a[1], a[2]);
         }));
+  addTernary(r, "quantize", quantize);
+  addTernary(r, "dequantize", dequantize);
+  addTernary(r, "requantize", requantize);
   r.add("cast", broadcasting([](const ir::Op &op, const std::vector<ExprRef> &a)
                                  -> absl::StatusOr<ExprRef> {
           return B::cast(op.result()->type.dtype, a[0]);

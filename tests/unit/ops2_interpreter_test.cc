@@ -1,5 +1,6 @@
-// Reference semantics of matmul, the shape ops and conv/pooling on small
-// hand-computed cases; the Winograd transforms against conv2d.
+// Reference semantics of matmul, the shape ops, conv/pooling and the
+// quantization ops on small hand-computed cases; the Winograd transforms
+// against conv2d.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -490,6 +491,82 @@ TEST(AvgPoolInterp, HalfRoundsTheMean) {
   Tensor x = floats(DType::F16, {1, 1, 1, 3}, {1, 2, 2});
   Tensor y = run("avg_pool2d", {x}, {{"kernel", Ints{1, 3}}});
   EXPECT_EQ(valuesOf(y), (Doubles{1.0 + 683.0 / 1024}));
+}
+
+// ---- quantize, dequantize, requantize ----
+
+constexpr DType I8 = DType::I8;
+
+Tensor quantize(const Tensor &x, double scale, int64_t zeroPoint) {
+  return run("quantize",
+             {x, floats(x.dtype(), {}, {scale}), ints(I8, {}, {zeroPoint})});
+}
+
+TEST(QuantizeInterp, RoundsHalvesToEven) {
+  // Quotients 1.5, 2.5, -0.5, -1.5, 0.5 and -2.5.
+  Tensor x = floats(F32, {6}, {0.375, 0.625, -0.125, -0.375, 0.125, -0.625});
+  EXPECT_EQ(intsOf(quantize(x, 0.25, 0)), (Ints{2, 2, 0, -2, 0, -2}));
+}
+
+TEST(QuantizeInterp, AddsTheZeroPointThenSaturates) {
+  // Quotients 1.5, 122.5, 123.5, -133.5, -132.5 plus 5.
+  Tensor x = floats(F32, {5}, {0.375, 30.625, 30.875, -33.375, -33.125});
+  EXPECT_EQ(intsOf(quantize(x, 0.25, 5)), (Ints{7, 127, 127, -128, -127}));
+  Tensor far = floats(F32, {4}, {1e30, -1e30, INFINITY, -INFINITY});
+  EXPECT_EQ(intsOf(quantize(far, 0.25, -3)), (Ints{127, -128, 127, -128}));
+}
+
+TEST(QuantizeInterp, NaNQuotientsGiveTheZeroPoint) {
+  Tensor x = floats(F32, {2}, {NAN, 0});
+  EXPECT_EQ(intsOf(quantize(x, 0.5, -9)), (Ints{-9, -9}));
+  EXPECT_EQ(intsOf(quantize(x, 0, 4)), (Ints{4, 4})); // 0 / 0 is NaN
+}
+
+TEST(QuantizeInterp, DividesInTheComputeType) {
+  // 0.35f / 0.1f is 3.49999989 exactly, which rounds to 3.5 in f32 and so
+  // quantizes to 4; in f64 the same values quantize to 3.
+  EXPECT_EQ(intsOf(quantize(floats(F32, {1}, {0.35f}), 0.1f, 0)), (Ints{4}));
+  EXPECT_EQ(intsOf(quantize(floats(DType::F64, {1}, {double(0.35f)}),
+                            double(0.1f), 0)),
+            (Ints{3}));
+}
+
+TEST(QuantizeInterp, BroadcastsPerChannelParameters) {
+  Tensor x = floats(F32, {2, 2}, {1, 2, 3, 4});
+  Tensor scale = floats(F32, {2, 1}, {0.5, 2});
+  Tensor zp = ints(I8, {2, 1}, {1, -1});
+  // Row 0: 2 + 1, 4 + 1; row 1: round(1.5) - 1, 2 - 1.
+  EXPECT_EQ(intsOf(run("quantize", {x, scale, zp})), (Ints{3, 5, 1, 1}));
+}
+
+TEST(DequantizeInterp, SubtractsTheZeroPointThenScales) {
+  Tensor q = ints(I8, {4}, {-128, 127, 0, 5});
+  Tensor y = run("dequantize", {q, floats(F32, {}, {0.5}), ints(I8, {}, {3})});
+  EXPECT_EQ(y.dtype(), F32);
+  EXPECT_EQ(valuesOf(y), (Doubles{-65.5, 62, -1.5, 1}));
+}
+
+TEST(DequantizeInterp, WideValuesRoundOnceToTheScaleType) {
+  // 2^24 + 1 - (-2^31) = 2164260865 is exact in int64; f32 rounds it to
+  // the nearest multiple of 256, f64 does not.
+  Tensor q = ints(DType::I32, {1}, {16777217});
+  Tensor zp = ints(DType::I32, {}, {INT32_MIN});
+  double exact = 16777217.0 + 2147483648.0;
+  EXPECT_EQ(valuesOf(run("dequantize", {q, floats(F32, {}, {1}), zp})),
+            (Doubles{2164260864.0}));
+  EXPECT_EQ(valuesOf(run("dequantize", {q, floats(DType::F64, {}, {1}), zp})),
+            (Doubles{exact}));
+}
+
+TEST(RequantizeInterp, ScalesRoundsAndSaturates) {
+  Tensor acc = ints(DType::I32, {6}, {5, -3, 1, 7, 1000, -1000});
+  Tensor y =
+      run("requantize", {acc, floats(F32, {}, {0.5}), ints(I8, {}, {0})});
+  // 2.5, -1.5, 0.5, 3.5, then 500 and -500 saturate.
+  EXPECT_EQ(intsOf(y), (Ints{2, -2, 0, 4, 127, -128}));
+  Tensor shifted =
+      run("requantize", {acc, floats(F32, {}, {0.5}), ints(I8, {}, {-2})});
+  EXPECT_EQ(intsOf(shifted), (Ints{0, -4, -2, 2, 127, -128}));
 }
 
 } // namespace

@@ -1,0 +1,131 @@
+// Compiled quantize, dequantize and requantize against the interpreter, bit
+// for bit: every float dtype, per tensor and per channel, sizes that run
+// the vectorized loop and its scalar remainder, the edge values of
+// docs/ops.md (ties, saturation, NaN, infinities), and a
+// dequantize-compute-quantize chain fused into one kernel.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "ir/strings.h"
+
+namespace nyx {
+namespace {
+
+using e2e::typeText;
+using ir::DType;
+
+constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
+constexpr int64_t kSizes[] = {1, 7, 33, 1000};
+
+e2e::HarnessOptions bitExact() {
+  e2e::HarnessOptions o;
+  o.bitExact = true;
+  return o;
+}
+
+ir::Tensor filled(const ir::TensorType &type, const std::vector<double> &v) {
+  ir::Tensor t(type);
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    t.setDouble(i, v[i % v.size()]);
+  return t;
+}
+
+TEST(Quantize, PerTensorAndPerChannel) {
+  for (DType t : kFloats)
+    for (int64_t n : kSizes) {
+      // Quotients up to about 4 / 0.05 = 80 and beyond where the random
+      // scale is nearer zero, so some saturate.
+      e2e::HarnessOptions o = bitExact();
+      o.intMin = -128;
+      o.intMax = 127;
+      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n}), ", %s: ",
+                                             typeText(t, {}), ", %z: i8[]"),
+                                      "quantize(%x, %s, %z)", o);
+      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n}),
+                                             ", %s: ", typeText(t, {3, 1}),
+                                             ", %z: i8[3,1]"),
+                                      "quantize(%x, %s, %z)", o);
+    }
+}
+
+TEST(Quantize, EdgeValues) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<double> edges = {
+      0.375, 0.625, -0.125, -0.375, 31.875, -32.125, 31.625, -31.375,
+      1e30,  -1e30, kInf,   -kInf,  NAN,    0.0,     -0.0,   0.35};
+  for (DType t : kFloats) {
+    const ir::TensorType x{t, {3, 33}}, s{t, {3, 1}}, z{DType::I8, {3, 1}};
+    e2e::HarnessOptions o = bitExact();
+    // Scale 0 makes x / 0 infinite and 0 / 0 NaN.
+    o.inputs = {filled(x, edges), filled(s, {0.25, 0.1, 0}),
+                filled(z, {0, -3, 5})};
+    e2e::expectOpMatchesInterpreter(
+        strCat("%x: ", x.str(), ", %s: ", s.str(), ", %z: ", z.str()),
+        "quantize(%x, %s, %z)", o);
+  }
+}
+
+TEST(Dequantize, EveryScaleTypeFromI8AndI32) {
+  for (DType t : kFloats)
+    for (DType q : {DType::I8, DType::I32})
+      for (int64_t n : kSizes) {
+        e2e::HarnessOptions o = bitExact();
+        // i32 values wide enough that converting them rounds.
+        o.intMin = q == DType::I8 ? -128 : -2147483647 - 1;
+        o.intMax = q == DType::I8 ? 127 : 2147483647;
+        e2e::expectOpMatchesInterpreter(strCat("%q: ", typeText(q, {2, n}),
+                                               ", %s: ", typeText(t, {2, 1}),
+                                               ", %z: ", typeText(q, {2, 1})),
+                                        "dequantize(%q, %s, %z)", o);
+      }
+}
+
+TEST(Requantize, WideAccumulators) {
+  for (int64_t n : kSizes) {
+    e2e::HarnessOptions o = bitExact();
+    o.intMin = -2147483647 - 1;
+    o.intMax = 2147483647;
+    // Products up to about 2^31 * 2e-7 = 430: in range and saturating.
+    o.minValue = -2e-7;
+    o.maxValue = 2e-7;
+    e2e::expectOpMatchesInterpreter(strCat("%a: ", typeText(DType::I32, {4, n}),
+                                           ", %m: f32[4,1], %z: i8[4,1]"),
+                                    "requantize(%a, %m, %z)", o);
+  }
+  // Ties of the product: 2.5, -1.5, 0.5, 3.5.
+  e2e::HarnessOptions o = bitExact();
+  o.inputs = {filled({DType::I32, {7}}, {5, -3, 1, 7, 1000, -1000, 0}),
+              filled({DType::F32, {}}, {0.5}), filled({DType::I8, {}}, {-2})};
+  e2e::expectOpMatchesInterpreter("%a: i32[7], %m: f32[], %z: i8[]",
+                                  "requantize(%a, %m, %z)", o);
+}
+
+// dequantize -> add -> relu -> quantize is one loop kernel after `fuse`.
+TEST(Quantize, FusedChain) {
+  const std::string text =
+      R"(func @main(%q: i8[4,50], %s: f32[4,1], %z: i8[4,1], %b: f32[4,50], %t: f32[], %u: i8[]) -> (i8[4,50]) {
+  %x = dequantize(%q, %s, %z) : f32[4,50]
+  %y = add(%x, %b) : f32[4,50]
+  %r = relu(%y) : f32[4,50]
+  %o = quantize(%r, %t, %u) : i8[4,50]
+  return %o
+}
+)";
+  e2e::HarnessOptions o = bitExact();
+  o.intMin = -128;
+  o.intMax = 127;
+  o.pipeline = "verify,shape-infer,inline,fuse,dce";
+  e2e::expectCompiledMatchesInterpreter(text, o);
+  auto fused = e2e::parseWithPipeline(text, o.pipeline);
+  ASSERT_TRUE(fused.ok()) << fused.status().message();
+  int kernels = 0;
+  for (const auto &fn : (*fused)->functions)
+    kernels += fn->isKernel;
+  EXPECT_EQ(kernels, 1);
+}
+
+} // namespace
+} // namespace nyx
