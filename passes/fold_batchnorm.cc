@@ -169,6 +169,9 @@ std::optional<Chain> FunctionFolder::chainAt(ir::Op *anchor) const {
   Chain chain{anchor, anchor->name() == "conv2d", {}};
   if (!chain.conv && anchor->name() != "matmul")
     return std::nullopt;
+  // An i8 product's i32 scale cannot fold into its i8 weights.
+  if (anchor->operand(0)->type.dtype != anchor->result()->type.dtype)
+    return std::nullopt;
   // The scale multiplies the filter's output-channel axis, axis 0 in the
   // default layout.
   if (chain.conv) {

@@ -1,6 +1,6 @@
 // Linear algebra: matmul with optional transposes and broadcast batch axes.
 // f32 products are GEMM kernels (gemm.h); the loop nests below are for the
-// other dtypes.
+// other dtypes (i8 operands accumulate in i32, their result's dtype).
 //
 // Loop order keeps the innermost loop on contiguous memory:
 // - b transposed: c[i, j] = dot(a row i, b row j), k innermost, both rows
@@ -28,10 +28,10 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
   const ir::TensorType &bt = op.operand(1)->type;
   const ir::TensorType &c = op.result(0)->type;
   const DType dt = a.dtype;
-  if (!ir::isFloat(dt) && dt != DType::I32 && dt != DType::I64)
+  if (!ir::isFloat(dt) && !ir::isInteger(dt))
     return absl::InvalidArgumentError(
         strCat("'matmul' operand a is ", a.str(),
-               "; expected a float, i32 or i64 element type"));
+               "; expected a float, i8, i32 or i64 element type"));
   if (bt.dtype != dt)
     return absl::InvalidArgumentError(
         strCat("'matmul' operands are ", a.str(), " and ", bt.str(),
@@ -84,13 +84,19 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
                : addIndex(bBase, addIndex(mulIndex(row, n), col));
   };
   ExprRef cAt = addIndex(cBase, addIndex(mulIndex(I, n), J));
-  ExprRef product = B::binary(BinaryFn::Mul, B::load(0, dt, aAt(I, P)),
-                              B::load(1, dt, bAt(P, J)));
-  const DType ct = computeType(dt);
+  // i8 operands are widened: their products and sums are i32 (c's dtype).
+  const DType rt = c.dtype;
+  auto operandAt = [&](int buffer, ExprRef at) {
+    ExprRef v = B::load(buffer, dt, std::move(at));
+    return dt == rt ? v : B::cast(rt, v);
+  };
+  ExprRef product = B::binary(BinaryFn::Mul, operandAt(0, aAt(I, P)),
+                              operandAt(1, bAt(P, J)));
+  const DType ct = computeType(rt);
 
   StmtRef rowBody;
-  if (!*tb && ct == dt && !GpuForm::active()) {
-    ExprRef sum = B::binary(BinaryFn::Add, B::load(2, dt, cAt), product);
+  if (!*tb && ct == rt && !GpuForm::active()) {
+    ExprRef sum = B::binary(BinaryFn::Add, B::load(2, rt, cAt), product);
     Var j0 = b.newVar(DType::I64, "j");
     ExprRef cAt0 = addIndex(cBase, addIndex(mulIndex(I, n), B::ref(j0)));
     rowBody = B::block(

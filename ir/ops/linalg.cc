@@ -55,10 +55,10 @@ absl::StatusOr<std::vector<TensorType>> inferMatmul(const Op &op,
   NYX_RETURN_IF_ERROR(ops::checkOpBasics(op, {"transpose_a", "transpose_b"}));
   const TensorType &a = op.operand(0)->type;
   const TensorType &b = op.operand(1)->type;
-  if (!isFloat(a.dtype) && a.dtype != DType::I32 && a.dtype != DType::I64)
-    return ops::opError(op,
-                        strCat("operand a is ", a.str(),
-                               "; expected a float, i32 or i64 element type"));
+  if (!isFloat(a.dtype) && !isInteger(a.dtype))
+    return ops::opError(
+        op, strCat("operand a is ", a.str(),
+                   "; expected a float, i8, i32 or i64 element type"));
   if (a.dtype != b.dtype)
     return ops::opError(
         op, strCat("operands have different element types: a is ", a.str(),
@@ -67,7 +67,8 @@ absl::StatusOr<std::vector<TensorType>> inferMatmul(const Op &op,
   Shape out = d.batch;
   out.push_back(d.m);
   out.push_back(d.n);
-  return ops::oneResult(a.dtype, out);
+  // i8 products (quantized values) accumulate into i32.
+  return ops::oneResult(a.dtype == DType::I8 ? DType::I32 : a.dtype, out);
 }
 
 absl::Status interpretMatmul(const Op &op, std::span<const Tensor *const> in,

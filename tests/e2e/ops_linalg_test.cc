@@ -14,8 +14,8 @@ using e2e::expectOpMatchesInterpreter;
 using e2e::typeText;
 using ir::DType;
 
-constexpr DType kDTypes[] = {DType::F32,  DType::F64, DType::F16,
-                             DType::BF16, DType::I32, DType::I64};
+constexpr DType kDTypes[] = {DType::F32, DType::F64, DType::F16, DType::BF16,
+                             DType::I8,  DType::I32, DType::I64};
 
 // The operand shapes of an [M, K] x [K, N] product with the transposes.
 ir::Shape aShape(ir::Shape batch, int64_t m, int64_t k, bool ta) {
@@ -59,7 +59,7 @@ TEST(Matmul, EveryDTypeAndTransposeOverSmallSizes) {
 }
 
 TEST(Matmul, LargerMatricesInEveryTransposeForm) {
-  for (DType t : {DType::F32, DType::F16, DType::I32})
+  for (DType t : {DType::F32, DType::F16, DType::I8, DType::I32})
     for (bool ta : {false, true})
       for (bool tb : {false, true})
         checkMatmul(t, {}, {}, 65, 129, 97, ta, tb);
@@ -75,7 +75,7 @@ TEST(Matmul, BatchAxesBroadcast) {
                         {{1}, {3}},          {{2, 1}, {5}},   {{2, 1}, {1, 3}},
                         {{3, 1, 2}, {4, 1}}, {{1, 1}, {1, 1}}};
   for (const Case &c : cases)
-    for (DType t : {DType::F32, DType::I64, DType::BF16})
+    for (DType t : {DType::F32, DType::I8, DType::I64, DType::BF16})
       for (bool tb : {false, true})
         checkMatmul(t, c.a, c.b, 3, 5, 7, false, tb);
   checkMatmul(DType::F32, {2, 1}, {3}, 7, 33, 5, true, true);
@@ -90,6 +90,19 @@ TEST(Matmul, IntegerProductsWrap) {
   o.intMin = -(int64_t{1} << 40);
   o.intMax = int64_t{1} << 40;
   expectOpMatchesInterpreter("%a: i64[3,7], %b: i64[5,7]",
+                             "matmul(%a, %b) {transpose_b = true}", o);
+}
+
+// Quantized values: i8 products summed in i32 over a K long enough that
+// the sums leave the i16 range by far.
+TEST(Matmul, I8ProductsAccumulateInI32) {
+  e2e::HarnessOptions o;
+  o.intMin = -128;
+  o.intMax = 127;
+  o.bitExact = true;
+  expectOpMatchesInterpreter("%a: i8[5,4099], %b: i8[4099,19]",
+                             "matmul(%a, %b)", o);
+  expectOpMatchesInterpreter("%a: i8[2,17,300], %b: i8[33,300]",
                              "matmul(%a, %b) {transpose_b = true}", o);
 }
 

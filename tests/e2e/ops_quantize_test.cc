@@ -127,5 +127,30 @@ TEST(Quantize, FusedChain) {
   EXPECT_EQ(kernels, 1);
 }
 
+// A quantized linear layer as the quantize pass will emit it: activations
+// quantized with a zero point, i8 weights, the i32 product less the zero
+// point's share (zx * column sums of w, a constant), dequantized per output
+// column. After `fuse` the subtraction is the product's epilogue;
+// dequantize, which changes the dtype, is a kernel of its own.
+TEST(Quantize, LinearLayer) {
+  const std::string text =
+      R"(func @main(%x: f32[8,64], %w: i8[64,32], %sx: f32[], %zx: i8[], %comp: i32[32], %sy: f32[32]) -> (f32[8,32]) {
+  %xq = quantize(%x, %sx, %zx) : i8[8,64]
+  %acc = matmul(%xq, %w) : i32[8,32]
+  %c = sub(%acc, %comp) : i32[8,32]
+  %zero = constant() {value = dense<0>} : i32[]
+  %y = dequantize(%c, %sy, %zero) : f32[8,32]
+  return %y
+}
+)";
+  e2e::HarnessOptions o = bitExact();
+  o.intMin = -128;
+  o.intMax = 127;
+  for (const char *pipeline : {"", "verify,shape-infer,inline,fuse,dce"}) {
+    o.pipeline = pipeline;
+    e2e::expectCompiledMatchesInterpreter(text, o);
+  }
+}
+
 } // namespace
 } // namespace nyx

@@ -532,7 +532,7 @@ TEST(LoweringErrors, MatmulOfBool) {
       lowerUnchecked("matmul", {{DType::Bool, {2, 2}}, {DType::Bool, {2, 2}}},
                      {}, {DType::Bool, {2, 2}});
   ASSERT_FALSE(k.ok());
-  EXPECT_NE(k.status().message().find("expected a float, i32 or i64"),
+  EXPECT_NE(k.status().message().find("expected a float, i8, i32 or i64"),
             std::string::npos)
       << k.status().message();
 }

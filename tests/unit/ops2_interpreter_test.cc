@@ -98,6 +98,15 @@ TEST(MatmulInterp, Basic) {
   EXPECT_EQ(valuesOf(c), (Doubles{58, 64, 139, 154}));
 }
 
+TEST(MatmulInterp, I8AccumulatesInI32) {
+  // (-128)(-128) + 127 * 127 = 32513 and (-128) 127 + 127 (-128) = -32512.
+  Tensor a = ints(DType::I8, {1, 2}, {-128, 127});
+  Tensor b = ints(DType::I8, {2, 2}, {-128, 127, 127, -128});
+  Tensor c = run("matmul", {a, b});
+  EXPECT_EQ(c.dtype(), DType::I32);
+  EXPECT_EQ(intsOf(c), (Ints{32513, -32512}));
+}
+
 TEST(MatmulInterp, Transposes) {
   // a^T with a = [[1, 4], [2, 5], [3, 6]] is [[1, 2, 3], [4, 5, 6]];
   // b^T with b = [[7, 9, 11], [8, 10, 12]] is [[7, 8], [9, 10], [11, 12]].

@@ -41,13 +41,12 @@ TEST(MatmulVerify, Errors) {
                     {{"transpose", true}}),
             "'matmul' has no attribute 'transpose'; it takes: transpose_a, "
             "transpose_b");
-  EXPECT_EQ(errorOf("matmul", {t(DType::I8, {2, 3}), t(DType::I8, {3, 4})}),
-            "'matmul' operand a is i8[2,3]; expected a float, i32 or i64 "
+  EXPECT_EQ(errorOf("matmul", {t(DType::I8, {2, 3}), t(DType::I32, {3, 4})}),
+            "'matmul' operands have different element types: a is i8[2,3] "
+            "and b is i32[3,4]; expected them equal");
+  EXPECT_EQ(errorOf("matmul", {t(DType::Bool, {2, 3}), t(DType::Bool, {3, 4})}),
+            "'matmul' operand a is bool[2,3]; expected a float, i8, i32 or i64 "
             "element type");
-  EXPECT_EQ(
-      errorOf("matmul", {t(DType::Bool, {2, 3}), t(DType::Bool, {3, 4})}),
-      "'matmul' operand a is bool[2,3]; expected a float, i32 or i64 element "
-      "type");
   EXPECT_EQ(errorOf("matmul", {t(F32, {2, 3}), t(DType::F64, {3, 4})}),
             "'matmul' operands have different element types: a is f32[2,3] "
             "and b is f64[3,4]; expected them equal");
