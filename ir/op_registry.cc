@@ -69,6 +69,7 @@ static const OpRegistry &registry() {
     registerLinalgGrads(r);
     registerShapeGrads(r);
     registerConvGrads(r);
+    registerQuantizeGrads(r);
     return r;
   }();
   return r;

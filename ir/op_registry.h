@@ -139,5 +139,6 @@ void registerNormalizationGrads(OpRegistry &r);
 void registerLinalgGrads(OpRegistry &r);
 void registerShapeGrads(OpRegistry &r);
 void registerConvGrads(OpRegistry &r);
+void registerQuantizeGrads(OpRegistry &r);
 
 } // namespace nyx::ir

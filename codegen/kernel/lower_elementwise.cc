@@ -153,6 +153,11 @@ ExprRef dequantize(const ExprRef &q, const ExprRef &scale,
   return B::cast(scale->type, centered) * scale;
 }
 
+ExprRef fakeQuantize(const ExprRef &x, const ExprRef &scale,
+                     const ExprRef &zeroPoint) {
+  return dequantize(quantize(x, scale, zeroPoint), scale, zeroPoint);
+}
+
 ExprRef requantize(const ExprRef &acc, const ExprRef &multiplier,
                    const ExprRef &zeroPoint) {
   return toI8(B::cast(DType::F32, acc) * multiplier, zeroPoint);
@@ -262,6 +267,7 @@ void registerElementwiseElementFns(ElementFnRegistry &r) {
   addTernary(r, "quantize", quantize);
   addTernary(r, "dequantize", dequantize);
   addTernary(r, "requantize", requantize);
+  addTernary(r, "fake_quantize", fakeQuantize);
   r.add("cast", broadcasting([](const ir::Op &op, const std::vector<ExprRef> &a)
                                  -> absl::StatusOr<ExprRef> {
           return B::cast(op.result()->type.dtype, a[0]);

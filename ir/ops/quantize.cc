@@ -1,7 +1,8 @@
 // Linear quantization (docs/ops.md, "Quantization"): quantize, dequantize
-// and requantize. Each is elementwise with NumPy broadcasting, so a scale
-// and zero point of shape [] quantize per tensor and one of shape [C, 1, 1]
-// per channel of a [C, H, W] value.
+// and requantize, and fake_quantize for quantization-aware training. Each is
+// elementwise with NumPy broadcasting, so a scale and zero point of shape []
+// quantize per tensor and one of shape [C, 1, 1] per channel of a [C, H, W]
+// value.
 //
 // Unlike the float ops, these compute in the compute type itself (f32 for
 // f32, f16 and bf16, f64 for f64), not in f64: the quotient or product
@@ -100,6 +101,40 @@ absl::Status interpretDequantize(const Op &, std::span<const Tensor *const> in,
   return absl::OkStatus();
 }
 
+TypesOr inferFakeQuantize(const Op &op, const Module &) {
+  NYX_RETURN_IF_ERROR(checkOpBasics(op, {}));
+  NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, DTypeClass::Float));
+  NYX_RETURN_IF_ERROR(checkSameDType(op, 0, 1));
+  NYX_RETURN_IF_ERROR(checkOperandIsDType(op, 2, DType::I8));
+  NYX_ASSIGN_OR_RETURN(Shape shape, broadcastOperandShapes(op, kAll));
+  return oneResult(op.operand(0)->type.dtype, std::move(shape));
+}
+
+// dequantize(quantize(x)) without the i8 tensor in between.
+template <class T>
+void fakeQuantizeAll(const Tensor &x, const Tensor &scale, const Tensor &zp,
+                     Tensor &out) {
+  std::array<Shape, 3> shapes = {x.shape(), scale.shape(), zp.shape()};
+  forEachBroadcast(
+      out.shape(), shapes, [&](int64_t o, std::span<const int64_t> i) {
+        T s = static_cast<T>(scale.getDouble(i[1]));
+        int64_t z = zp.getInt(i[2]);
+        int64_t q = toI8(static_cast<T>(x.getDouble(i[0])) / s, z);
+        storeRounded(out, o, static_cast<double>(static_cast<T>(q - z) * s));
+      });
+}
+
+absl::Status interpretFakeQuantize(const Op &,
+                                   std::span<const Tensor *const> in,
+                                   std::span<Tensor> out,
+                                   const InterpContext &) {
+  if (in[0]->dtype() == DType::F64)
+    fakeQuantizeAll<double>(*in[0], *in[1], *in[2], out[0]);
+  else
+    fakeQuantizeAll<float>(*in[0], *in[1], *in[2], out[0]);
+  return absl::OkStatus();
+}
+
 TypesOr inferRequantize(const Op &op, const Module &) {
   NYX_RETURN_IF_ERROR(checkOpBasics(op, {}));
   NYX_RETURN_IF_ERROR(checkOperandIsDType(op, 0, DType::I32));
@@ -142,7 +177,12 @@ void registerQuantizeOps(OpRegistry &r) {
               .maxOperands = 3,
               .inferTypes = inferRequantize,
               .interpret = interpretRequantize});
-  r.setFusionKind({"quantize", "dequantize", "requantize"},
+  r.add(OpDef{.name = "fake_quantize",
+              .minOperands = 3,
+              .maxOperands = 3,
+              .inferTypes = inferFakeQuantize,
+              .interpret = interpretFakeQuantize});
+  r.setFusionKind({"quantize", "dequantize", "requantize", "fake_quantize"},
                   FusionKind::Elementwise);
 }
 

@@ -1,7 +1,7 @@
-// Compiled quantize, dequantize and requantize against the interpreter, bit
-// for bit: every float dtype, per tensor and per channel, sizes that run
-// the vectorized loop and its scalar remainder, the edge values of
-// docs/ops.md (ties, saturation, NaN, infinities), and a
+// Compiled quantize, dequantize, requantize and fake_quantize against the
+// interpreter, bit for bit: every float dtype, per tensor and per channel,
+// sizes that run the vectorized loop and its scalar remainder, the edge values
+// of docs/ops.md (ties, saturation, NaN, infinities), and a
 // dequantize-compute-quantize chain fused into one kernel.
 #include <cmath>
 #include <limits>
@@ -48,6 +48,19 @@ TEST(Quantize, PerTensorAndPerChannel) {
                                              ", %s: ", typeText(t, {3, 1}),
                                              ", %z: i8[3,1]"),
                                       "quantize(%x, %s, %z)", o);
+    }
+}
+
+TEST(FakeQuantize, PerTensorAndPerChannel) {
+  for (DType t : kFloats)
+    for (int64_t n : kSizes) {
+      e2e::HarnessOptions o = bitExact();
+      o.intMin = -128;
+      o.intMax = 127;
+      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n}),
+                                             ", %s: ", typeText(t, {3, 1}),
+                                             ", %z: i8[3,1]"),
+                                      "fake_quantize(%x, %s, %z)", o);
     }
 }
 

@@ -366,6 +366,36 @@ func @main(%x: f64[4]) -> (f64[]) {
     EXPECT_EQ((*out)[1].getDouble(i), 0.0) << i;
 }
 
+TEST(GradElementwise, FakeQuantizePassesGradientsStraightThroughInRange) {
+  // With scale 0.25 and zero point 5, round(x / 0.25) + 5 is 7, 127, 128,
+  // -128, -128 and -129: the gradient of the sum is 1 where that lies in
+  // [-128, 127] and 0 where the value saturates.
+  auto m = ir::parseModule(R"(
+module @m
+func @main(%x: f64[6]) -> (f64[]) {
+  %s = constant() {value = dense<0.25>} : f64[]
+  %z = constant() {value = dense<5>} : i8[]
+  %f = fake_quantize(%x, %s, %z) : f64[6]
+  %y = reduce_sum(%f) : f64[]
+  return %y
+}
+)",
+                           "fake_quantize.nyx");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto g = passes::addGradFunction(**m, **(*m)->entry(), {}, "g");
+  ASSERT_TRUE(g.ok()) << g.status();
+  const double xs[] = {0.375, 30.5, 30.7, -33.2, -33.3, -33.4};
+  ir::Tensor x(ir::TensorType{ir::DType::F64, {6}});
+  for (int i = 0; i < 6; ++i)
+    x.setDouble(i, xs[i]);
+  ir::Interpreter interp(**m, nullptr);
+  auto out = interp.run(**g, {x});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const double want[] = {1, 1, 0, 1, 1, 0};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ((*out)[1].getDouble(i), want[i]) << i;
+}
+
 // The Hessian the autodiff builds by differentiating the gradient (so every
 // rule on the path is differentiated twice) against central differences of
 // the gradient, for input `input` of @main (which returns a scalar).

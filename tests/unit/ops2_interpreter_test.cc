@@ -548,6 +548,15 @@ TEST(QuantizeInterp, BroadcastsPerChannelParameters) {
   EXPECT_EQ(intsOf(run("quantize", {x, scale, zp})), (Ints{3, 5, 1, 1}));
 }
 
+TEST(FakeQuantizeInterp, QuantizesThenDequantizes) {
+  // Quotients 1.5, 160 and -1.2 plus 5: 7, 127 (saturated) and 4.
+  Tensor x = floats(F32, {3}, {0.375, 40, -0.3});
+  Tensor y =
+      run("fake_quantize", {x, floats(F32, {}, {0.25}), ints(I8, {}, {5})});
+  EXPECT_EQ(y.dtype(), F32);
+  EXPECT_EQ(valuesOf(y), (Doubles{0.5, 30.5, -0.25}));
+}
+
 TEST(DequantizeInterp, SubtractsTheZeroPointThenScales) {
   Tensor q = ints(I8, {4}, {-128, 127, 0, 5});
   Tensor y = run("dequantize", {q, floats(F32, {}, {0.5}), ints(I8, {}, {3})});
