@@ -5,6 +5,8 @@
 
 #include "ir/diagnostic.h"
 #include "ir/op_registry.h"
+#include "ir/ops/op_helpers.h"
+#include "ir/strings.h"
 #include "ir/tensor.h"
 
 namespace nyx::ir {
@@ -32,6 +34,32 @@ void eraseOp(Function &fn, size_t index) {
     (void)r;
   }
   fn.ops.erase(fn.ops.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+absl::StatusOr<Value *> OpInserter::emit(std::string_view opName,
+                                         std::vector<Value *> operands,
+                                         Attributes attrs) {
+  const OpDef *def = lookupOp(opName);
+  if (!def)
+    return absl::InternalError(strCat(pass_, ": no op '", opName, "'"));
+  Op *op = fn_.insertOp(pos_, def, std::move(operands), std::move(attrs),
+                        {TensorType{}}, loc_);
+  auto types = def->inferTypes(*op, m_);
+  if (!types.ok()) {
+    eraseOp(fn_, pos_);
+    return absl::InternalError(strCat(pass_, " built an invalid '", opName,
+                                      "': ", types.status().message()));
+  }
+  op->result()->type = (*types)[0];
+  ++pos_;
+  return op->result();
+}
+
+absl::StatusOr<Value *> OpInserter::scalar(DType dtype, double v) {
+  auto value = std::make_shared<Tensor>(TensorType{dtype, {}});
+  ops::storeRounded(*value, 0, v);
+  return emit("constant", {},
+              {{"value", std::shared_ptr<const Tensor>(value)}});
 }
 
 void retypeFloats(Function &fn, size_t begin,

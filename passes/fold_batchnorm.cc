@@ -24,8 +24,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "ir/conv_filter.h"
 #include "ir/op_registry.h"
-#include "ir/ops/op_helpers.h"
 #include "ir/rewrite.h"
+#include "ir/status_macros.h"
 #include "ir/strings.h"
 #include "passes/pass.h"
 
@@ -66,12 +66,12 @@ private:
   bool perChannel(const ir::Value *v, const ir::Shape &out, int64_t axis) const;
   absl::Status rewrite(const Chain &chain);
 
-  // Inserts `opName(operands) {attrs}` at pos_ with the types its shape
-  // rule infers.
+  // Inserts `opName(operands) {attrs}` where the rewrite inserts ops.
   absl::StatusOr<ir::Value *> emit(std::string_view opName,
                                    std::vector<ir::Value *> operands,
-                                   ir::Attributes attrs = {});
-  absl::StatusOr<ir::Value *> emitScalar(ir::DType t, double v);
+                                   ir::Attributes attrs = {}) {
+    return at_->emit(opName, std::move(operands), std::move(attrs));
+  }
   absl::StatusOr<ir::Value *> reshaped(ir::Value *v, ir::Shape shape);
 
   const ir::Module &m_;
@@ -81,8 +81,8 @@ private:
   // Number of operand slots and returns that use each value, and one user.
   absl::flat_hash_map<const ir::Value *, int> uses_;
   absl::flat_hash_map<const ir::Value *, ir::Op *> user_;
-  size_t pos_ = 0;
-  ir::Loc loc_;
+  // Set for each rewrite, before the op that ends its chain.
+  std::optional<ir::OpInserter> at_;
 };
 
 void FunctionFolder::analyze() {
@@ -198,32 +198,6 @@ std::optional<Chain> FunctionFolder::chainAt(ir::Op *anchor) const {
   return chain;
 }
 
-absl::StatusOr<ir::Value *>
-FunctionFolder::emit(std::string_view opName, std::vector<ir::Value *> operands,
-                     ir::Attributes attrs) {
-  const ir::OpDef *def = ir::lookupOp(opName);
-  if (!def)
-    return absl::InternalError(strCat("fold-batchnorm: no op '", opName, "'"));
-  ir::Op *op = fn_.insertOp(pos_, def, std::move(operands), std::move(attrs),
-                            {ir::TensorType{}}, loc_);
-  auto types = def->inferTypes(*op, m_);
-  if (!types.ok()) {
-    ir::eraseOp(fn_, pos_);
-    return absl::InternalError(strCat("fold-batchnorm built an invalid '",
-                                      opName, "': ", types.status().message()));
-  }
-  op->result()->type = (*types)[0];
-  ++pos_;
-  return op->result();
-}
-
-absl::StatusOr<ir::Value *> FunctionFolder::emitScalar(ir::DType t, double v) {
-  auto value = std::make_shared<ir::Tensor>(ir::TensorType{t, {}});
-  ir::ops::storeRounded(*value, 0, v);
-  return emit("constant", {},
-              {{"value", std::shared_ptr<const ir::Tensor>(value)}});
-}
-
 absl::StatusOr<ir::Value *> FunctionFolder::reshaped(ir::Value *v,
                                                      ir::Shape shape) {
   if (v->type.shape == shape)
@@ -237,10 +211,11 @@ absl::Status FunctionFolder::rewrite(const Chain &chain) {
   ir::Value *end = last->result();
   const std::string endName = end->name;
   const ir::DType dt = end->type.dtype;
-  pos_ = std::find_if(fn_.ops.begin(), fn_.ops.end(),
-                      [&](const auto &op) { return op.get() == last; }) -
-         fn_.ops.begin();
-  loc_ = last->loc;
+  at_.emplace(m_, fn_,
+              std::find_if(fn_.ops.begin(), fn_.ops.end(),
+                           [&](const auto &op) { return op.get() == last; }) -
+                  fn_.ops.begin(),
+              last->loc, "fold-batchnorm");
 
   // The chain computes contraction * scale + shift, each a per-channel
   // vector of shape [channels] or [1]; null stands for 1 and 0.
@@ -257,7 +232,7 @@ absl::Status FunctionFolder::rewrite(const Chain &chain) {
     if (step.kind == Step::BatchNorm) {
       ir::Op &bn = *step.op;
       NYX_ASSIGN_OR_RETURN(double eps, bn.getFloat("epsilon", 1e-5));
-      NYX_ASSIGN_OR_RETURN(ir::Value * epsilon, emitScalar(dt, eps));
+      NYX_ASSIGN_OR_RETURN(ir::Value * epsilon, at_->scalar(dt, eps));
       NYX_ASSIGN_OR_RETURN(ir::Value * shifted,
                            emit("add", {bn.operand(4), epsilon}));
       NYX_ASSIGN_OR_RETURN(ir::Value * root, emit("sqrt", {shifted}));
@@ -309,7 +284,7 @@ absl::Status FunctionFolder::rewrite(const Chain &chain) {
     NYX_ASSIGN_OR_RETURN(ir::Value * s, reshaped(scale, along));
     NYX_ASSIGN_OR_RETURN(w, emit("mul", {w, s}));
   }
-  loc_ = anchor->loc;
+  at_->setLoc(anchor->loc);
   ir::Value *result;
   if (chain.conv) {
     std::vector<ir::Value *> operands = {anchor->operand(0), w};

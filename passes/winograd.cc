@@ -81,36 +81,6 @@ bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
          (bytes + y[0] - 1) / y[0] <= maxFilterBytesPerImage;
 }
 
-class Rewriter {
-public:
-  Rewriter(ir::Module &m, ir::Function &fn, size_t pos)
-      : m_(m), fn_(fn), pos_(pos), loc_(fn.ops[pos]->loc) {}
-
-  absl::StatusOr<ir::Value *> emit(std::string_view opName,
-                                   std::vector<ir::Value *> operands,
-                                   ir::Attributes attrs) {
-    const ir::OpDef *def = ir::lookupOp(opName);
-    ir::Op *op = fn_.insertOp(pos_, def, std::move(operands), std::move(attrs),
-                              {ir::TensorType{}}, loc_);
-    auto types = def->inferTypes(*op, m_);
-    if (!types.ok()) {
-      ir::eraseOp(fn_, pos_);
-      return absl::InternalError(strCat("winograd built an invalid '", opName,
-                                        "': ", types.status().message()));
-    }
-    op->result()->type = (*types)[0];
-    ++pos_;
-    return op->result();
-  }
-  size_t pos() const { return pos_; }
-
-private:
-  ir::Module &m_;
-  ir::Function &fn_;
-  size_t pos_;
-  ir::Loc loc_;
-};
-
 absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
                              const ir::Tensor &filter) {
   ir::Op &conv = *fn.ops[pos];
@@ -120,7 +90,7 @@ absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
   std::vector<int64_t> padding =
       conv.getInts("padding", std::vector<int64_t>{0, 0, 0, 0}).value();
   auto u = std::make_shared<const ir::Tensor>(wg::transformFilter(filter));
-  Rewriter r(m, fn, pos);
+  ir::OpInserter r(m, fn, pos, conv.loc, "winograd");
   auto v = r.emit("winograd_input", {x}, {{"padding", padding}});
   if (!v.ok())
     return v.status();
