@@ -61,6 +61,14 @@ std::string trainingPipeline(int optLevel, std::string_view remat) {
   return pipeline.insert(at + anchor.size(), "," + pass);
 }
 
+std::string quantizedPipeline(std::string pipeline) {
+  const std::string passes = "quantize-dynamic,const-fold";
+  size_t at = pipeline.rfind("cse,dce");
+  if (at == std::string::npos)
+    return pipeline + "," + passes + ",dce";
+  return pipeline.insert(at, passes + ",");
+}
+
 void printStatistics(const passes::Statistics &stats, std::ostream &out) {
   out << "===" << std::string(60, '-') << "===\n"
       << "  Statistics collected\n"

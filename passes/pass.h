@@ -110,6 +110,7 @@ absl::Status runCse(ir::Module &m, const Options &o);
 absl::Status runDce(ir::Module &m, const Options &o);
 absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
 absl::Status runWinograd(ir::Module &m, const Options &o);
+absl::Status runQuantizeDynamic(ir::Module &m, const Options &o);
 absl::Status runFilterLayout(ir::Module &m, const Options &o);
 absl::Status runFuse(ir::Module &m, const Options &o);
 absl::Status runAutotune(ir::Module &m, const Options &o);

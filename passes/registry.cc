@@ -55,6 +55,10 @@ const std::vector<PassInfo> &allPasses() {
        {{"max-filter-bytes-per-image",
          "the largest transformed filter to create, in bytes per image of "
          "the batch (default 2621440)"}}},
+      {"quantize-dynamic",
+       "quantize matmuls with compile-time weights to int8: per-column "
+       "weight scales, activation scales computed on every run",
+       runQuantizeDynamic},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",

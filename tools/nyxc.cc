@@ -112,6 +112,18 @@ int main(int argc, char **argv) {
               o.pipeline = v;
               return absl::OkStatus();
             });
+  bool quantizeDynamic = false;
+  cl.option("quantize", "dynamic",
+            "quantize matmuls with compile-time weights to int8: per-column "
+            "weight scales, activation scales computed on every run",
+            [&](std::string_view v) {
+              if (v != "dynamic")
+                return absl::InvalidArgumentError(
+                    strCat("--quantize=", v,
+                           " is not a quantization mode; expected dynamic"));
+              quantizeDynamic = true;
+              return absl::OkStatus();
+            });
   compiler::addPassInstrumentationFlags(cl, o.instrumentation);
   compiler::addTuningFlags(cl, o);
   compiler::addTrainFlags(cl, o);
@@ -143,6 +155,18 @@ int main(int argc, char **argv) {
               << "  Host CPU: " << std::string(llvm::sys::getHostCPUName())
               << "\n";
     return 0;
+  }
+  if (quantizeDynamic) {
+    if (!o.pipeline.empty() || o.train.enabled) {
+      std::cerr << "nyxc: error: --quantize changes the standard pipeline; "
+                << (o.train.enabled ? "it does not apply to --train"
+                                    : "with --passes, add quantize-dynamic "
+                                      "and const-fold to the pipeline")
+                << "\n";
+      return 1;
+    }
+    o.pipeline = compiler::quantizedPipeline(
+        compiler::standardPipeline(o.optLevel, o.target));
   }
   if (printPipeline) {
     auto pm = passes::PassManager::parse(

@@ -5,6 +5,7 @@
 // dequantize-compute-quantize chain fused into one kernel.
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,46 @@ TEST(Quantize, LinearLayer) {
     o.pipeline = pipeline;
     e2e::expectCompiledMatchesInterpreter(text, o);
   }
+}
+
+// quantize-dynamic on a two-layer MLP with embedded weights, compiled,
+// against the interpreter's f32 run of the module as written: the int8
+// result stays within the quantization error. With inputs and weights in
+// [-1, 1] the largest difference was 0.33 on outputs up to about 25; the
+// test allows twice that.
+TEST(QuantizeDynamic, MlpWithinTheQuantizationError) {
+  const std::string text = R"(param @w1 : f32[128,64]
+param @w2 : f32[64,10]
+func @main(%x: f32[8,128]) -> (f32[8,10]) {
+  %w1 = param() {name = @w1} : f32[128,64]
+  %w2 = param() {name = @w2} : f32[64,10]
+  %h = matmul(%x, %w1) : f32[8,64]
+  %r = relu(%h) : f32[8,64]
+  %y = matmul(%r, %w2) : f32[8,10]
+  return %y
+}
+)";
+  e2e::HarnessOptions o;
+  o.minValue = -1;
+  o.maxValue = 1;
+  o.rtol = 0;
+  o.atol = 0.6;
+  o.pipeline = "verify,shape-infer,inline,quantize-dynamic,const-fold,dce,"
+               "fuse,dce";
+  std::mt19937_64 rng(7);
+  o.weights.emplace("w1", e2e::randomTensor({DType::F32, {128, 64}}, rng, o));
+  o.weights.emplace("w2", e2e::randomTensor({DType::F32, {64, 10}}, rng, o));
+  e2e::expectCompiledMatchesInterpreter(text, o);
+  // Both products became i8 x i8 -> i32.
+  auto quantized = e2e::parseWithPipeline(text, o.pipeline, &o.weights);
+  ASSERT_TRUE(quantized.ok()) << quantized.status().message();
+  int i8Products = 0;
+  for (const auto &fn : (*quantized)->functions)
+    for (const auto &op : fn->ops)
+      i8Products += op->name() == "matmul" &&
+                    op->operand(0)->type.dtype == DType::I8 &&
+                    op->operand(1)->type.dtype == DType::I8;
+  EXPECT_EQ(i8Products, 2);
 }
 
 } // namespace
