@@ -37,12 +37,27 @@ template <class T> int64_t toI8(T v, int64_t zeroPoint) {
   return q < kI8Min ? kI8Min : q > kI8Max ? kI8Max : static_cast<int64_t>(q);
 }
 
-TypesOr inferQuantize(const Op &op, const Module &) {
+template <class T> int64_t quantizeValue(T x, T scale, int64_t zeroPoint) {
+  return toI8(x / scale, zeroPoint);
+}
+
+// q - zero_point is exact in int64; converting it rounds only for i32 q.
+template <class T> T dequantizeValue(int64_t q, T scale, int64_t zeroPoint) {
+  return static_cast<T>(q - zeroPoint) * scale;
+}
+
+// quantize and fake_quantize: a float x, a scale of its dtype, an i8 zero
+// point.
+absl::StatusOr<Shape> checkQuantizeOperands(const Op &op) {
   NYX_RETURN_IF_ERROR(checkOpBasics(op, {}));
   NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, DTypeClass::Float));
   NYX_RETURN_IF_ERROR(checkSameDType(op, 0, 1));
   NYX_RETURN_IF_ERROR(checkOperandIsDType(op, 2, DType::I8));
-  NYX_ASSIGN_OR_RETURN(Shape shape, broadcastOperandShapes(op, kAll));
+  return broadcastOperandShapes(op, kAll);
+}
+
+TypesOr inferQuantize(const Op &op, const Module &) {
+  NYX_ASSIGN_OR_RETURN(Shape shape, checkQuantizeOperands(op));
   return oneResult(DType::I8, std::move(shape));
 }
 
@@ -50,12 +65,12 @@ template <class T>
 void quantizeAll(const Tensor &x, const Tensor &scale, const Tensor &zp,
                  Tensor &out) {
   std::array<Shape, 3> shapes = {x.shape(), scale.shape(), zp.shape()};
-  forEachBroadcast(out.shape(), shapes,
-                   [&](int64_t o, std::span<const int64_t> i) {
-                     T q = static_cast<T>(x.getDouble(i[0])) /
-                           static_cast<T>(scale.getDouble(i[1]));
-                     out.setInt(o, toI8(q, zp.getInt(i[2])));
-                   });
+  forEachBroadcast(
+      out.shape(), shapes, [&](int64_t o, std::span<const int64_t> i) {
+        out.setInt(o, quantizeValue(static_cast<T>(x.getDouble(i[0])),
+                                    static_cast<T>(scale.getDouble(i[1])),
+                                    zp.getInt(i[2])));
+      });
 }
 
 absl::Status interpretQuantize(const Op &, std::span<const Tensor *const> in,
@@ -85,9 +100,9 @@ void dequantizeAll(const Tensor &q, const Tensor &scale, const Tensor &zp,
   std::array<Shape, 3> shapes = {q.shape(), scale.shape(), zp.shape()};
   forEachBroadcast(
       out.shape(), shapes, [&](int64_t o, std::span<const int64_t> i) {
-        // Exact in int64; one rounding to T (none for i8).
-        T centered = static_cast<T>(q.getInt(i[0]) - zp.getInt(i[2]));
-        T y = centered * static_cast<T>(scale.getDouble(i[1]));
+        T y = dequantizeValue(q.getInt(i[0]),
+                              static_cast<T>(scale.getDouble(i[1])),
+                              zp.getInt(i[2]));
         storeRounded(out, o, static_cast<double>(y));
       });
 }
@@ -102,11 +117,7 @@ absl::Status interpretDequantize(const Op &, std::span<const Tensor *const> in,
 }
 
 TypesOr inferFakeQuantize(const Op &op, const Module &) {
-  NYX_RETURN_IF_ERROR(checkOpBasics(op, {}));
-  NYX_RETURN_IF_ERROR(checkOperandDType(op, 0, DTypeClass::Float));
-  NYX_RETURN_IF_ERROR(checkSameDType(op, 0, 1));
-  NYX_RETURN_IF_ERROR(checkOperandIsDType(op, 2, DType::I8));
-  NYX_ASSIGN_OR_RETURN(Shape shape, broadcastOperandShapes(op, kAll));
+  NYX_ASSIGN_OR_RETURN(Shape shape, checkQuantizeOperands(op));
   return oneResult(op.operand(0)->type.dtype, std::move(shape));
 }
 
@@ -119,8 +130,8 @@ void fakeQuantizeAll(const Tensor &x, const Tensor &scale, const Tensor &zp,
       out.shape(), shapes, [&](int64_t o, std::span<const int64_t> i) {
         T s = static_cast<T>(scale.getDouble(i[1]));
         int64_t z = zp.getInt(i[2]);
-        int64_t q = toI8(static_cast<T>(x.getDouble(i[0])) / s, z);
-        storeRounded(out, o, static_cast<double>(static_cast<T>(q - z) * s));
+        int64_t q = quantizeValue(static_cast<T>(x.getDouble(i[0])), s, z);
+        storeRounded(out, o, static_cast<double>(dequantizeValue(q, s, z)));
       });
 }
 
