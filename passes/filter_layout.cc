@@ -61,31 +61,22 @@ std::shared_ptr<const ir::Tensor> relayout(const ir::Tensor &oihw,
   return out;
 }
 
-int64_t runOnFunction(ir::Function &fn, const Options &o, int64_t block) {
-  int64_t changed = 0;
-  for (size_t pos = 0; pos < fn.ops.size(); ++pos) {
-    ir::Op &op = *fn.ops[pos];
-    if (!qualifies(op))
-      continue;
-    const ir::Op *def = op.operand(1)->definingOp;
-    const ir::Tensor *filter = def ? o.knownValue(*def) : nullptr;
-    if (!filter)
-      continue;
-    const int64_t perGroup =
-        filter->shape()[0] / op.getInt("groups", 1).value();
-    const ir::FilterLayout layout =
-        block > 0 && perGroup % block == 0
-            ? ir::FilterLayout::blocked(block)
-            : ir::FilterLayout{ir::FilterLayout::HWIO};
-    std::shared_ptr<const ir::Tensor> w = relayout(*filter, layout);
-    ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {}, {{"value", w}},
-                            {w->type()}, op.loc);
-    ++pos; // the conv moved one place down
-    op.operands[1] = c->result();
-    op.attrs[std::string(ir::kFilterLayoutAttr)] = layout.name();
-    ++changed;
-  }
-  return changed;
+// The filter in `layout`, as a new constant before the conv at `pos`;
+// returns the position after the conv.
+size_t relayoutFilter(ir::Function &fn, size_t pos, const ir::Tensor &filter,
+                      int64_t block) {
+  ir::Op &op = *fn.ops[pos];
+  const int64_t perGroup = filter.shape()[0] / op.getInt("groups", 1).value();
+  const ir::FilterLayout layout =
+      block > 0 && perGroup % block == 0
+          ? ir::FilterLayout::blocked(block)
+          : ir::FilterLayout{ir::FilterLayout::HWIO};
+  std::shared_ptr<const ir::Tensor> w = relayout(filter, layout);
+  ir::Op *c = fn.insertOp(pos, ir::lookupOp("constant"), {}, {{"value", w}},
+                          {w->type()}, op.loc);
+  op.operands[1] = c->result();
+  op.attrs[std::string(ir::kFilterLayoutAttr)] = layout.name();
+  return pos + 2;
 }
 
 } // namespace
@@ -99,10 +90,15 @@ absl::Status runFilterLayout(ir::Module &m, const Options &o) {
         strCat("filter-layout block=", *block,
                "; expected 0 (the hwio layout) or a block of output "
                "channels"));
-  int64_t changed = 0;
-  for (auto &fn : m.functions)
-    changed += runOnFunction(*fn, o, *block);
-  o.count("filter-layout.filters", changed);
+  auto changed = rewriteOpsWithKnownOperand(
+      m, o, 1, qualifies,
+      [&](ir::Function &fn, size_t pos,
+          const ir::Tensor &filter) -> absl::StatusOr<size_t> {
+        return relayoutFilter(fn, pos, filter, *block);
+      });
+  if (!changed.ok())
+    return changed.status();
+  o.count("filter-layout.filters", *changed);
   return absl::OkStatus();
 }
 

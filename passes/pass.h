@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -81,6 +82,19 @@ struct Options {
   // interpreter or the runtime to report).
   const ir::Tensor *knownValue(const ir::Op &op) const;
 };
+
+// Rewrites every op of `m`'s ordinary functions (a kernel's body keeps the
+// form the fuse pass gave it) that `qualifies` accepts and whose operand
+// `operand` is known at compile time (Options::knownValue): `rewrite` gets
+// the function, the op's position and the operand's value, and returns the
+// position of the first op after the ones it left in the op's place.
+// Returns the number of ops rewritten.
+using RewriteFn = std::function<absl::StatusOr<size_t>(
+    ir::Function &, size_t pos, const ir::Tensor &value)>;
+absl::StatusOr<int64_t>
+rewriteOpsWithKnownOperand(ir::Module &m, const Options &o, int operand,
+                           const std::function<bool(const ir::Op &)> &qualifies,
+                           const RewriteFn &rewrite);
 
 using PassFn = absl::Status (*)(ir::Module &, const Options &);
 

@@ -163,6 +163,34 @@ const ir::Tensor *Options::knownValue(const ir::Op &op) const {
   return value && value->type() == op.result()->type ? value : nullptr;
 }
 
+absl::StatusOr<int64_t>
+rewriteOpsWithKnownOperand(ir::Module &m, const Options &o, int operand,
+                           const std::function<bool(const ir::Op &)> &qualifies,
+                           const RewriteFn &rewrite) {
+  int64_t changed = 0;
+  for (auto &fn : m.functions) {
+    if (fn->isKernel)
+      continue;
+    for (size_t pos = 0; pos < fn->ops.size();) {
+      const ir::Op &op = *fn->ops[pos];
+      const ir::Op *def = qualifies(op) && op.numOperands() > operand
+                              ? op.operand(operand)->definingOp
+                              : nullptr;
+      const ir::Tensor *value = def ? o.knownValue(*def) : nullptr;
+      if (!value) {
+        ++pos;
+        continue;
+      }
+      auto next = rewrite(*fn, pos, *value);
+      if (!next.ok())
+        return next.status();
+      pos = *next;
+      ++changed;
+    }
+  }
+  return changed;
+}
+
 std::string PassManager::str() const {
   std::vector<std::string> pieces;
   for (const Step &step : steps_) {

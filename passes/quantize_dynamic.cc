@@ -66,8 +66,8 @@ absl::StatusOr<ir::Value *> constantOf(ir::OpInserter &at,
                  {{"value", std::shared_ptr<const ir::Tensor>(t)}});
 }
 
-absl::Status rewrite(ir::Module &m, ir::Function &fn, size_t pos,
-                     const ir::Tensor &weights) {
+absl::StatusOr<size_t> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
+                               const ir::Tensor &weights) {
   ir::Op &mm = *fn.ops[pos];
   ir::Value *x = mm.operand(0), *w = mm.operand(1);
   NYX_ASSIGN_OR_RETURN(bool transposeA, mm.getBool("transpose_a", false));
@@ -104,29 +104,19 @@ absl::Status rewrite(ir::Module &m, ir::Function &fn, size_t pos,
   ir::replaceAllUses(fn, mm.result(), y);
   ir::eraseOp(fn, at.pos());
   y->name = name; // the value that replaces the product takes its name
-  return absl::OkStatus();
+  return at.pos();
 }
 
 } // namespace
 
 absl::Status runQuantizeDynamic(ir::Module &m, const Options &o) {
-  int64_t changed = 0;
-  for (auto &fn : m.functions) {
-    // A kernel's body keeps the form the fuse pass gave it.
-    if (fn->isKernel)
-      continue;
-    for (size_t pos = 0; pos < fn->ops.size(); ++pos) {
-      const ir::Op &op = *fn->ops[pos];
-      if (!qualifies(op))
-        continue;
-      const ir::Op *def = op.operand(1)->definingOp;
-      const ir::Tensor *weights = def ? o.knownValue(*def) : nullptr;
-      if (!weights)
-        continue;
-      NYX_RETURN_IF_ERROR(rewrite(m, *fn, pos, *weights));
-      ++changed;
-    }
-  }
+  NYX_ASSIGN_OR_RETURN(
+      int64_t changed,
+      rewriteOpsWithKnownOperand(
+          m, o, 1, qualifies,
+          [&m](ir::Function &fn, size_t pos, const ir::Tensor &weights) {
+            return rewrite(m, fn, pos, weights);
+          }));
   o.count("quantize-dynamic.matmuls", changed);
   return absl::OkStatus();
 }

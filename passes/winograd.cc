@@ -81,8 +81,8 @@ bool qualifies(const ir::Op &op, int64_t maxFilterBytesPerImage) {
          (bytes + y[0] - 1) / y[0] <= maxFilterBytesPerImage;
 }
 
-absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
-                             const ir::Tensor &filter) {
+absl::StatusOr<size_t> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
+                               const ir::Tensor &filter) {
   ir::Op &conv = *fn.ops[pos];
   ir::Value *x = conv.operand(0);
   ir::Value *bias = conv.numOperands() > 2 ? conv.operand(2) : nullptr;
@@ -113,7 +113,7 @@ absl::StatusOr<bool> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
                                       conv.result()->type.str()));
   ir::replaceAllUses(fn, conv.result(), *out);
   ir::eraseOp(fn, r.pos());
-  return true;
+  return r.pos();
 }
 
 } // namespace
@@ -127,26 +127,14 @@ absl::Status runWinograd(ir::Module &m, const Options &o) {
     return absl::InvalidArgumentError(
         strCat("winograd max-filter-bytes-per-image=", *maxBytes,
                "; expected a number of bytes >= 0"));
-  int64_t changed = 0;
-  for (auto &fn : m.functions) {
-    // A kernel's body keeps the form the fuse pass gave it.
-    if (fn->isKernel)
-      continue;
-    for (size_t pos = 0; pos < fn->ops.size(); ++pos) {
-      const ir::Op &op = *fn->ops[pos];
-      if (!qualifies(op, *maxBytes))
-        continue;
-      const ir::Op *def = op.operand(1)->definingOp;
-      const ir::Tensor *filter = def ? o.knownValue(*def) : nullptr;
-      if (!filter)
-        continue;
-      auto done = rewrite(m, *fn, pos, *filter);
-      if (!done.ok())
-        return done.status();
-      changed += *done;
-    }
-  }
-  o.count("winograd.convolutions", changed);
+  auto changed = rewriteOpsWithKnownOperand(
+      m, o, 1, [&](const ir::Op &op) { return qualifies(op, *maxBytes); },
+      [&m](ir::Function &fn, size_t pos, const ir::Tensor &filter) {
+        return rewrite(m, fn, pos, filter);
+      });
+  if (!changed.ok())
+    return changed.status();
+  o.count("winograd.convolutions", *changed);
   return absl::OkStatus();
 }
 
