@@ -21,9 +21,13 @@ using ir::DType;
 constexpr DType kFloats[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
 constexpr int64_t kSizes[] = {1, 7, 33, 1000};
 
+// Outputs equal bit for bit; integer inputs span i8 unless a test widens
+// them.
 e2e::HarnessOptions bitExact() {
   e2e::HarnessOptions o;
   o.bitExact = true;
+  o.intMin = -128;
+  o.intMax = 127;
   return o;
 }
 
@@ -35,34 +39,22 @@ ir::Tensor filled(const ir::TensorType &type, const std::vector<double> &v) {
 }
 
 TEST(Quantize, PerTensorAndPerChannel) {
-  for (DType t : kFloats)
-    for (int64_t n : kSizes) {
-      // Quotients up to about 4 / 0.05 = 80 and beyond where the random
-      // scale is nearer zero, so some saturate.
-      e2e::HarnessOptions o = bitExact();
-      o.intMin = -128;
-      o.intMax = 127;
-      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n}), ", %s: ",
-                                             typeText(t, {}), ", %z: i8[]"),
-                                      "quantize(%x, %s, %z)", o);
-      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n}),
-                                             ", %s: ", typeText(t, {3, 1}),
-                                             ", %z: i8[3,1]"),
-                                      "quantize(%x, %s, %z)", o);
-    }
-}
-
-TEST(FakeQuantize, PerTensorAndPerChannel) {
-  for (DType t : kFloats)
-    for (int64_t n : kSizes) {
-      e2e::HarnessOptions o = bitExact();
-      o.intMin = -128;
-      o.intMax = 127;
-      e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n}),
-                                             ", %s: ", typeText(t, {3, 1}),
-                                             ", %z: i8[3,1]"),
-                                      "fake_quantize(%x, %s, %z)", o);
-    }
+  for (const char *op : {"quantize", "fake_quantize"})
+    for (DType t : kFloats)
+      for (int64_t n : kSizes) {
+        // Quotients up to about 4 / 0.05 = 80 and beyond where the random
+        // scale is nearer zero, so some saturate.
+        e2e::HarnessOptions o = bitExact();
+        const std::string call = strCat(op, "(%x, %s, %z)");
+        e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {n}),
+                                               ", %s: ", typeText(t, {}),
+                                               ", %z: i8[]"),
+                                        call, o);
+        e2e::expectOpMatchesInterpreter(strCat("%x: ", typeText(t, {3, n}),
+                                               ", %s: ", typeText(t, {3, 1}),
+                                               ", %z: i8[3,1]"),
+                                        call, o);
+      }
 }
 
 TEST(Quantize, EdgeValues) {
@@ -129,8 +121,6 @@ TEST(Quantize, FusedChain) {
 }
 )";
   e2e::HarnessOptions o = bitExact();
-  o.intMin = -128;
-  o.intMax = 127;
   o.pipeline = "verify,shape-infer,inline,fuse,dce";
   e2e::expectCompiledMatchesInterpreter(text, o);
   auto fused = e2e::parseWithPipeline(text, o.pipeline);
@@ -141,11 +131,12 @@ TEST(Quantize, FusedChain) {
   EXPECT_EQ(kernels, 1);
 }
 
-// A quantized linear layer as the quantize pass will emit it: activations
-// quantized with a zero point, i8 weights, the i32 product less the zero
-// point's share (zx * column sums of w, a constant), dequantized per output
-// column. After `fuse` the subtraction is the product's epilogue;
-// dequantize, which changes the dtype, is a kernel of its own.
+// A quantized linear layer with asymmetric activations, as static
+// quantization would emit it: activations quantized with a zero point, i8
+// weights, the i32 product less the zero point's share (zx * column sums
+// of w, a constant), dequantized per output column. After `fuse` the
+// subtraction is the product's epilogue; dequantize, which changes the
+// dtype, is a kernel of its own.
 TEST(Quantize, LinearLayer) {
   const std::string text =
       R"(func @main(%x: f32[8,64], %w: i8[64,32], %sx: f32[], %zx: i8[], %comp: i32[32], %sy: f32[32]) -> (f32[8,32]) {
@@ -158,8 +149,6 @@ TEST(Quantize, LinearLayer) {
 }
 )";
   e2e::HarnessOptions o = bitExact();
-  o.intMin = -128;
-  o.intMax = 127;
   for (const char *pipeline : {"", "verify,shape-infer,inline,fuse,dce"}) {
     o.pipeline = pipeline;
     e2e::expectCompiledMatchesInterpreter(text, o);
