@@ -62,7 +62,7 @@ std::string trainingPipeline(int optLevel, std::string_view remat) {
 }
 
 std::string quantizedPipeline(std::string pipeline) {
-  const std::string passes = "quantize-dynamic,const-fold";
+  const std::string passes = "quantize-dynamic{strict=1},const-fold";
   size_t at = pipeline.rfind("cse,dce");
   if (at == std::string::npos)
     return pipeline + "," + passes + ",dce";

@@ -21,9 +21,10 @@ std::string standardPipeline(int optLevel, std::string_view target = "host");
 // The standard pipeline of a training step: with `remat` ("none", "auto",
 // "all") the rematerialization pass after the last cse and dce.
 std::string trainingPipeline(int optLevel, std::string_view remat);
-// `pipeline` with quantize-dynamic (and the const-fold that turns the
-// quantized weights into i8 constants) after its simplifications: before
-// its last cse, or at its end when it has none (-O0).
+// `pipeline` with quantize-dynamic{strict=1} (an error rather than a model
+// left f32) and the const-fold that turns the quantized weights into i8
+// constants, after its simplifications: before its last cse, or at its end
+// when it has none (-O0).
 std::string quantizedPipeline(std::string pipeline);
 
 // Reads a module from text IR (.nyx) or its JSON form (.json).

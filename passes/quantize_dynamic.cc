@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "ir/diagnostic.h"
 #include "ir/op_registry.h"
 #include "ir/rewrite.h"
 #include "ir/status_macros.h"
@@ -107,9 +108,37 @@ absl::StatusOr<size_t> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
   return at.pos();
 }
 
+// With strict=1 (what `nyxc --quantize=dynamic` runs), a model that
+// would stay f32 is an error rather than an unquantized object: weights
+// that are params bound at run time (--weights=external), or no matmul
+// with compile-time weights at all.
+absl::Status checkStrict(const ir::Module &m, const Options &o,
+                         int64_t changed) {
+  for (const auto &fn : m.functions) {
+    if (fn->isKernel)
+      continue;
+    for (const auto &op : fn->ops) {
+      const ir::Op *def = qualifies(*op) ? op->operand(1)->definingOp : nullptr;
+      if (def && def->name() == "param" && !o.knownValue(*def))
+        return ir::errorAt(
+            m.filename, op->loc,
+            strCat("'matmul' %", op->result()->name, " reads weights %",
+                   def->result()->name,
+                   " that are bound at run time; dynamic quantization needs "
+                   "them known at compile time (embedded weights)"));
+    }
+  }
+  if (changed == 0)
+    return absl::InvalidArgumentError(
+        "dynamic quantization found no f32 matmul with compile-time weights "
+        "to quantize; expected at least one (the model would stay f32)");
+  return absl::OkStatus();
+}
+
 } // namespace
 
 absl::Status runQuantizeDynamic(ir::Module &m, const Options &o) {
+  NYX_ASSIGN_OR_RETURN(int64_t strict, o.intArg("strict", 0));
   NYX_ASSIGN_OR_RETURN(
       int64_t changed,
       rewriteOpsWithKnownOperand(
@@ -118,6 +147,8 @@ absl::Status runQuantizeDynamic(ir::Module &m, const Options &o) {
             return rewrite(m, fn, pos, weights);
           }));
   o.count("quantize-dynamic.matmuls", changed);
+  if (strict)
+    return checkStrict(m, o, changed);
   return absl::OkStatus();
 }
 

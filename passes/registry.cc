@@ -58,7 +58,9 @@ const std::vector<PassInfo> &allPasses() {
       {"quantize-dynamic",
        "quantize matmuls with compile-time weights to int8: per-column "
        "weight scales, activation scales computed on every run",
-       runQuantizeDynamic},
+       runQuantizeDynamic,
+       {{"strict", "1: an error when weights are bound at run time or no "
+                   "matmul is quantized (nyxc --quantize=dynamic)"}}},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",
