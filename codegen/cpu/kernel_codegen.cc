@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
 
 #include "codegen/llvm/kernel_emitter.h"
 #include "llvm/IR/IRBuilder.h"
@@ -25,6 +26,13 @@ namespace {
 llvmir::KernelBodyOptions bodyOptions(const TargetSpec &target) {
   llvmir::KernelBodyOptions options;
   options.vectorLanes = target.vectorLanes();
+  auto has = [&](std::string_view feature) {
+    return target.features.find(feature) != std::string::npos;
+  };
+  if (has("+avx512vnni") && target.avx512)
+    options.vnniBits = 512;
+  else if (has("+avxvnni") || (has("+avx512vnni") && has("+avx512vl")))
+    options.vnniBits = 256;
   return options;
 }
 

@@ -57,12 +57,15 @@ ExprRef minIndex(ExprRef a, ExprRef b) {
   return B::binary(BinaryFn::Min, std::move(a), std::move(b));
 }
 
-std::optional<GemmForm> matmulForm(const ir::Op &op) {
+} // namespace
+
+std::optional<GemmForm> matmulGemmForm(const ir::Op &op) {
+  if (op.name() != "matmul" || op.numOperands() != 2 || op.results.size() != 1)
+    return std::nullopt;
   const ir::TensorType &a = op.operand(0)->type;
   const ir::TensorType &bt = op.operand(1)->type;
   const ir::TensorType &c = op.result(0)->type;
-  if (a.dtype != DType::F32 || bt.dtype != DType::F32 ||
-      c.dtype != DType::F32 || a.rank() < 2 || bt.rank() < 2 || c.rank() < 2)
+  if (a.rank() < 2 || bt.rank() < 2 || c.rank() < 2)
     return std::nullopt;
   auto ta = op.getBool("transpose_a", false);
   auto tb = op.getBool("transpose_b", false);
@@ -114,6 +117,8 @@ std::optional<GemmForm> matmulForm(const ir::Op &op) {
   }
   return f;
 }
+
+namespace {
 
 std::optional<GemmForm> convForm(const ir::Op &op) {
   const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
@@ -1207,8 +1212,12 @@ std::optional<GemmForm> gemmFormOf(const ir::Op &op) {
     return std::nullopt;
   if (op.results.size() != 1)
     return std::nullopt;
-  if (op.name() == "matmul" && op.numOperands() == 2)
-    return matmulForm(op);
+  if (op.name() == "matmul") {
+    for (const ir::Value *v : {op.operand(0), op.operand(1), op.result(0)})
+      if (v->type.dtype != DType::F32)
+        return std::nullopt;
+    return matmulGemmForm(op);
+  }
   if (op.name() == "conv2d" && (op.numOperands() == 2 || op.numOperands() == 3))
     return convForm(op);
   return std::nullopt;

@@ -85,6 +85,10 @@ struct GemmForm {
 // Also nullopt for kernels in the GPU form (GpuForm, lowering.h).
 std::optional<GemmForm> gemmFormOf(const ir::Op &op);
 
+// The GEMM form of a matmul of any element type, for kernels of their own
+// (gemm_i8.h); nullopt when the op is not a well-formed matmul.
+std::optional<GemmForm> matmulGemmForm(const ir::Op &op);
+
 // The op's `schedule` attribute, or the default schedule for its shape
 // when it has none. Errors name the attribute's problem.
 absl::StatusOr<GemmSchedule> scheduleOf(const ir::Op &op,

@@ -516,13 +516,16 @@ private:
       };
       indent(depth);
       os_ << bufferName(s.buffer) << "[" << expr(*s.index) << " : " << t.rows
-          << "x" << t.cols << "] = matmul_tile(" << bufferName(t.aBuffer) << "["
-          << expr(*t.aIndex) << " + " << offset(t.aRow, "r") << " + "
-          << offset(t.aStep, "p") << "], " << bufferName(t.bBuffer) << "["
-          << expr(*t.bIndex) << " + " << offset(t.bRow, "p") << " + "
+          << "x" << t.cols
+          << "] = " << (t.i8Dot4 ? "matmul_tile_i8(" : "matmul_tile(")
+          << bufferName(t.aBuffer) << "[" << expr(*t.aIndex) << " + "
+          << offset(t.aRow, "r") << " + " << offset(t.aStep, "p") << "], "
+          << bufferName(t.bBuffer) << "[" << expr(*t.bIndex) << " + "
+          << offset(t.bRow, "p") << " + "
           << (t.bBlock ? strCat("(c/", t.bBlock, ")*", t.bBlockStride, " + c%",
                                 t.bBlock)
-                       : std::string("c"))
+              : t.i8Dot4 ? std::string("c*4")
+                         : std::string("c"))
           << "], p < " << expr(*s.extent);
       if (t.bCols)
         os_ << ", c < " << expr(*t.bCols);

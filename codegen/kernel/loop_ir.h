@@ -127,6 +127,14 @@ struct TileStride {
 // set, b's elements at c >= bCols are not read and count as zero (a short
 // last panel of B read in place). a, b and the tile are f32; the tile is
 // dense, every element of it is written.
+//
+// With `i8Dot4`, a and b are i8 buffers and the tile is i32: each step p
+// takes four consecutive bytes of each operand, and
+//   tile[index + r*cols + c] = sum over p < extent, q < 4 of
+//       a[aIndex + aRow(r) + aStep(p) + q] * u8(b[bIndex + bRow(p) + 4c + q])
+// where a's bytes are signed and b's are read as unsigned (the operands of
+// x86's vpdpbusd), summed with wraparound. Strides count bytes; bBlock and
+// bCols are not used.
 struct MatmulTileArgs {
   int aBuffer = -1, bBuffer = -1;
   ExprRef aIndex, bIndex;
@@ -135,6 +143,7 @@ struct MatmulTileArgs {
   int64_t bBlock = 0, bBlockStride = 0; // bBlock 0: columns contiguous
   ExprRef accumulate;                   // bool; null: never
   ExprRef bCols;                        // i64; null: all cols
+  bool i8Dot4 = false;
 };
 
 struct Stmt {

@@ -8,6 +8,7 @@
 #include "codegen/kernel/element_fn.h"
 #include "codegen/kernel/fused_values.h"
 #include "codegen/kernel/gemm.h"
+#include "codegen/kernel/gemm_i8.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/iteration.h"
 #include "codegen/kernel/lowering.h"
@@ -157,6 +158,8 @@ private:
       return s;
     if (auto form = gemmFormOf(anchor))
       return gemmGroup(anchor, *form, k);
+    if (isGemmI8(anchor))
+      return gemmGroup(anchor, *matmulGemmForm(anchor), k);
     const LowerFn *lower = lookupLowering(anchor.name());
     if (!lower)
       return absl::InvalidArgumentError(
@@ -175,9 +178,6 @@ private:
   // consumes each finished element of the product.
   absl::Status gemmGroup(const ir::Op &anchor, const GemmForm &form,
                          Kernel &k) {
-    auto schedule = scheduleOf(anchor, form.shape);
-    if (!schedule.ok())
-      return schedule.status();
     const VarExtents none;
     Builder b(0);
     FusedValues operands(body_, none, nullptr);
@@ -210,7 +210,15 @@ private:
       if (body_.params[i] == anchor.operand(form.bOperand))
         io.bBuffer = static_cast<int>(i);
     }
-    auto gemm = buildGemm(form, *schedule, io, k, b);
+    absl::StatusOr<StmtRef> gemm;
+    if (isGemmI8(anchor)) {
+      gemm = buildGemmI8(form, io, k, b);
+    } else {
+      auto schedule = scheduleOf(anchor, form.shape);
+      if (!schedule.ok())
+        return schedule.status();
+      gemm = buildGemm(form, *schedule, io, k, b);
+    }
     if (!gemm.ok())
       return gemm.status();
     k.body = *gemm;

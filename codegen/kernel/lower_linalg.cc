@@ -1,6 +1,7 @@
 // Linear algebra: matmul with optional transposes and broadcast batch axes.
-// f32 products are GEMM kernels (gemm.h); the loop nests below are for the
-// other dtypes (i8 operands accumulate in i32, their result's dtype).
+// f32 products are GEMM kernels (gemm.h), i8 products with i32 results
+// four-byte dot-product GEMM kernels (gemm_i8.h); the loop nests below are
+// for the other dtypes, and for every product in the GPU form.
 //
 // Loop order keeps the innermost loop on contiguous memory:
 // - b transposed: c[i, j] = dot(a row i, b row j), k innermost, both rows
@@ -14,6 +15,7 @@
 // Every order adds the products in increasing k, like the reference.
 #include "absl/status/status.h"
 #include "codegen/kernel/gemm.h"
+#include "codegen/kernel/gemm_i8.h"
 #include "codegen/kernel/index_math.h"
 #include "codegen/kernel/lowering.h"
 #include "ir/strings.h"
@@ -60,6 +62,8 @@ absl::StatusOr<Kernel> lowerMatmul(const ir::Op &op, std::string name) {
         "'matmul' result is ", c.str(), "; expected [..., ", m, ", ", n, "]"));
   if (auto form = gemmFormOf(op))
     return lowerGemmOp(op, *form, std::move(name));
+  if (isGemmI8(op))
+    return lowerGemmI8(op, std::move(name));
   Shape batch(c.shape.begin(), c.shape.end() - 2);
   Shape batchA(a.shape.begin(), a.shape.end() - 2);
   Shape batchB(bt.shape.begin(), bt.shape.end() - 2);

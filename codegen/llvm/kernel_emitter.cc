@@ -5,6 +5,7 @@
 #include "codegen/llvm/float_bits.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Module.h"
 
 namespace nyx::codegen::llvmir {
@@ -59,7 +60,8 @@ public:
       : kernel_(k), fn_(fn), ctx_(fn.getContext()),
         entry_(llvm::BasicBlock::Create(ctx_, "entry", &fn)), b_(entry_),
         restricted_(options.restrictedLoop), begin_(options.begin),
-        end_(options.end), lanes_(options.vectorLanes), math_(options.math) {
+        end_(options.end), lanes_(options.vectorLanes),
+        vnniBits_(options.vnniBits), math_(options.math) {
     for (const auto &[var, value] : options.boundVars)
       indices_[var.id] = value;
   }
@@ -188,7 +190,8 @@ private:
   }
 
   // The register tile: rows x (cols / lanes) vector accumulators carried
-  // through the p loop, one broadcast FMA per accumulator and step.
+  // through the p loop, one broadcast FMA (or, i8Dot4, one four-byte dot
+  // product per lane) per accumulator and step.
   void matmulTile(const Stmt &s) {
     const kernel::MatmulTileArgs &t = *s.tile;
     int64_t lanes = lanes_;
@@ -196,8 +199,12 @@ private:
     while (t.cols % lanes != 0 || (t.bBlock && t.bBlock % lanes != 0))
       lanes /= 2;
     const int64_t vectors = t.cols / lanes;
-    llvm::Type *f32 = b_.getFloatTy();
-    auto *vecTy = llvm::FixedVectorType::get(f32, static_cast<unsigned>(lanes));
+    // Operand elements and the bytes of one column of b, tile elements.
+    llvm::Type *elem = t.i8Dot4 ? b_.getInt8Ty() : b_.getFloatTy();
+    const int64_t columnElems = t.i8Dot4 ? 4 : 1;
+    llvm::Type *acc32 = t.i8Dot4 ? b_.getInt32Ty() : b_.getFloatTy();
+    auto *vecTy =
+        llvm::FixedVectorType::get(acc32, static_cast<unsigned>(lanes));
     llvm::Value *aBase = elementPointer(t.aBuffer, *t.aIndex);
     llvm::Value *bBase = elementPointer(t.bBuffer, *t.bIndex);
     // A stride's table, read at x (in the loop for steps, before it for
@@ -217,7 +224,7 @@ private:
     std::vector<llvm::Value *> aRow(static_cast<size_t>(t.rows));
     for (int64_t r = 0; r < t.rows; ++r)
       aRow[static_cast<size_t>(r)] = b_.CreateInBoundsGEP(
-          f32, aBase, offset(t.aRow, aRows, b_.getInt64(r)));
+          elem, aBase, offset(t.aRow, aRows, b_.getInt64(r)));
     llvm::Value *tile = elementPointer(s.buffer, *s.index);
     llvm::Value *k = convert(expr(*s.extent), s.extent->type, DType::I64);
     llvm::Value *zero = llvm::ConstantAggregateZero::get(vecTy);
@@ -233,7 +240,7 @@ private:
               more,
               b_.CreateAlignedLoad(vecTy,
                                    b_.CreateConstInBoundsGEP1_64(
-                                       f32, tile, r * t.cols + v * lanes),
+                                       acc32, tile, r * t.cols + v * lanes),
                                    llvm::Align(4)),
               zero);
     }
@@ -266,16 +273,17 @@ private:
       acc[i]->addIncoming(init[i], pre);
     }
     llvm::Value *bRow =
-        b_.CreateInBoundsGEP(f32, bBase, offset(t.bRow, bRows, p));
+        b_.CreateInBoundsGEP(elem, bBase, offset(t.bRow, bRows, p));
     std::vector<llvm::Value *> bVec(vectors);
     for (int64_t v = 0; v < vectors; ++v) {
       const int64_t c = v * lanes;
       const int64_t offset =
-          t.bBlock ? c / t.bBlock * t.bBlockStride + c % t.bBlock : c;
+          (t.bBlock ? c / t.bBlock * t.bBlockStride + c % t.bBlock : c) *
+          columnElems;
       // Not inbounds where masked: a block past B's end is not read.
       llvm::Value *at = bMask[v]
-                            ? b_.CreateConstGEP1_64(f32, bRow, offset)
-                            : b_.CreateConstInBoundsGEP1_64(f32, bRow, offset);
+                            ? b_.CreateConstGEP1_64(elem, bRow, offset)
+                            : b_.CreateConstInBoundsGEP1_64(elem, bRow, offset);
       bVec[v] = bMask[v] ? static_cast<llvm::Value *>(b_.CreateMaskedLoad(
                                vecTy, at, llvm::Align(4), bMask[v], zero))
                          : b_.CreateAlignedLoad(vecTy, at, llvm::Align(4));
@@ -284,28 +292,33 @@ private:
     // few separate lines that the hardware prefetchers, following one
     // stream, fetch late. Ask for those of a row kPrefetchRows ahead
     // (a hint: past B's end it loads nothing).
-    if (!bRows && t.bRow.step > t.cols) {
+    if (!bRows && t.bRow.step > t.cols * columnElems) {
       // Not inbounds: the address may lie past the buffer.
       llvm::Value *ahead =
-          b_.CreateGEP(f32, bRow, b_.getInt64(kPrefetchRows * t.bRow.step));
+          b_.CreateGEP(elem, bRow, b_.getInt64(kPrefetchRows * t.bRow.step));
       for (int64_t v = 0; v < vectors; ++v)
-        b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {b_.getPtrTy()},
-                           {b_.CreateConstGEP1_64(f32, ahead, v * lanes),
-                            /*read*/ b_.getInt32(0),
-                            /*keep in all levels*/ b_.getInt32(3),
-                            /*data*/ b_.getInt32(1)});
+        b_.CreateIntrinsic(
+            llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+            {b_.CreateConstGEP1_64(elem, ahead, v * lanes * columnElems),
+             /*read*/ b_.getInt32(0),
+             /*keep in all levels*/ b_.getInt32(3),
+             /*data*/ b_.getInt32(1)});
     }
     llvm::Value *aStep = offset(t.aStep, aSteps, p);
     std::vector<llvm::Value *> next(count);
     for (int64_t r = 0; r < t.rows; ++r) {
-      llvm::Value *a = b_.CreateLoad(
-          f32, b_.CreateInBoundsGEP(f32, aRow[static_cast<size_t>(r)], aStep));
+      // An f32, or the four bytes of a step as one i32.
+      llvm::Value *a = b_.CreateAlignedLoad(
+          acc32,
+          b_.CreateInBoundsGEP(elem, aRow[static_cast<size_t>(r)], aStep),
+          llvm::Align(t.i8Dot4 ? 1 : 4));
       llvm::Value *splat =
           b_.CreateVectorSplat(static_cast<unsigned>(lanes), a);
       for (int64_t v = 0; v < vectors; ++v) {
         size_t i = static_cast<size_t>(r * vectors + v);
-        next[i] = b_.CreateIntrinsic(llvm::Intrinsic::fma, {vecTy},
-                                     {splat, bVec[v], acc[i]});
+        next[i] = t.i8Dot4 ? dot4(acc[i], bVec[v], splat)
+                           : b_.CreateIntrinsic(llvm::Intrinsic::fma, {vecTy},
+                                                {splat, bVec[v], acc[i]});
       }
     }
     llvm::Value *pNext = b_.CreateAdd(p, b_.getInt64(1), "", true, true);
@@ -328,10 +341,36 @@ private:
         size_t i = static_cast<size_t>(r * vectors + v);
         b_.CreateAlignedStore(
             results[i],
-            b_.CreateConstInBoundsGEP1_64(f32, tile, r * t.cols + v * lanes),
+            b_.CreateConstInBoundsGEP1_64(acc32, tile, r * t.cols + v * lanes),
             llvm::Align(4));
       }
     cache_.clear();
+  }
+
+  // acc + the sums of four products of unsigned bytes of `u` and signed
+  // bytes of `s` per i32 lane, wrapping: vpdpbusd where the target has one
+  // this wide, else widening multiplies and adds that compute the same.
+  llvm::Value *dot4(llvm::Value *acc, llvm::Value *u, llvm::Value *s) {
+    auto *vecTy = llvm::cast<llvm::FixedVectorType>(acc->getType());
+    const unsigned lanes = vecTy->getNumElements();
+    if (static_cast<int>(lanes * 32) == vnniBits_)
+      return b_.CreateIntrinsic(lanes == 16
+                                    ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
+                                    : llvm::Intrinsic::x86_avx512_vpdpbusd_256,
+                                {}, {acc, u, s});
+    auto *bytes = llvm::FixedVectorType::get(b_.getInt8Ty(), lanes * 4);
+    auto *wide = llvm::FixedVectorType::get(b_.getInt32Ty(), lanes * 4);
+    llvm::Value *products =
+        b_.CreateMul(b_.CreateZExt(b_.CreateBitCast(u, bytes), wide),
+                     b_.CreateSExt(b_.CreateBitCast(s, bytes), wide));
+    llvm::Value *sum = acc;
+    for (unsigned q = 0; q < 4; ++q) {
+      std::vector<int> lane;
+      for (unsigned l = 0; l < lanes; ++l)
+        lane.push_back(static_cast<int>(l * 4 + q));
+      sum = b_.CreateAdd(sum, b_.CreateShuffleVector(products, lane));
+    }
+    return sum;
   }
 
   llvm::AllocaInst *localSlot(const kernel::Var &v) {
@@ -568,7 +607,8 @@ private:
   std::unordered_map<const Expr *, llvm::Value *> cache_;
   const Stmt *restricted_ = nullptr;
   llvm::Value *begin_ = nullptr, *end_ = nullptr;
-  int lanes_; // f32 lanes of the target's vectors
+  int lanes_;    // f32 lanes of the target's vectors
+  int vnniBits_; // KernelBodyOptions::vnniBits
   MathLibrary math_;
   std::vector<llvm::Value *> memory_; // each buffer's base pointer
 };

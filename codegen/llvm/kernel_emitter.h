@@ -15,6 +15,10 @@ namespace nyx::codegen::llvmir {
 struct KernelBodyOptions {
   // f32 lanes of the target's vectors (MatmulTile register tiles).
   int vectorLanes = 4;
+  // The widest vpdpbusd the target has for i8Dot4 register tiles: 512
+  // (AVX-512 VNNI), 256 (AVX-VNNI or AVX-512 VNNI with VL), or 0, where the
+  // dot products are plain widening multiplies and adds.
+  int vnniBits = 0;
   MathLibrary math = MathLibrary::Libm;
   // When set, this For statement of the kernel runs over [begin, end)
   // instead of [0, extent): the body of a loop split across threads.

@@ -106,5 +106,36 @@ TEST(Matmul, I8ProductsAccumulateInI32) {
                              "matmul(%a, %b) {transpose_b = true}", o);
 }
 
+// The i8 GEMM kernel (gemm_i8.h) over its edges: one or a few rows and
+// columns, tiles of 16 and 32 rows with a short last one, K not a multiple
+// of four, several tasks, transposed operands, and full-range bytes, where
+// the sign-bit flip and the column sums reach their extremes.
+TEST(Matmul, I8GemmKernelEdges) {
+  e2e::HarnessOptions o;
+  o.intMin = -128;
+  o.intMax = 127;
+  o.bitExact = true;
+  for (const char *dims :
+       {"[1,1] x [1,1]", "[1,7] x [7,1]", "[3,5] x [5,13]", "[16,4] x [4,12]",
+        "[17,3] x [3,25]", "[33,64] x [64,37]", "[70,130] x [130,300]"}) {
+    SCOPED_TRACE(dims);
+    std::string text = dims;
+    const size_t x = text.find(" x ");
+    const std::string a = text.substr(0, x), b = text.substr(x + 3);
+    expectOpMatchesInterpreter(strCat("%a: i8", a, ", %b: i8", b),
+                               "matmul(%a, %b)", o);
+  }
+  expectOpMatchesInterpreter("%a: i8[9,40], %b: i8[30,9]",
+                             "matmul(%a, %b) {transpose_a = true, "
+                             "transpose_b = true}",
+                             o);
+  expectOpMatchesInterpreter("%a: i8[3,2,300,21], %b: i8[2,21,50]",
+                             "matmul(%a, %b)", o);
+  // Every byte -128: each product is 16384, the flipped A bytes are 0.
+  o.intMax = -128;
+  expectOpMatchesInterpreter("%a: i8[40,777], %b: i8[777,30]", "matmul(%a, %b)",
+                             o);
+}
+
 } // namespace
 } // namespace nyx

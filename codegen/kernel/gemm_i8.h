@@ -1,0 +1,36 @@
+// The i8 matmul (i8 x i8 -> i32, any transposes and broadcast batch axes) as
+// a GEMM kernel of four-byte dot-product register tiles (MatmulTileArgs::
+// i8Dot4, vpdpbusd on x86 with VNNI).
+//
+// vpdpbusd multiplies unsigned bytes by signed ones, so the kernel computes
+// the transposed product C^T = B^T A^T with the bytes of A moved to
+// unsigned by a flipped sign bit (a + 128) and subtracts what that adds:
+//   C[i, j] = sum_p (a[i, p] + 128) * b[p, j] - 128 * sum_p b[p, j].
+// Per task (mc rows by nc columns of C) it packs
+// - A's rows as [mc / tc][K / 4][tc][4] unsigned bytes: the tile's vector
+//   operand, tc rows of C (the vector lanes) by four steps of K;
+// - B's columns as [nc][K4 * 4] signed bytes, zero past K, with the column
+//   sums: each tile row, one column of C, broadcasts four bytes a step.
+// The sums wrap in i32 like the reference. docs/quantization.md.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "codegen/kernel/gemm.h"
+#include "codegen/kernel/loop_ir.h"
+#include "ir/module.h"
+
+namespace nyx::kernel {
+
+// Whether `op` is an i8 matmul that lowerGemmI8 takes (CPU form only).
+bool isGemmI8(const ir::Op &op);
+
+// The kernel of an i8 matmul on its own (isGemmI8).
+absl::StatusOr<Kernel> lowerGemmI8(const ir::Op &op, std::string name);
+
+// The loop-IR body of the kernel, reading operands and handing over each
+// element of C through `io` (buffers read in place are not used): a fused
+// prologue's values are computed while packing, an epilogue consumes C.
+absl::StatusOr<StmtRef> buildGemmI8(const GemmForm &form, const GemmIo &io,
+                                    Kernel &kernel, Builder &builder);
+
+} // namespace nyx::kernel
