@@ -238,7 +238,7 @@ public:
   GemmBuilder(const GemmForm &form, const GemmSchedule &s, const GemmIo &io,
               Kernel &kernel, Builder &b)
       : f_(form), s_(withinProblem(s, form.shape)), io_(io), kernel_(kernel),
-        b_(b) {}
+        b_(b), vars_(b) {}
 
   absl::StatusOr<StmtRef> run() {
     const GemmShape &g = f_.shape;
@@ -405,21 +405,13 @@ public:
 
 private:
   Var var(std::string name, int64_t extent) {
-    Var v = b_.newVar(DType::I64, std::move(name));
-    extents_[v.id] = extent;
-    return v;
+    return vars_.var(std::move(name), extent);
   }
 
-  ExprRef ix(const ExprRef &e) { return simplify(e, extents_); }
+  ExprRef ix(const ExprRef &e) { return vars_.simplified(e); }
 
   int scratch(std::string name, int64_t elements, DType dtype = DType::F32) {
-    Buffer buf;
-    buf.name = std::move(name);
-    buf.dtype = dtype;
-    buf.numElements = elements;
-    buf.isScratch = true;
-    kernel_.buffers.push_back(buf);
-    return static_cast<int>(kernel_.buffers.size()) - 1;
+    return kernel_.addScratch(std::move(name), elements, dtype);
   }
 
   // dst[at] = the operand element, or 0 outside it.
@@ -1189,7 +1181,7 @@ private:
   const GemmIo &io_;
   Kernel &kernel_;
   Builder &b_;
-  VarExtents extents_;
+  IndexVars vars_;
   int packedA_ = -1, packedB_ = -1, tile_ = -1;
   // A convolution's input copy and its row and pixel tables.
   int input_ = -1, rowTable_ = -1, pixelTable_ = -1;
@@ -1247,24 +1239,30 @@ absl::StatusOr<GemmSchedule> scheduleOf(const ir::Op &op,
   return s;
 }
 
+GemmIo opGemmIo(const ir::Op &op) {
+  const int out = static_cast<int>(op.numOperands());
+  GemmIo io;
+  io.load =
+      [&op](int operand,
+            const std::vector<ExprRef> &coords) -> absl::StatusOr<ExprRef> {
+    const ir::TensorType &t = op.operand(operand)->type;
+    return B::load(operand, t.dtype, ravel(coords, t.shape));
+  };
+  io.store = [&op, out](const std::vector<ExprRef> &coords,
+                        ExprRef value) -> absl::StatusOr<std::vector<StmtRef>> {
+    return std::vector<StmtRef>{
+        B::store(out, ravel(coords, op.result()->type.shape), value)};
+  };
+  return io;
+}
+
 absl::StatusOr<Kernel> lowerGemmOp(const ir::Op &op, const GemmForm &form,
                                    std::string name) {
   auto schedule = scheduleOf(op, form.shape);
   if (!schedule.ok())
     return schedule.status();
   Kernel k = kernelSkeleton(op, std::move(name));
-  const int out = static_cast<int>(op.numOperands());
-  GemmIo io;
-  io.load = [&](int operand,
-                const std::vector<ExprRef> &coords) -> absl::StatusOr<ExprRef> {
-    const ir::TensorType &t = op.operand(operand)->type;
-    return B::load(operand, t.dtype, ravel(coords, t.shape));
-  };
-  io.store = [&](const std::vector<ExprRef> &coords,
-                 ExprRef value) -> absl::StatusOr<std::vector<StmtRef>> {
-    return std::vector<StmtRef>{
-        B::store(out, ravel(coords, op.result()->type.shape), value)};
-  };
+  GemmIo io = opGemmIo(op);
   io.aBuffer = form.aOperand;
   io.bBuffer = form.bOperand;
   Builder b;

@@ -110,6 +110,11 @@ struct GemmIo {
   int aBuffer = -1, bBuffer = -1;
 };
 
+// The GemmIo of an op on its own: loads from its operand buffers, stores
+// into its result buffer, as kernelSkeleton lays them out; nothing read in
+// place. `op` must outlive it.
+GemmIo opGemmIo(const ir::Op &op);
+
 // The kernel of a GEMM-shaped op on its own: operands and result are the
 // kernel's buffers, as kernelSkeleton lays them out.
 absl::StatusOr<Kernel> lowerGemmOp(const ir::Op &op, const GemmForm &form,

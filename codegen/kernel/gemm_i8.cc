@@ -51,7 +51,7 @@ class GemmI8Builder {
 public:
   GemmI8Builder(const GemmForm &form, const GemmIo &io, Kernel &kernel,
                 Builder &b)
-      : f_(form), io_(io), kernel_(kernel), b_(b),
+      : f_(form), io_(io), kernel_(kernel), b_(b), vars_(b),
         blocking_(blockingOf(form.shape)) {}
 
   absl::StatusOr<StmtRef> run() {
@@ -115,25 +115,17 @@ public:
 
 private:
   Var var(std::string name, int64_t extent) {
-    Var v = b_.newVar(DType::I64, std::move(name));
-    extents_[v.id] = extent;
-    return v;
+    return vars_.var(std::move(name), extent);
   }
 
-  ExprRef ix(const ExprRef &e) { return simplify(e, extents_); }
+  ExprRef ix(const ExprRef &e) { return vars_.simplified(e); }
 
   static ExprRef ceilDivIndex(const ExprRef &v, int64_t d) {
     return B::binary(BinaryFn::Div, v + B::i64(d - 1), B::i64(d));
   }
 
   int scratch(std::string name, int64_t elements, DType dtype) {
-    Buffer buf;
-    buf.name = std::move(name);
-    buf.dtype = dtype;
-    buf.numElements = elements;
-    buf.isScratch = true;
-    kernel_.buffers.push_back(buf);
-    return static_cast<int>(kernel_.buffers.size()) - 1;
+    return kernel_.addScratch(std::move(name), elements, dtype);
   }
 
   absl::StatusOr<ExprRef> load(int operand, const OperandElement &e) {
@@ -237,8 +229,8 @@ private:
   const GemmIo &io_;
   Kernel &kernel_;
   Builder &b_;
+  IndexVars vars_;
   const Blocking blocking_;
-  VarExtents extents_;
   int64_t steps_ = 0, depth_ = 0; // K in steps of four bytes, and in bytes
   int packedA_ = -1, packedB_ = -1, sums_ = -1, tile_ = -1;
 };
@@ -258,20 +250,8 @@ absl::StatusOr<Kernel> lowerGemmI8(const ir::Op &op, std::string name) {
   if (!form)
     return absl::InvalidArgumentError("'matmul' is not an i8 product");
   Kernel k = kernelSkeleton(op, std::move(name));
-  const int out = static_cast<int>(op.numOperands());
-  GemmIo io;
-  io.load = [&](int operand,
-                const std::vector<ExprRef> &coords) -> absl::StatusOr<ExprRef> {
-    const ir::TensorType &t = op.operand(operand)->type;
-    return B::load(operand, t.dtype, ravel(coords, t.shape));
-  };
-  io.store = [&](const std::vector<ExprRef> &coords,
-                 ExprRef value) -> absl::StatusOr<std::vector<StmtRef>> {
-    return std::vector<StmtRef>{
-        B::store(out, ravel(coords, op.result()->type.shape), value)};
-  };
   Builder b;
-  auto body = buildGemmI8(*form, io, k, b);
+  auto body = buildGemmI8(*form, opGemmIo(op), k, b);
   if (!body.ok())
     return body.status();
   k.body = *body;

@@ -206,6 +206,16 @@ size_t Kernel::numParams() const {
   return n;
 }
 
+int Kernel::addScratch(std::string name, int64_t elements, DType dtype) {
+  Buffer buf;
+  buf.name = std::move(name);
+  buf.dtype = dtype;
+  buf.numElements = elements;
+  buf.isScratch = true;
+  buffers.push_back(std::move(buf));
+  return static_cast<int>(buffers.size()) - 1;
+}
+
 // The sugar folds constants and identities so printed kernels stay readable
 // (broadcast index arithmetic produces many `* 1` and `+ 0`).
 ExprRef operator+(ExprRef a, ExprRef b) {

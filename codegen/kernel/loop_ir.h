@@ -185,6 +185,8 @@ struct Kernel {
   StmtRef body;
   // The buffers passed in: all but the trailing scratch buffers.
   size_t numParams() const;
+  // Appends a scratch buffer of `elements` of `dtype`; returns its index.
+  int addScratch(std::string name, int64_t elements, DType dtype);
 };
 
 // Builds expressions and statements; hands out fresh variable ids.

@@ -36,6 +36,24 @@ struct IndexRange {
 // value whenever each loop index lies within its extent.
 ExprRef simplify(const ExprRef &e, const VarExtents &extents);
 
+// Hands out loop indices and remembers their extents, so index arithmetic
+// over them simplifies.
+class IndexVars {
+public:
+  explicit IndexVars(Builder &b) : b_(b) {}
+  // A new i64 index that lies in [0, extent).
+  Var var(std::string name, int64_t extent) {
+    Var v = b_.newVar(DType::I64, std::move(name));
+    extents_[v.id] = extent;
+    return v;
+  }
+  ExprRef simplified(const ExprRef &e) const { return simplify(e, extents_); }
+
+private:
+  Builder &b_;
+  VarExtents extents_;
+};
+
 // The values an i64 expression can take, when bounded by what is known.
 std::optional<IndexRange> indexRange(const ExprRef &e,
                                      const VarExtents &extents);
