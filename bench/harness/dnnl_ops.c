@@ -1,13 +1,15 @@
 /* Times oneDNN primitives (the C API of oneDNN 2.x) on plain row-major f32
  * data, the layout Nyx reads and writes:
  *
- *   dnnl_ops op=matmul m= n= k= a=A.bin b=B.bin
+ *   dnnl_ops op=matmul m= n= k= a=A.bin b=B.bin [dtype=f32|s8]
  *   dnnl_ops op=conv n= c= h= w= oc= kernel= stride= pad= x=X.bin wt=W.bin
  *   dnnl_ops op=softmax rows= cols= x=X.bin
  *   dnnl_ops op=layer_norm rows= cols= x=X.bin scale=S.bin shift=B.bin
  *   ... [dump=OUT.bin] [timing args]
  *
- * matmul multiplies two plain inputs (like sgemm, nothing prepacked).
+ * matmul multiplies two plain inputs (like sgemm, nothing prepacked):
+ * f32 [M, K] x [K, N] -> f32, or with dtype=s8, s8 [M, K] x s8 [N, K]
+ * (the second transposed) -> s32, exact, as Nyx's int8 matmul.
  * conv takes NCHW input and gives NCHW output, as Nyx does: the primitive
  * either works on NCHW directly or on its own blocked layout with the
  * input and output reorders inside the timed region, whichever a pilot
@@ -122,18 +124,29 @@ static dnnl_primitive_desc_t create_pd(const_dnnl_op_desc_t desc) {
 
 static void matmul(struct bench_args a, struct pipeline *pl) {
   long m = arg_int(a, "m", 0), n = arg_int(a, "n", 0), k = arg_int(a, "k", 0);
+  int s8 = strcmp(arg_str(a, "dtype", "f32"), "s8") == 0;
+  if (!s8 && strcmp(arg_str(a, "dtype", "f32"), "f32") != 0)
+    die("expected dtype=f32 or dtype=s8; found", arg_str(a, "dtype", ""));
+  dnnl_data_type_t in_type = s8 ? dnnl_s8 : dnnl_f32;
+  dnnl_data_type_t out_type = s8 ? dnnl_s32 : dnnl_f32;
+  size_t in_size = s8 ? 1 : sizeof(float);
   dnnl_dims_t ad = {m, k}, bd = {k, n}, cd = {m, n};
-  dnnl_memory_desc_t amd = plain_md(2, ad), bmd = plain_md(2, bd),
-                     cmd = plain_md(2, cd);
+  dnnl_memory_desc_t amd, bmd, cmd;
+  CHECK(dnnl_memory_desc_init_by_tag(&amd, 2, ad, in_type, dnnl_ab));
+  /* The s8 weights come as [N, K] rows (K contiguous), the form Nyx's
+   * quantized matmul takes; as [K, N] that is the `ba` layout. */
+  CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bd, in_type,
+                                     s8 ? dnnl_ba : dnnl_ab));
+  CHECK(dnnl_memory_desc_init_by_tag(&cmd, 2, cd, out_type, dnnl_ab));
   dnnl_matmul_desc_t desc;
   CHECK(dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &cmd));
   dnnl_primitive_desc_t pd = create_pd(&desc);
   struct step *s = &pl->steps[pl->nsteps++];
   make_step(s, pd);
   add_arg(s, DNNL_ARG_SRC,
-          memory(&amd, read_exact(arg_str(a, "a", ""), sizeof(float) * m * k)));
+          memory(&amd, read_exact(arg_str(a, "a", ""), in_size * m * k)));
   add_arg(s, DNNL_ARG_WEIGHTS,
-          memory(&bmd, read_exact(arg_str(a, "b", ""), sizeof(float) * k * n)));
+          memory(&bmd, read_exact(arg_str(a, "b", ""), in_size * k * n)));
   pl->result = memory(&cmd, NULL);
   add_arg(s, DNNL_ARG_DST, pl->result);
   impl_name(pd, pl->impl, sizeof pl->impl);
