@@ -5,10 +5,9 @@
 //   %m  = reduce_max(%a)                 : f32[]   this run's range
 //   %sx = div(%m, 127)                   : f32[]
 //   %xq = quantize(%x, %sx, 0)           : i8[..., M, K]
-//   %wt = transpose(%w) {perm = [1, 0]}  : f32[N, K]  (not with transpose_b)
-//   %wq = quantize(%wt, sw, 0)           : i8[N, K]  (const-fold makes it
+//   %wq = quantize(%w, sw, 0)            : i8[K, N]  (const-fold makes it
 //                                                     an i8 constant)
-//   %p  = matmul(%xq, %wq) {transpose_b = true} : i32[..., M, N]
+//   %p  = matmul(%xq, %wq)               : i32[..., M, N]
 //   %s  = mul(%sx, sw)                   : f32[N]
 //   %y  = dequantize(%p, %s, 0)          : f32[..., M, N]
 //
@@ -84,20 +83,15 @@ absl::StatusOr<size_t> rewrite(ir::Module &m, ir::Function &fn, size_t pos,
   NYX_ASSIGN_OR_RETURN(ir::Value * i8Max, at.scalar(DType::F32, kI8Max));
   NYX_ASSIGN_OR_RETURN(ir::Value * sx, at.emit("div", {range, i8Max}));
   NYX_ASSIGN_OR_RETURN(ir::Value * xq, at.emit("quantize", {x, sx, zero}));
-  // The i8 GEMM kernel reads each column's bytes side by side: [K, N]
-  // weights are transposed here, once (const-fold), not on every run.
-  if (!transposeB) {
-    NYX_ASSIGN_OR_RETURN(
-        w, at.emit("transpose", {w}, {{"perm", std::vector<int64_t>{1, 0}}}));
-  }
-  NYX_ASSIGN_OR_RETURN(ir::Value * swWeights,
-                       constantOf(at, sw, ir::Shape{n, 1}));
+  NYX_ASSIGN_OR_RETURN(
+      ir::Value * swWeights,
+      constantOf(at, sw, transposeB ? ir::Shape{n, 1} : ir::Shape{1, n}));
   NYX_ASSIGN_OR_RETURN(ir::Value * wq,
                        at.emit("quantize", {w, swWeights, zero}));
   NYX_ASSIGN_OR_RETURN(
       ir::Value * products,
       at.emit("matmul", {xq, wq},
-              {{"transpose_a", transposeA}, {"transpose_b", true}}));
+              {{"transpose_a", transposeA}, {"transpose_b", transposeB}}));
   NYX_ASSIGN_OR_RETURN(ir::Value * swColumns, constantOf(at, sw, {n}));
   NYX_ASSIGN_OR_RETURN(ir::Value * scale, at.emit("mul", {sx, swColumns}));
   NYX_ASSIGN_OR_RETURN(ir::Value * zero32, at.scalar(DType::I32, 0));

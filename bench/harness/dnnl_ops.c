@@ -8,8 +8,8 @@
  *   ... [dump=OUT.bin] [timing args]
  *
  * matmul multiplies two plain inputs (like sgemm, nothing prepacked):
- * f32 [M, K] x [K, N] -> f32, or with dtype=s8, s8 [M, K] x s8 [N, K]
- * (the second transposed) -> s32, exact, as Nyx's int8 matmul.
+ * f32 [M, K] x [K, N] -> f32, or with dtype=s8, s8 x s8 -> s32, exact as
+ * Nyx's i8 matmul.
  * conv takes NCHW input and gives NCHW output, as Nyx does: the primitive
  * either works on NCHW directly or on its own blocked layout with the
  * input and output reorders inside the timed region, whichever a pilot
@@ -133,10 +133,7 @@ static void matmul(struct bench_args a, struct pipeline *pl) {
   dnnl_dims_t ad = {m, k}, bd = {k, n}, cd = {m, n};
   dnnl_memory_desc_t amd, bmd, cmd;
   CHECK(dnnl_memory_desc_init_by_tag(&amd, 2, ad, in_type, dnnl_ab));
-  /* The s8 weights come as [N, K] rows (K contiguous), the form Nyx's
-   * quantized matmul takes; as [K, N] that is the `ba` layout. */
-  CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bd, in_type,
-                                     s8 ? dnnl_ba : dnnl_ab));
+  CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bd, in_type, dnnl_ab));
   CHECK(dnnl_memory_desc_init_by_tag(&cmd, 2, cd, out_type, dnnl_ab));
   dnnl_matmul_desc_t desc;
   CHECK(dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &cmd));

@@ -2,16 +2,18 @@
 // a GEMM kernel of four-byte dot-product register tiles (MatmulTileArgs::
 // i8Dot4, vpdpbusd on x86 with VNNI).
 //
-// vpdpbusd multiplies unsigned bytes by signed ones, so the kernel computes
-// the transposed product C^T = B^T A^T with the bytes of A moved to
-// unsigned by a flipped sign bit (a + 128) and subtracts what that adds:
+// vpdpbusd multiplies unsigned bytes by signed ones, so the kernel moves
+// A's bytes to unsigned by flipping their sign bit (a + 128) and subtracts
+// what that adds:
 //   C[i, j] = sum_p (a[i, p] + 128) * b[p, j] - 128 * sum_p b[p, j].
 // Per task (mc rows by nc columns of C) it packs
-// - A's rows as [mc / tc][K / 4][tc][4] unsigned bytes: the tile's vector
-//   operand, tc rows of C (the vector lanes) by four steps of K;
-// - B's columns as [nc][K4 * 4] signed bytes, zero past K, with the column
-//   sums: each tile row, one column of C, broadcasts four bytes a step.
-// The sums wrap in i32 like the reference. docs/quantization.md.
+// - A's rows as K rounded up to 4 unsigned bytes each: a register tile of
+//   mr rows broadcasts four bytes of each row a step;
+// - B's columns as nr-column panels of [K / 4][nr][4] signed bytes, zero
+//   past K, with the column sums: the tile's vector operands, 16 columns
+//   of C to a vector.
+// The tile is C's rows, stored row by row less the sums; everything wraps
+// in i32 like the reference. docs/quantization.md.
 #pragma once
 
 #include "absl/status/statusor.h"

@@ -131,8 +131,8 @@ struct TileStride {
 // With `i8Dot4`, a and b are i8 buffers and the tile is i32: each step p
 // takes four consecutive bytes of each operand, and
 //   tile[index + r*cols + c] = sum over p < extent, q < 4 of
-//       a[aIndex + aRow(r) + aStep(p) + q] * u8(b[bIndex + bRow(p) + 4c + q])
-// where a's bytes are signed and b's are read as unsigned (the operands of
+//       u8(a[aIndex + aRow(r) + aStep(p) + q]) * b[bIndex + bRow(p) + 4c + q]
+// where a's bytes are read as unsigned and b's are signed (the operands of
 // x86's vpdpbusd), summed with wraparound. Strides count bytes; bBlock and
 // bCols are not used.
 struct MatmulTileArgs {

@@ -316,7 +316,7 @@ private:
           b_.CreateVectorSplat(static_cast<unsigned>(lanes), a);
       for (int64_t v = 0; v < vectors; ++v) {
         size_t i = static_cast<size_t>(r * vectors + v);
-        next[i] = t.i8Dot4 ? dot4(acc[i], bVec[v], splat)
+        next[i] = t.i8Dot4 ? dot4(acc[i], splat, bVec[v])
                            : b_.CreateIntrinsic(llvm::Intrinsic::fma, {vecTy},
                                                 {splat, bVec[v], acc[i]});
       }
