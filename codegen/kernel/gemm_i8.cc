@@ -45,7 +45,8 @@ Blocking blockingOf(const GemmShape &g) {
   p.mr = ceilDiv(g.m, ceilDiv(g.m, kMaxTileRows[vectors]));
   const int64_t depth = roundUp(g.k, 4);
   const int64_t tilesM = ceilDiv(g.m, p.mr), panelsN = ceilDiv(g.n, p.nr);
-  int64_t mcTiles = std::clamp<int64_t>(kMaxPackedA / (p.mr * depth), 1, tilesM);
+  int64_t mcTiles =
+      std::clamp<int64_t>(kMaxPackedA / (p.mr * depth), 1, tilesM);
   int64_t ncPanels =
       std::clamp<int64_t>(kMaxPackedB / (p.nr * depth), 1, panelsN);
   auto tasks = [&] {
@@ -118,16 +119,16 @@ public:
                       tileArgs(flipped_, B::i64(0), 0, 0, panelB, 1));
     StmtRef product = B::matmulTile(
         tile_, B::i64(0), B::i64(steps_),
-        tileArgs(packedA_, ix(mulIndex(B::ref(rowPanel), mr * depth_)),
-                 depth_, 4, panelB, mr));
+        tileArgs(packedA_, ix(mulIndex(B::ref(rowPanel), mr * depth_)), depth_,
+                 4, panelB, mr));
     auto stores =
         epilogue(batch, i0, j0, rows, cols, B::ref(rowPanel), B::ref(colPanel));
     if (!stores.ok())
       return stores.status();
     StmtRef panel =
         B::loop(rowPanel, ix(ceilDivIndex(rows, mr)), {product, *stores});
-    body.push_back(B::loop(colPanel, ix(ceilDivIndex(cols, nr)),
-                           {compensation, panel}));
+    body.push_back(
+        B::loop(colPanel, ix(ceilDivIndex(cols, nr)), {compensation, panel}));
     return B::loop(task, B::i64(g.batch * tilesM * tilesN), std::move(body),
                    LoopKind::Parallel);
   }
@@ -187,10 +188,10 @@ private:
     if (!a.ok())
       return a.status();
     ExprRef value = B::binary(BinaryFn::Add, *a, B::constant(DType::I8, -128));
-    return B::loop(r, rows,
-                   {B::loop(p, B::i64(f_.shape.k),
-                            {B::store(packedA_, ix(mulIndex(R, depth_) + P),
-                                      value)})});
+    return B::loop(
+        r, rows,
+        {B::loop(p, B::i64(f_.shape.k),
+                 {B::store(packedA_, ix(mulIndex(R, depth_) + P), value)})});
   }
 
   // The task's columns of B, [j0, j0 + cols), as nr-column panels of
@@ -211,8 +212,7 @@ private:
           load(f_.bOperand, f_.b(batch, p, ix(j0 + mulIndex(P, nr) + C)));
       if (!loaded.ok())
         return loaded.status();
-      return B::store(packedB_, ix(base + mulIndex(step, nr * 4) + q),
-                      *loaded);
+      return B::store(packedB_, ix(base + mulIndex(step, nr * 4) + q), *loaded);
     };
     auto steps = copy(B::ref(s), B::ref(q));
     auto last = copy(B::i64(full), B::ref(t));
@@ -223,10 +223,10 @@ private:
     if (depth_ != k)
       tail = {B::loop(t, B::i64(k % 4), {*last}),
               B::loop(z, B::i64(depth_ - k),
-                      {B::store(packedB_,
-                                ix(base + B::i64(full * nr * 4 + k % 4) +
-                                   B::ref(z)),
-                                B::constant(DType::I8, 0))})};
+                      {B::store(
+                          packedB_,
+                          ix(base + B::i64(full * nr * 4 + k % 4) + B::ref(z)),
+                          B::constant(DType::I8, 0))})};
     ExprRef width =
         ix(B::binary(BinaryFn::Min, B::i64(nr), cols - mulIndex(P, nr)));
     std::vector<StmtRef> body;
@@ -236,9 +236,9 @@ private:
       column.insert(column.end(), tail.begin(), tail.end());
       body.push_back(B::loop(c, width, std::move(column)));
     } else {
-      body.push_back(B::loop(
-          s, B::i64(full),
-          {B::loop(c, width, {B::loop(q, B::i64(4), {*steps})})}));
+      body.push_back(
+          B::loop(s, B::i64(full),
+                  {B::loop(c, width, {B::loop(q, B::i64(4), {*steps})})}));
       if (!tail.empty())
         body.push_back(B::loop(c, width, std::move(tail)));
     }
@@ -265,8 +265,8 @@ private:
       return store.status();
     ExprRef rowCount =
         ix(B::binary(BinaryFn::Min, B::i64(mr), rows - mulIndex(rowPanel, mr)));
-    ExprRef colCount = ix(
-        B::binary(BinaryFn::Min, B::i64(nr), cols - mulIndex(colPanel, nr)));
+    ExprRef colCount =
+        ix(B::binary(BinaryFn::Min, B::i64(nr), cols - mulIndex(colPanel, nr)));
     return B::loop(r, rowCount, {B::loop(c, colCount, std::move(*store))});
   }
 
