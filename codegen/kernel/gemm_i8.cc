@@ -38,12 +38,14 @@ struct Blocking {
 
 Blocking blockingOf(const GemmShape &g) {
   Blocking p;
+  if (g.batch == 0 || g.m == 0 || g.n == 0)
+    return p; // nothing to compute
   const int64_t vectors = std::min<int64_t>(4, ceilDiv(g.n, kLanes));
   p.nr = vectors * kLanes;
   // Rows as even as the tile allows: 32 rows are two tiles of 16, not 24
   // and 8.
   p.mr = ceilDiv(g.m, ceilDiv(g.m, kMaxTileRows[vectors]));
-  const int64_t depth = roundUp(g.k, 4);
+  const int64_t depth = std::max<int64_t>(4, roundUp(g.k, 4));
   const int64_t tilesM = ceilDiv(g.m, p.mr), panelsN = ceilDiv(g.n, p.nr);
   int64_t mcTiles =
       std::clamp<int64_t>(kMaxPackedA / (p.mr * depth), 1, tilesM);

@@ -107,9 +107,10 @@ TEST(Matmul, I8ProductsAccumulateInI32) {
 }
 
 // The i8 GEMM kernel (gemm_i8.h) over its edges: one or a few rows and
-// columns, tiles of 16 and 32 rows with a short last one, K not a multiple
-// of four, several tasks, transposed operands, and full-range bytes, where
-// the sign-bit flip and the column sums reach their extremes.
+// columns, tiles of one to four column vectors with short last tiles and
+// panels, K not a multiple of four or zero, tasks of several panels or row
+// blocks, transposed operands, and full-range bytes, where the sign-bit
+// flip and the column sums reach their extremes.
 TEST(Matmul, I8GemmKernelEdges) {
   e2e::HarnessOptions o;
   o.intMin = -128;
@@ -117,7 +118,9 @@ TEST(Matmul, I8GemmKernelEdges) {
   o.bitExact = true;
   for (const char *dims :
        {"[1,1] x [1,1]", "[1,7] x [7,1]", "[3,5] x [5,13]", "[16,4] x [4,12]",
-        "[17,3] x [3,25]", "[33,64] x [64,37]", "[70,130] x [130,300]"}) {
+        "[17,3] x [3,25]", "[33,64] x [64,37]", "[70,130] x [130,300]",
+        "[49,21] x [21,10]", "[64,8] x [8,1000]", "[100,3000] x [3000,20]",
+        "[3,0] x [0,5]"}) {
     SCOPED_TRACE(dims);
     std::string text = dims;
     const size_t x = text.find(" x ");
@@ -129,6 +132,8 @@ TEST(Matmul, I8GemmKernelEdges) {
                              "matmul(%a, %b) {transpose_a = true, "
                              "transpose_b = true}",
                              o);
+  expectOpMatchesInterpreter("%a: i8[20,13], %b: i8[45,13]",
+                             "matmul(%a, %b) {transpose_b = true}", o);
   expectOpMatchesInterpreter("%a: i8[3,2,300,21], %b: i8[2,21,50]",
                              "matmul(%a, %b)", o);
   // Every byte -128: each product is 16384, the flipped A bytes are 0.
