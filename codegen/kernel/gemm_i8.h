@@ -10,10 +10,11 @@
 // - A's rows as K rounded up to 4 unsigned bytes each: a register tile of
 //   mr rows broadcasts four bytes of each row a step;
 // - B's columns as nr-column panels of [K / 4][nr][4] signed bytes, zero
-//   past K, with the column sums: the tile's vector operands, 16 columns
-//   of C to a vector.
-// The tile is C's rows, stored row by row less the sums; everything wraps
-// in i32 like the reference. docs/quantization.md.
+//   past K: the tile's vector operands, 16 columns of C to a vector.
+// 128 times a panel's column sums is the same product for a row of A's
+// zeros with flipped sign bits, a one-row tile. The tile is C's rows,
+// stored row by row less that; everything wraps in i32 like the
+// reference. docs/quantization.md.
 #pragma once
 
 #include "absl/status/statusor.h"
