@@ -47,19 +47,21 @@ Blocking blockingOf(const GemmShape &g) {
   p.mr = ceilDiv(g.m, ceilDiv(g.m, kMaxTileRows[vectors]));
   const int64_t depth = std::max<int64_t>(4, roundUp(g.k, 4));
   const int64_t tilesM = ceilDiv(g.m, p.mr), panelsN = ceilDiv(g.n, p.nr);
-  int64_t mcTiles =
-      std::clamp<int64_t>(kMaxPackedA / (p.mr * depth), 1, tilesM);
-  int64_t ncPanels =
-      std::clamp<int64_t>(kMaxPackedB / (p.nr * depth), 1, panelsN);
-  auto tasks = [&] {
-    return g.batch * ceilDiv(tilesM, mcTiles) * ceilDiv(panelsN, ncPanels);
-  };
+  int64_t blocksM =
+      ceilDiv(tilesM, std::max<int64_t>(1, kMaxPackedA / (p.mr * depth)));
+  int64_t blocksN =
+      ceilDiv(panelsN, std::max<int64_t>(1, kMaxPackedB / (p.nr * depth)));
+  // At least kMinTasks tasks, more columns blocks first; and a multiple of
+  // it where there are rows to split, so two or four threads get equal
+  // shares.
+  auto tasks = [&] { return g.batch * blocksM * blocksN; };
   if (tasks() < kMinTasks)
-    ncPanels = std::max<int64_t>(
-        1, panelsN / ceilDiv(kMinTasks, g.batch * ceilDiv(tilesM, mcTiles)));
-  if (tasks() < kMinTasks)
-    mcTiles = std::max<int64_t>(
-        1, tilesM / ceilDiv(kMinTasks, g.batch * ceilDiv(panelsN, ncPanels)));
+    blocksN = std::min(panelsN, ceilDiv(kMinTasks, g.batch * blocksM));
+  while (tasks() % kMinTasks != 0 && blocksM < tilesM)
+    ++blocksM;
+  // Blocks as even as the tiles allow.
+  const int64_t mcTiles = ceilDiv(tilesM, blocksM);
+  const int64_t ncPanels = ceilDiv(panelsN, blocksN);
   p.mc = mcTiles * p.mr;
   p.nc = ncPanels * p.nr;
   return p;
