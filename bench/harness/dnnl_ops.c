@@ -1,5 +1,5 @@
-/* Times oneDNN primitives (the C API of oneDNN 2.x) on plain row-major f32
- * data, the layout Nyx reads and writes:
+/* Times oneDNN primitives (the C API of oneDNN 2.x) on plain row-major data
+ * (f32, or s8 for an int8 matmul), the layout Nyx reads and writes:
  *
  *   dnnl_ops op=matmul m= n= k= a=A.bin b=B.bin [dtype=f32|s8]
  *   dnnl_ops op=conv n= c= h= w= oc= kernel= stride= pad= x=X.bin wt=W.bin
@@ -124,9 +124,10 @@ static dnnl_primitive_desc_t create_pd(const_dnnl_op_desc_t desc) {
 
 static void matmul(struct bench_args a, struct pipeline *pl) {
   long m = arg_int(a, "m", 0), n = arg_int(a, "n", 0), k = arg_int(a, "k", 0);
-  int s8 = strcmp(arg_str(a, "dtype", "f32"), "s8") == 0;
-  if (!s8 && strcmp(arg_str(a, "dtype", "f32"), "f32") != 0)
-    die("expected dtype=f32 or dtype=s8; found", arg_str(a, "dtype", ""));
+  const char *dtype = arg_str(a, "dtype", "f32");
+  int s8 = strcmp(dtype, "s8") == 0;
+  if (!s8 && strcmp(dtype, "f32") != 0)
+    die("expected dtype=f32 or dtype=s8; found", dtype);
   dnnl_data_type_t in_type = s8 ? dnnl_s8 : dnnl_f32;
   dnnl_data_type_t out_type = s8 ? dnnl_s32 : dnnl_f32;
   size_t in_size = s8 ? 1 : sizeof(float);

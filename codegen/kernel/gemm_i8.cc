@@ -243,6 +243,7 @@ private:
       body.push_back(
           B::loop(s, B::i64(full),
                   {B::loop(c, width, {B::loop(q, B::i64(4), {*steps})})}));
+      // A second loop over the same index c: `tail` is built on it.
       if (!tail.empty())
         body.push_back(B::loop(c, width, std::move(tail)));
     }
