@@ -1,6 +1,8 @@
 #include "compiler/command_line.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "ir/strings.h"
@@ -81,6 +83,28 @@ std::string CommandLine::help(std::string_view usage,
     os << "  " << left << std::string(width + 2 - left.size(), ' ') << text
        << "\n";
   return os.str();
+}
+
+void splitList(std::string_view list,
+               std::set<std::string, std::less<>> &into) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = std::min(list.find(',', start), list.size());
+    if (end > start)
+      into.emplace(list.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+absl::StatusOr<double> parseNumber(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
+                                   value, std::chars_format::general);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value) || value < 0)
+    return absl::InvalidArgumentError(strCat(
+        "'", text, "'; expected a non-negative number, e.g. 0.9 or 1e-4"));
+  return value;
 }
 
 } // namespace nyx::compiler

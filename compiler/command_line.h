@@ -5,11 +5,12 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace nyx::compiler {
 
@@ -36,5 +37,11 @@ private:
   const Entry *find(std::string_view name) const;
   std::vector<Entry> entries_;
 };
+
+// Adds the non-empty items of a comma-separated list ("a,b,,c") to `into`.
+void splitList(std::string_view list, std::set<std::string, std::less<>> &into);
+
+// A flag's value that is a finite number >= 0: "0.9", "1e-4".
+absl::StatusOr<double> parseNumber(std::string_view text);
 
 } // namespace nyx::compiler

@@ -9,6 +9,7 @@
 #include "codegen/cpu/target.h"
 #include "codegen/cuda/target.h"
 #include "compiler/derivative.h"
+#include "compiler/calibration_data.h"
 #include "compiler/dot.h"
 #include "compiler/gradcheck.h"
 #include "compiler/output_files.h"
@@ -19,6 +20,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/strings.h"
+#include "passes/quantize_int8.h"
 #include "tuning/autotuner.h"
 
 namespace nyx::compiler {
@@ -61,8 +63,9 @@ std::string trainingPipeline(int optLevel, std::string_view remat) {
   return pipeline.insert(at + anchor.size(), "," + pass);
 }
 
-std::string quantizedPipeline(std::string pipeline) {
-  const std::string passes = "quantize-dynamic{strict=1},const-fold";
+std::string quantizedPipeline(std::string pipeline,
+                              std::string_view quantizePass) {
+  const std::string passes = strCat(quantizePass, ",const-fold");
   size_t at = pipeline.rfind("cse,dce");
   if (at == std::string::npos)
     return pipeline + "," + passes + ",dce";
@@ -187,7 +190,8 @@ std::string outputPath(const CompileOptions &o) {
 
 absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
                          const std::string &entry, const ir::WeightMap *weights,
-                         const std::string &pipelineText) {
+                         const std::string &pipelineText,
+                         passes::Int8QuantizeSettings *quantize) {
   const bool cuda = codegen::cuda::isCudaTarget(o.target);
   if (cuda && o.autotune)
     return absl::UnimplementedError(
@@ -212,6 +216,7 @@ absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
   passOptions.weights = weights;
   passOptions.stats = &stats;
   passOptions.tuner = tuner->get();
+  passOptions.quantize = quantize;
   auto pipeline = passes::PassManager::parse(
       !o.pipeline.empty()    ? o.pipeline
       : pipelineText.empty() ? standardPipeline(o.optLevel, o.target)
@@ -278,6 +283,51 @@ absl::Status addCompiled(const CompileOptions &o,
 
 namespace {
 
+// What quantize-int8 reads, and the data it points at.
+struct Int8Inputs {
+  passes::CalibrationSettings calibration;
+  passes::QuantProfile profile;
+  passes::Int8QuantizeSettings settings;
+};
+
+absl::StatusOr<std::unique_ptr<Int8Inputs>>
+int8Settings(const CompileOptions &o, const ir::Module &m) {
+  auto in = std::make_unique<Int8Inputs>();
+  const QuantizeOptions &q = o.quantize;
+  in->settings.exclude = q.exclude;
+  if (!q.calibrationData.empty()) {
+    auto entry = resolveEntry(m, o);
+    if (!entry.ok())
+      return entry.status();
+    auto batches = loadCalibrationData(q.calibrationData, **entry);
+    if (!batches.ok())
+      return batches.status();
+    auto observer = passes::parseRangeObserver(q.observer);
+    if (!observer.ok())
+      return observer.status();
+    in->calibration.observer = *observer;
+    in->calibration.percentile = q.percentile;
+    in->calibration.batches = std::move(*batches);
+    in->settings.calibration = &in->calibration;
+    return in;
+  }
+  std::ifstream file(q.profilePath);
+  if (!file)
+    return absl::NotFoundError(
+        strCat(q.profilePath, ": error: cannot read the file"));
+  nlohmann::json j = nlohmann::json::parse(file, nullptr, false);
+  if (j.is_discarded())
+    return absl::InvalidArgumentError(
+        strCat(q.profilePath, ": error: not valid JSON"));
+  auto profile = passes::profileFromJson(j, q.profilePath);
+  if (!profile.ok())
+    return profile.status();
+  in->profile = std::move(*profile);
+  in->settings.profile = &in->profile;
+  in->settings.profilePath = q.profilePath;
+  return in;
+}
+
 absl::Status compileLoaded(const CompileOptions &o,
                            onnx_import::ImportedModel &loaded) {
   ir::Module &m = *loaded.module;
@@ -289,13 +339,27 @@ absl::Status compileLoaded(const CompileOptions &o,
   if (o.emit != Emit::IR && o.emit != Emit::Json)
     if (auto entry = resolveEntry(m, o); !entry.ok())
       return entry.status();
-  if (absl::Status s =
-          runPipeline(o, m, o.entry, o.externalWeights ? nullptr : &weights);
-      !s.ok())
-    return s;
-
+  const ir::WeightMap *known = o.externalWeights ? nullptr : &weights;
   std::string output = outputPath(o);
   OutputFiles files;
+  if (o.quantize.mode == "int8") {
+    // The ranges come in before the pipeline so that bad calibration data
+    // or a bad profile fails before any work.
+    auto quantize = int8Settings(o, m);
+    if (!quantize.ok())
+      return quantize.status();
+    passes::Int8QuantizeSettings &settings = (*quantize)->settings;
+    if (absl::Status s = runPipeline(o, m, o.entry, known, "", &settings);
+        !s.ok())
+      return s;
+    if (o.emit == Emit::QuantProfile) {
+      files.add(output, passes::profileToJson(settings.used).dump(2) + "\n");
+      return files.commit();
+    }
+  } else if (absl::Status s = runPipeline(o, m, o.entry, known); !s.ok()) {
+    return s;
+  }
+
   if (o.emit == Emit::IR) {
     files.add(output, ir::printModule(m));
     return files.commit();

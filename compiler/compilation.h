@@ -12,6 +12,7 @@
 #include "compiler/options.h"
 #include "compiler/output_files.h"
 #include "ir/module.h"
+#include "passes/pass.h"
 
 namespace nyx::compiler {
 
@@ -21,11 +22,12 @@ std::string standardPipeline(int optLevel, std::string_view target = "host");
 // The standard pipeline of a training step: with `remat` ("none", "auto",
 // "all") the rematerialization pass after the last cse and dce.
 std::string trainingPipeline(int optLevel, std::string_view remat);
-// `pipeline` with quantize-dynamic{strict=1} (an error rather than a model
-// left f32) and the const-fold that turns the quantized weights into i8
-// constants, after its simplifications: before its last cse, or at its end
-// when it has none (-O0).
-std::string quantizedPipeline(std::string pipeline);
+// `pipeline` with `quantizePass` (quantize-dynamic or quantize-int8) and
+// the const-fold that turns the quantized weights into i8 constants, after
+// its simplifications: before its last cse, or at its end when it has none
+// (-O0).
+std::string quantizedPipeline(std::string pipeline,
+                              std::string_view quantizePass);
 
 // Reads a module from text IR (.nyx) or its JSON form (.json).
 absl::StatusOr<std::unique_ptr<ir::Module>> loadModule(const std::string &path);
@@ -43,10 +45,12 @@ absl::Status compile(const CompileOptions &options);
 absl::StatusOr<ir::Function *> resolveEntry(const ir::Module &m,
                                             const CompileOptions &o);
 // Runs the pipeline (--passes, or the standard one) over `m` with `entry`
-// as the entry function; `weights` are the params' values when embedded.
+// as the entry function; `weights` are the params' values when embedded;
+// `quantize` is what a quantize-int8 pass reads and records.
 absl::Status runPipeline(const CompileOptions &o, ir::Module &m,
                          const std::string &entry, const ir::WeightMap *weights,
-                         const std::string &pipeline = "");
+                         const std::string &pipeline = "",
+                         passes::Int8QuantizeSettings *quantize = nullptr);
 codegen::Options codegenOptions(const CompileOptions &o, const ir::Module &m);
 // -o, or the default for the input and --emit.
 std::string outputPath(const CompileOptions &o);

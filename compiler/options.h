@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,24 @@ enum class Emit {
   Asm,
   Ptx,     // CUDA targets: the kernels' PTX
   CudaAsm, // CUDA targets: the SASS of the kernels' cubin
+  QuantProfile, // --quantize=int8: the activation ranges, as JSON
   Obj
+};
+
+// `--quantize`: int8 matmuls (docs/quantization.md).
+struct QuantizeOptions {
+  std::string mode; // "" (none), "dynamic" or "int8"
+  // int8: the activation ranges, measured on calibration inputs (a
+  // directory of .npy files or a safetensors file) with `observer`
+  // ("minmax", "percentile", "entropy")...
+  std::string calibrationData;
+  std::string observer = "minmax";
+  double percentile = 99.99;
+  // ...or read from a profile.
+  std::string profilePath;
+  bool symmetric = false;           // activations with zero point 0
+  // Matmuls kept in f32, by result name.
+  std::set<std::string, std::less<>> exclude;
 };
 
 // `--train`: compile a training step (docs/training.md) beside the model.
@@ -76,6 +94,7 @@ struct CompileOptions {
   bool autotune = false;
   double autotuneBudget = 60;
   std::string tuningDb;
+  QuantizeOptions quantize;
   TrainOptions train;
   Derivative derivative = Derivative::None;
   // --gradcheck: compare the entry's gradient with finite differences (in

@@ -2,27 +2,16 @@
 
 namespace nyx::compiler {
 
-static void splitNames(std::string_view list,
-                       std::set<std::string, std::less<>> &into) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = std::min(list.find(',', start), list.size());
-    if (end > start)
-      into.emplace(list.substr(start, end - start));
-    start = end + 1;
-  }
-}
-
 void addPassInstrumentationFlags(CommandLine &cl,
                                  passes::Instrumentation &inst) {
   cl.option("print-before", "<pass,...>", "print the IR before these passes",
             [&inst](std::string_view v) {
-              splitNames(v, inst.printBefore);
+              splitList(v, inst.printBefore);
               return passes::checkPassNames(inst.printBefore);
             });
   cl.option("print-after", "<pass,...>", "print the IR after these passes",
             [&inst](std::string_view v) {
-              splitNames(v, inst.printAfter);
+              splitList(v, inst.printAfter);
               return passes::checkPassNames(inst.printAfter);
             });
   cl.flag("print-before-all", "print the IR before every pass",

@@ -9,17 +9,6 @@
 namespace nyx::compiler {
 namespace {
 
-absl::StatusOr<double> parseNumber(std::string_view text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                   value, std::chars_format::general);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-      !std::isfinite(value) || value < 0)
-    return absl::InvalidArgumentError(strCat(
-        "'", text, "'; expected a non-negative number, e.g. 0.9 or 1e-4"));
-  return value;
-}
-
 // A non-negative integer (at most 2^31 - 1), or an error saying `expected`.
 absl::StatusOr<int64_t> parseCount(std::string_view text,
                                    std::string_view expected) {

@@ -11,22 +11,13 @@
 namespace nyx::passes {
 namespace {
 
-absl::StatusOr<ir::Function *> entryOf(ir::Module &m, const Options &o) {
-  if (o.entry.empty())
-    return m.entry();
-  ir::Function *f = m.lookupFunction(o.entry);
-  if (!f)
-    return absl::InvalidArgumentError(strCat("no function @", o.entry));
-  return f;
-}
-
 using Derive = absl::StatusOr<ir::Function *> (*)(ir::Module &,
                                                   const ir::Function &, int,
                                                   const std::string &);
 
 absl::Status derive(ir::Module &m, const Options &o, Derive fn,
                     std::string_view suffix) {
-  auto f = entryOf(m, o);
+  auto f = entryFunction(m, o);
   if (!f.ok())
     return f.status();
   auto input = o.intArg("input", 0);
@@ -40,7 +31,7 @@ absl::Status derive(ir::Module &m, const Options &o, Derive fn,
 } // namespace
 
 absl::Status runGrad(ir::Module &m, const Options &o) {
-  auto f = entryOf(m, o);
+  auto f = entryFunction(m, o);
   if (!f.ok())
     return f.status();
   return addGradFunction(m, **f, {}, (*f)->name + "_grad").status();

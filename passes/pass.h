@@ -31,6 +31,8 @@ private:
   std::map<std::string, int64_t> values_;
 };
 
+struct Int8QuantizeSettings;
+
 // What the autotune pass asks of the code generator, which passes/ does not
 // link: which ops are tiled by a `schedule` attribute, whether one written
 // in the source is valid, and the schedules for the others (from a tuning
@@ -67,6 +69,10 @@ struct Options {
   // the passes run without a code generator, and autotune then leaves the
   // ops as they are.
   ScheduleTuner *tuner = nullptr;
+  // The activation ranges of static int8 quantization (the quantize-int8
+  // pass), which records in it the ranges it used; null when none were
+  // given, and the pass then reports that it needs them.
+  Int8QuantizeSettings *quantize = nullptr;
   // This pass's options from the pipeline string, `const-fold{max-bytes=64}`.
   std::map<std::string, std::string, std::less<>> args;
 
@@ -95,6 +101,9 @@ absl::StatusOr<int64_t>
 rewriteOpsWithKnownOperand(ir::Module &m, const Options &o, int operand,
                            const std::function<bool(const ir::Op &)> &qualifies,
                            const RewriteFn &rewrite);
+
+// The function Options::entry names, or the module's default entry.
+absl::StatusOr<ir::Function *> entryFunction(ir::Module &m, const Options &o);
 
 using PassFn = absl::Status (*)(ir::Module &, const Options &);
 
@@ -125,6 +134,7 @@ absl::Status runDce(ir::Module &m, const Options &o);
 absl::Status runFoldBatchNorm(ir::Module &m, const Options &o);
 absl::Status runWinograd(ir::Module &m, const Options &o);
 absl::Status runQuantizeDynamic(ir::Module &m, const Options &o);
+absl::Status runQuantizeInt8(ir::Module &m, const Options &o);
 absl::Status runFilterLayout(ir::Module &m, const Options &o);
 absl::Status runFuse(ir::Module &m, const Options &o);
 absl::Status runAutotune(ir::Module &m, const Options &o);

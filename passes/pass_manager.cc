@@ -163,6 +163,15 @@ const ir::Tensor *Options::knownValue(const ir::Op &op) const {
   return value && value->type() == op.result()->type ? value : nullptr;
 }
 
+absl::StatusOr<ir::Function *> entryFunction(ir::Module &m, const Options &o) {
+  if (o.entry.empty())
+    return m.entry();
+  ir::Function *f = m.lookupFunction(o.entry);
+  if (!f)
+    return absl::InvalidArgumentError(strCat("no function @", o.entry));
+  return f;
+}
+
 absl::StatusOr<int64_t>
 rewriteOpsWithKnownOperand(ir::Module &m, const Options &o, int operand,
                            const std::function<bool(const ir::Op &)> &qualifies,

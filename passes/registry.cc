@@ -61,6 +61,12 @@ const std::vector<PassInfo> &allPasses() {
        runQuantizeDynamic,
        {{"strict", "1: an error when weights are bound at run time or no "
                    "matmul is quantized (nyxc --quantize=dynamic)"}}},
+      {"quantize-int8",
+       "quantize matmuls with compile-time weights to int8 with activation "
+       "ranges from calibration or a profile (nyxc --quantize=int8)",
+       runQuantizeInt8,
+       {{"symmetric", "1: activations with zero point 0 (default 0: "
+                      "asymmetric, the range in 255 steps)"}}},
       {"filter-layout",
        "give compile-time conv2d filters the layout the CPU GEMM kernel "
        "reads in place (blocked, or hwio)",

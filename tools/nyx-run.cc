@@ -4,38 +4,13 @@
 
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
+#include "compiler/tensor_files.h"
 #include "compiler/weights.h"
 #include "ir/interpreter.h"
 #include "ir/strings.h"
-#include "nyx/npy.h"
 #include "nyx/runtime.h"
 
 using namespace nyx;
-
-static absl::StatusOr<ir::Tensor> readNpy(const std::string &path) {
-  nyx_dtype dtype;
-  int rank = 0;
-  int64_t shape[8];
-  void *data = nullptr;
-  size_t bytes = 0;
-  if (nyx_npy_read(path.c_str(), &dtype, &rank, shape, &data, &bytes) != NYX_OK)
-    return absl::InvalidArgumentError(
-        strCat(path, ": error: ", nyx_last_error()));
-  ir::Tensor t(ir::TensorType{static_cast<ir::DType>(dtype),
-                              ir::Shape(shape, shape + rank)});
-  std::memcpy(t.bytes(), data, bytes);
-  nyx_free(data);
-  return t;
-}
-
-static absl::Status writeNpy(const std::string &path, const ir::Tensor &t) {
-  if (nyx_npy_write(path.c_str(), static_cast<nyx_dtype>(t.dtype()),
-                    static_cast<int>(t.shape().size()), t.shape().data(),
-                    t.bytes()) != NYX_OK)
-    return absl::PermissionDeniedError(
-        strCat("cannot write '", path, "': ", nyx_last_error()));
-  return absl::OkStatus();
-}
 
 static int fail(const absl::Status &s) {
   if (std::string(s.message()).find(": error: ") == std::string::npos)
@@ -92,7 +67,7 @@ int main(int argc, char **argv) {
                            : entry.status());
   std::vector<ir::Tensor> inputs;
   for (size_t i = 1; i < args.size(); ++i) {
-    auto t = readNpy(args[i]);
+    auto t = compiler::readNpy(args[i]);
     if (!t.ok())
       return fail(t.status());
     inputs.push_back(std::move(*t));
@@ -103,7 +78,7 @@ int main(int argc, char **argv) {
     return fail(results.status());
   for (size_t i = 0; i < results->size(); ++i) {
     if (i < outputs.size()) {
-      if (absl::Status s = writeNpy(outputs[i], (*results)[i]); !s.ok())
+      if (absl::Status s = compiler::writeNpy(outputs[i], (*results)[i]); !s.ok())
         return fail(s);
       continue;
     }

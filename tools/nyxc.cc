@@ -6,6 +6,7 @@
 #include "compiler/command_line.h"
 #include "compiler/compilation.h"
 #include "compiler/pass_flags.h"
+#include "compiler/quantize_flags.h"
 #include "compiler/train_flags.h"
 #include "compiler/tuning_flags.h"
 #include "frontends/onnx/importer.h"
@@ -28,6 +29,7 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
       {"asm", Emit::Asm},
       {"ptx", Emit::Ptx},
       {"cuda-asm", Emit::CudaAsm},
+      {"quant-profile", Emit::QuantProfile},
       {"obj", Emit::Obj}};
   for (auto [name, kind] : kinds)
     if (name == v) {
@@ -37,7 +39,7 @@ static absl::Status parseEmit(std::string_view v, Emit &emit) {
   return absl::InvalidArgumentError(
       strCat("unknown output kind '", v,
              "'; expected ir, json, dot, dot-kernels, kernel, llvm, asm, ptx, "
-             "cuda-asm or obj"));
+             "cuda-asm, quant-profile or obj"));
 }
 
 int main(int argc, char **argv) {
@@ -52,7 +54,8 @@ int main(int argc, char **argv) {
   cl.option("emit", "<kind>",
             "what to write: obj (default), asm, llvm, kernel, ir, json, dot "
             "(the graph, Graphviz), dot-kernels (the graph by kernel), ptx "
-            "and cuda-asm (the GPU kernels' PTX and SASS, cuda-* targets)",
+            "and cuda-asm (the GPU kernels' PTX and SASS, cuda-* targets), "
+            "quant-profile (the activation ranges of --quantize=int8)",
             [&](std::string_view v) { return parseEmit(v, o.emit); });
   cl.option("header", "<file>", "write the C header here (default: next to -o)",
             [&](std::string_view v) {
@@ -112,20 +115,9 @@ int main(int argc, char **argv) {
               o.pipeline = v;
               return absl::OkStatus();
             });
-  bool quantizeDynamic = false;
-  cl.option("quantize", "dynamic",
-            "quantize matmuls with compile-time weights to int8: per-column "
-            "weight scales, activation scales computed on every run",
-            [&](std::string_view v) {
-              if (v != "dynamic")
-                return absl::InvalidArgumentError(
-                    strCat("--quantize=", v,
-                           " is not a quantization mode; expected dynamic"));
-              quantizeDynamic = true;
-              return absl::OkStatus();
-            });
   compiler::addPassInstrumentationFlags(cl, o.instrumentation);
   compiler::addTuningFlags(cl, o);
+  compiler::addQuantizeFlags(cl, o);
   compiler::addTrainFlags(cl, o);
   cl.flag("stats", "print what the passes counted (kernels, arena bytes)",
           [&] { o.printStats = true; });
@@ -156,17 +148,9 @@ int main(int argc, char **argv) {
               << "\n";
     return 0;
   }
-  if (quantizeDynamic) {
-    if (!o.pipeline.empty() || o.train.enabled) {
-      std::cerr << "nyxc: error: --quantize changes the standard pipeline; "
-                << (o.train.enabled ? "it does not apply to --train"
-                                    : "with --passes, add quantize-dynamic "
-                                      "and const-fold to the pipeline")
-                << "\n";
-      return 1;
-    }
-    o.pipeline = compiler::quantizedPipeline(
-        compiler::standardPipeline(o.optLevel, o.target));
+  if (absl::Status s = compiler::applyQuantizeFlags(o); !s.ok()) {
+    std::cerr << "nyxc: error: " << s.message() << "\n";
+    return 1;
   }
   if (printPipeline) {
     auto pm = passes::PassManager::parse(

@@ -36,6 +36,7 @@
 #include "ir/tensor.h"
 #include "nyx/cuda.h"
 #include "passes/pass_manager.h"
+#include "passes/quantize_int8.h"
 #include "tests/support/tensor_match.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +82,8 @@ struct HarnessOptions {
   // "verify,shape-infer,inline,memory-plan"; the interpreter runs the module
   // as parsed. Empty: compile the module as parsed.
   std::string pipeline;
+  // The activation ranges a quantize-int8 pass in `pipeline` reads.
+  passes::Int8QuantizeSettings *quantize = nullptr;
 };
 
 // Parses `moduleText` and runs `pipeline` on it (nothing when empty), with
@@ -88,7 +91,8 @@ struct HarnessOptions {
 // they are embedded in the object).
 inline absl::StatusOr<std::unique_ptr<ir::Module>>
 parseWithPipeline(const std::string &moduleText, const std::string &pipeline,
-                  const ir::WeightMap *weights = nullptr) {
+                  const ir::WeightMap *weights = nullptr,
+                  passes::Int8QuantizeSettings *quantize = nullptr) {
   auto parsed = ir::parseModule(moduleText, "test.nyx");
   if (!parsed.ok() || pipeline.empty())
     return parsed;
@@ -97,6 +101,7 @@ parseWithPipeline(const std::string &moduleText, const std::string &pipeline,
     return pm.status();
   passes::Options options;
   options.weights = weights;
+  options.quantize = quantize;
   if (absl::Status s = pm->run(**parsed, options, {}); !s.ok())
     return s;
   return parsed;
@@ -264,7 +269,7 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   const ir::Module *compiledModule = &module;
   const ir::Function *compiledEntry = &fn;
   if (!opts.pipeline.empty()) {
-    auto t = parseWithPipeline(moduleText, opts.pipeline, &weights);
+    auto t = parseWithPipeline(moduleText, opts.pipeline, &weights, opts.quantize);
     ASSERT_TRUE(t.ok()) << t.status().message();
     transformed = std::move(*t);
     auto e = transformed->entry();

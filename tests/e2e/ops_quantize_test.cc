@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "ir/printer.h"
 #include "ir/strings.h"
 
 namespace nyx {
@@ -193,6 +194,66 @@ func @main(%x: f32[8,128]) -> (f32[8,10]) {
                     op->operand(0)->type.dtype == DType::I8 &&
                     op->operand(1)->type.dtype == DType::I8;
   EXPECT_EQ(i8Products, 2);
+}
+
+// Static int8 with ranges calibrated on inputs drawn like the test's:
+// within the quantization error of f32 with asymmetric and symmetric
+// activations, and the compiled quantized model equal to the interpreter
+// of it bit for bit.
+TEST(QuantizeInt8, MlpCalibrated) {
+  const std::string text = R"(param @w1 : f32[128,64]
+param @b1 : f32[64]
+param @w2 : f32[64,10]
+func @main(%x: f32[8,128]) -> (f32[8,10]) {
+  %w1 = param() {name = @w1} : f32[128,64]
+  %b1 = param() {name = @b1} : f32[64]
+  %w2 = param() {name = @w2} : f32[64,10]
+  %h = matmul(%x, %w1) : f32[8,64]
+  %hb = add(%h, %b1) : f32[8,64]
+  %r = relu(%hb) : f32[8,64]
+  %y = matmul(%r, %w2) : f32[8,10]
+  return %y
+}
+)";
+  e2e::HarnessOptions o;
+  o.minValue = -1;
+  o.maxValue = 1;
+  o.rtol = 0;
+  o.atol = 0.5;
+  std::mt19937_64 rng(11);
+  for (const char *name : {"w1", "b1", "w2"}) {
+    const ir::Shape shape = name[0] == 'b'   ? ir::Shape{64}
+                            : name[1] == '1' ? ir::Shape{128, 64}
+                                             : ir::Shape{64, 10};
+    o.weights.emplace(name, e2e::randomTensor({DType::F32, shape}, rng, o));
+  }
+  passes::CalibrationSettings calibration;
+  for (int b = 0; b < 8; ++b)
+    calibration.batches.push_back(
+        {e2e::randomTensor({DType::F32, {8, 128}}, rng, o)});
+  for (int symmetric : {0, 1}) {
+    SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");
+    passes::Int8QuantizeSettings quantize;
+    quantize.calibration = &calibration;
+    o.quantize = &quantize;
+    o.pipeline = strCat("verify,shape-infer,inline,quantize-int8{symmetric=",
+                        symmetric, "},const-fold,dce,fuse,dce");
+    e2e::expectCompiledMatchesInterpreter(text, o);
+    ASSERT_EQ(quantize.used.ranges.size(), 2u);
+    EXPECT_GE(quantize.used.ranges.at("r").min, 0); // after the relu
+
+    auto quantized = e2e::parseWithPipeline(
+        text,
+        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
+               "},const-fold,dce"),
+        &o.weights, &quantize);
+    ASSERT_TRUE(quantized.ok()) << quantized.status().message();
+    e2e::HarnessOptions exact = bitExact();
+    exact.minValue = -1.5; // some inputs saturate
+    exact.maxValue = 1.5;
+    exact.pipeline = "verify,shape-infer,fuse,dce";
+    e2e::expectCompiledMatchesInterpreter(ir::printModule(**quantized), exact);
+  }
 }
 
 } // namespace
