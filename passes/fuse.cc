@@ -44,6 +44,13 @@ bool keepsLocality(const ir::Op &op) {
          (!op.def->keepsInnermostAxis || op.def->keepsInnermostAxis(op));
 }
 
+// An i8 x i8 -> i32 matmul, lowered to the int8 GEMM kernel on CPUs.
+bool isInt8Product(const ir::Op &op) {
+  return op.name() == "matmul" && op.numOperands() == 2 &&
+         op.operand(0)->type.dtype == ir::DType::I8 &&
+         op.operand(1)->type.dtype == ir::DType::I8;
+}
+
 bool isAnchorKind(FusionKind k) {
   return k == FusionKind::Reduction || k == FusionKind::Normalization ||
          k == FusionKind::Contraction;
@@ -318,9 +325,14 @@ private:
       // An epilogue: elementwise at the anchor's positions, reading group
       // values only where their shape is the anchor result's.
       // Same dtype too: a kernel may keep partial results in the anchor's
-      // result buffer, which must then be one of the kernel's results.
+      // result buffer, which must then be one of the kernel's results. The
+      // int8 GEMM finishes each element in registers, so its epilogue may
+      // turn the i32 products into anything (dequantize).
+      const ir::TensorType &anchorType = ops_[anchor]->result()->type;
       if (kindOf(op) != FusionKind::Elementwise ||
-          op.result()->type != ops_[anchor]->result()->type)
+          op.result()->type.shape != anchorType.shape ||
+          (op.result()->type.dtype != anchorType.dtype &&
+           !isInt8Product(*ops_[anchor])))
         return false;
       for (const ir::Value *v : op.operands) {
         int p = producer(v);
