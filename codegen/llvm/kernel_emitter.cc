@@ -106,9 +106,25 @@ public:
       return ir::isFloat(to) ? b_.CreateUIToFP(v, dst) : b_.CreateZExt(v, dst);
     if (ir::isFloat(from) && ir::isFloat(to))
       return b_.CreateFPCast(v, dst);
-    if (ir::isFloat(from))
-      return b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat,
-                                {dst, v->getType()}, {v});
+    if (ir::isFloat(from)) {
+      const unsigned bits = dst->getScalarSizeInBits();
+      if (bits >= 32)
+        return b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat,
+                                  {dst, v->getType()}, {v});
+      // A narrow integer holds every value of its range exactly as a
+      // float: clamp there, NaN to 0, then a plain conversion. The same
+      // values as a saturating conversion, which x86 scalarizes for
+      // vectors; this becomes vmaxps, vminps, vcvttps2dq and vpmovdb.
+      llvm::Type *ft = v->getType();
+      const double lo = -std::ldexp(1.0, static_cast<int>(bits) - 1);
+      llvm::Value *clamped = b_.CreateMinNum(
+          b_.CreateMaxNum(v, llvm::ConstantFP::get(ft, lo)),
+          llvm::ConstantFP::get(ft, -lo - 1));
+      llvm::Value *isNan = b_.CreateFCmpUNO(v, v);
+      clamped = b_.CreateSelect(isNan, llvm::ConstantFP::get(ft, 0.0), clamped);
+      return b_.CreateTrunc(
+          b_.CreateFPToSI(clamped, valueType(ctx_, DType::I32)), dst);
+    }
     if (ir::isFloat(to))
       return b_.CreateSIToFP(v, dst);
     return b_.CreateSExtOrTrunc(v, dst);
