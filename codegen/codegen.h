@@ -73,6 +73,7 @@ struct ParamInit {
   std::string cName; // its parameter name in the prototype
   ir::TensorType type;
   double lo = 0, hi = 0;
+  std::string name; // the module's name for it (nyxc --weights reads it)
 };
 
 // An object holding several entry points (a training object: <name>_run

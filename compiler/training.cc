@@ -127,7 +127,7 @@ absl::Status compileTraining(const CompileOptions &o, ir::Module &m) {
   std::vector<std::string> cNames = codegen::parameterNames(irNames, "p", used);
   for (size_t i = 0; i < training->params.size(); ++i) {
     const stdlib::TrainingParam &p = training->params[i];
-    spec.params.push_back({cNames[i], p.type, p.lo, p.hi});
+    spec.params.push_back({cNames[i], p.type, p.lo, p.hi, p.name});
   }
   auto compiled = codegen::compileObject(spec);
   if (!compiled.ok())

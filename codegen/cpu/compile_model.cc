@@ -69,17 +69,26 @@ HeaderExtras initParamsHeader(const ObjectSpec &spec) {
     N += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::vector<std::string> args = {"uint64_t seed"};
   std::vector<uint64_t> bytes;
+  std::vector<std::string> names, ranks, shapes;
   extras.comment = strCat(" * ", n, "_init_params fills the parameters:\n");
   for (const ParamInit &p : spec.params) {
     args.push_back(strCat("float *", p.cName));
     bytes.push_back(p.type.byteSize());
+    names.push_back(strCat("\"", p.name, "\""));
+    ranks.push_back(strCat(p.type.rank()));
+    shapes.push_back(strCat("{", strJoin(p.type.shape, ", "), "}"));
     extras.comment += p.lo == p.hi ? strCat(" *   ", p.cName, " = ", p.lo, "\n")
                                    : strCat(" *   ", p.cName, " ~ U(", p.lo,
                                             ", ", p.hi, ")\n");
   }
-  extras.macros =
-      strCat("#define ", N, "_NUM_PARAMS ", spec.params.size(), "\n#define ", N,
-             "_PARAM_BYTES {", strJoin(bytes, ", "), "}\n\n");
+  // Names and shapes let a program save trained parameters in a file that
+  // `nyxc --weights` reads.
+  extras.macros = strCat(
+      "#define ", N, "_NUM_PARAMS ", spec.params.size(), "\n#define ", N,
+      "_PARAM_BYTES {", strJoin(bytes, ", "), "}\n#define ", N,
+      "_PARAM_NAMES {", strJoin(names, ", "), "}\n#define ", N,
+      "_PARAM_RANKS {", strJoin(ranks, ", "), "}\n#define ", N,
+      "_PARAM_SHAPES {", strJoin(shapes, ", "), "}\n\n");
   extras.declarations =
       strCat("/* Fills the parameters with their initial values; the same seed "
              "gives the same\n * values on every machine. */\n",

@@ -7,12 +7,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define DIGITS_MAX_RANK 8
+
 typedef struct digits_model {
   const char *name;
   /* The parameters, in declaration order: <NAME>_NUM_PARAMS and
    * <NAME>_PARAM_BYTES. */
   int num_params;
   const size_t *param_bytes;
+  /* Their names in the model (<NAME>_PARAM_NAMES), ranks and shapes, for
+   * saving them in a file `nyxc --weights` reads. */
+  const char *const *param_names;
+  const int *param_ranks;
+  const int64_t (*param_shapes)[DIGITS_MAX_RANK];
+  /* The input x of <name>_run (<NAME>_INPUT_X_RANK, _SHAPE). */
+  int x_rank;
+  const int64_t *x_shape;
   /* Every argument of <name>_train_step before the arena, in order: the
    * parameters, the optimizer state (ending with the step counter for
    * optimizers that keep one), x, labels, lr, loss

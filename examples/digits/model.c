@@ -17,6 +17,10 @@
 #define CONSTANT(suffix) PASTE(MODEL_UPPER, suffix)
 
 static const size_t kParamBytes[] = CONSTANT(_PARAM_BYTES);
+static const char *const kParamNames[] = CONSTANT(_PARAM_NAMES);
+static const int kParamRanks[] = CONSTANT(_PARAM_RANKS);
+static const int64_t kParamShapes[][DIGITS_MAX_RANK] = CONSTANT(_PARAM_SHAPES);
+static const int64_t kXShape[] = CONSTANT(_INPUT_X_SHAPE);
 static const size_t kRunBufferBytes[] = CONSTANT(_BUFFER_BYTES);
 static const size_t kTrainBufferBytes[] = CONSTANT(_TRAIN_BUFFER_BYTES);
 
@@ -34,6 +38,11 @@ const digits_model digits_compiled_model = {
     .name = STRING(MODEL),
     .num_params = CONSTANT(_NUM_PARAMS),
     .param_bytes = kParamBytes,
+    .param_names = kParamNames,
+    .param_ranks = kParamRanks,
+    .param_shapes = kParamShapes,
+    .x_rank = CONSTANT(_INPUT_X_RANK),
+    .x_shape = kXShape,
     .train_num_buffers = CONSTANT(_TRAIN_NUM_BUFFERS),
     .train_buffer_bytes = kTrainBufferBytes,
     .run_num_buffers = CONSTANT(_NUM_BUFFERS),

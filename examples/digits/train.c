@@ -17,6 +17,7 @@
 
 #include <nyx/lr_schedule.h>
 #include <nyx/runtime.h>
+#include <nyx/safetensors.h>
 
 #include "digits_data.h"
 #include "digits_model.h"
@@ -29,6 +30,7 @@ typedef struct options {
   const char *schedule;
   uint64_t seed, split_seed;
   double min_accuracy;
+  const char *save_weights, *save_calibration;
 } options;
 
 static void usage(FILE *to, const char *argv0) {
@@ -50,7 +52,13 @@ static void usage(FILE *to, const char *argv0) {
       "(default 1)\n"
       "  --split-seed N       the train/test split (default 0)\n"
       "  --min-accuracy P     exit 3 when the test accuracy is below P, "
-      "0..1 (default 0)\n",
+      "0..1 (default 0)\n"
+      "  --save-weights FILE  write the trained parameters to a safetensors "
+      "file\n"
+      "                       (for nyxc --weights)\n"
+      "  --save-calibration FILE  write the training rows, a stack of input "
+      "batches,\n"
+      "                       to a safetensors file (for nyxc --calibrate)\n",
       argv0, DIGITS_DEFAULT_PATH);
 }
 
@@ -130,6 +138,10 @@ static int parseOptions(int argc, char **argv, options *o) {
       ok = parseNumber(flag, v, &o->gamma);
     else if (!strcmp(flag, "--min-accuracy"))
       ok = parseNumber(flag, v, &o->min_accuracy);
+    else if (!strcmp(flag, "--save-weights"))
+      o->save_weights = v;
+    else if (!strcmp(flag, "--save-calibration"))
+      o->save_calibration = v;
     else {
       fprintf(stderr, "error: unknown option %s\n", flag);
       usage(stderr, argv[0]);
@@ -267,6 +279,62 @@ static void freeState(state *s, int buffers) {
   digits_set_free(&s->test);
 }
 
+/* Writes the parameters as `nyxc --weights` reads them. */
+static int saveWeights(const digits_model *m, void **params,
+                       const char *path) {
+  nyx_tensor_view views[64];
+  if (m->num_params > 64) {
+    fprintf(stderr, "error: %d parameters; at most 64 can be saved\n",
+            m->num_params);
+    return 0;
+  }
+  for (int i = 0; i < m->num_params; ++i)
+    views[i] = (nyx_tensor_view){.name = m->param_names[i],
+                                 .dtype = NYX_F32,
+                                 .rank = m->param_ranks[i],
+                                 .shape = m->param_shapes[i],
+                                 .data = params[i],
+                                 .nbytes = m->param_bytes[i]};
+  if (nyx_safetensors_write(path, views, (size_t)m->num_params) != NYX_OK) {
+    fprintf(stderr, "error: %s\n", nyx_last_error());
+    return 0;
+  }
+  return 1;
+}
+
+/* Writes the training rows, in their own order, as `x`: a stack of the
+ * full batches [n, <x's shape>] that `nyxc --calibrate` reads. */
+static int saveCalibration(const digits_model *m, const layout *l,
+                           const digits_set *train, const char *path) {
+  int64_t batches = digits_train_batches(train->count, l->batch);
+  int64_t shape[DIGITS_MAX_RANK + 1] = {batches};
+  for (int d = 0; d < m->x_rank; ++d)
+    shape[d + 1] = m->x_shape[d];
+  size_t batchFloats = (size_t)l->batch * DIGITS_PIXELS;
+  float *x = malloc((size_t)batches * batchFloats * sizeof(float));
+  int64_t *labels = malloc((size_t)l->batch * sizeof(int64_t));
+  int ok = x && labels;
+  for (int64_t b = 0; ok && b < batches; ++b)
+    digits_gather_batch(train, NULL, b * l->batch, l->batch,
+                        x + (size_t)b * batchFloats, labels);
+  nyx_tensor_view view = {.name = "x",
+                          .dtype = NYX_F32,
+                          .rank = m->x_rank + 1,
+                          .shape = shape,
+                          .data = x,
+                          .nbytes = (size_t)batches * batchFloats *
+                                    sizeof(float)};
+  if (!ok)
+    fprintf(stderr, "error: out of memory\n");
+  else if (nyx_safetensors_write(path, &view, 1) != NYX_OK) {
+    fprintf(stderr, "error: %s\n", nyx_last_error());
+    ok = 0;
+  }
+  free(x);
+  free(labels);
+  return ok;
+}
+
 /* Correct predictions of the model with the current parameters on `set`,
  * or -1 when the model fails. Padding rows of the last batch are not
  * counted. */
@@ -397,6 +465,11 @@ static int run(const options *o, state *s) {
          100.0 * (double)train_correct / (double)s->train.count);
   printf("test accuracy %lld/%lld = %.2f%%\n", (long long)test_correct,
          (long long)s->test.count, 100.0 * accuracy);
+  if (o->save_weights && !saveWeights(m, s->buffers, o->save_weights))
+    return 1;
+  if (o->save_calibration &&
+      !saveCalibration(m, &l, &s->train, o->save_calibration))
+    return 1;
   if (accuracy < o->min_accuracy) {
     fprintf(stderr, "error: test accuracy %.2f%% is below %.2f%%\n",
             100.0 * accuracy, 100.0 * o->min_accuracy);
