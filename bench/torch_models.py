@@ -3,6 +3,7 @@
 
   torch_models.py model NAME --batch N --weights W.safetensors --input X.bin
                   --expect Y.bin --threads T [--device cuda] [timing options]
+  torch_models.py qmodel NAME ... (as model)
   torch_models.py chain --input X.bin --a A --b B --expect Y.bin
                   --threads T [--device cuda] [timing options]
 
@@ -10,14 +11,18 @@
 mlp, resnet18, gpt2_block) from torch.nn layers, loads the weights from the
 safetensors file Nyx compiled in (read with NumPy), and runs it in eager mode
 and as torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(
-model.eval()))). `chain` runs tanh(x*a + b) * sigmoid(x) eagerly.
+model.eval()))). `qmodel` runs the model with its nn.Linear layers
+quantized to int8 by torch.ao.quantization.quantize_dynamic (the oneDNN
+quantized engine: int8 weights per tensor, activation ranges computed on
+every call). `chain` runs tanh(x*a + b) * sigmoid(x) eagerly.
 
 With --device cuda (bench/cuda/run) the model and data live on the GPU and
 every timed call waits for the device to finish.
 
 Before timing anything, every variant's output on the given input is
 compared with the Nyx output in Y.bin: each element must be within 1e-3 of
-the largest magnitude in Y (relative 1e-3 of the output's scale). A
+the largest magnitude in Y (relative 1e-3 of the output's scale; 5e-2 for
+`qmodel`, whose int8 results differ from Nyx's by two quantizations). A
 mismatch exits with status 3 and says by how much. Each timed variant
 prints one line, as the C harnesses do:
 
@@ -36,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 TOLERANCE = 1e-3
+QUANTIZED_TOLERANCE = 5e-2
 
 
 def read_safetensors(path):
@@ -182,7 +188,7 @@ def load_weights(model, tensors):
 
 # ---- checking and timing ---------------------------------------------------
 
-def check(peer, got, expect):
+def check(peer, got, expect, tolerance=TOLERANCE):
     got = got.detach().cpu().numpy().reshape(-1)
     if got.size != expect.size:
         print(f"torch_models.py: {peer} gives {got.size} values; Nyx gave "
@@ -190,10 +196,10 @@ def check(peer, got, expect):
         sys.exit(3)
     scale = float(np.max(np.abs(expect))) or 1.0
     err = float(np.max(np.abs(got.astype(np.float64) - expect)))
-    if not err <= TOLERANCE * scale:
+    if not err <= tolerance * scale:
         print(f"torch_models.py: {peer} disagrees with Nyx: max |difference| "
               f"{err:.3g} against output scale {scale:.3g}; expected at most "
-              f"{TOLERANCE:g} of the scale", file=sys.stderr)
+              f"{tolerance:g} of the scale", file=sys.stderr)
         sys.exit(3)
     print(f"check peer={peer} max_abs_diff={err:.3g} scale={scale:.3g}")
 
@@ -221,7 +227,8 @@ def time_calls(peer, fn, opts):
           f"threads={torch.get_num_threads()}", flush=True)
 
 
-def run_model(opts, expect):
+def load_model(opts):
+    """The model with the weights, and the input."""
     model = MODELS[opts.name]().eval()
     load_weights(model, read_safetensors(opts.weights))
     model = model.to(opts.device)
@@ -229,6 +236,21 @@ def run_model(opts, expect):
               "gpt2_block": (opts.batch, 128, 768)}
     x = torch.from_numpy(np.fromfile(opts.input, dtype="<f4")
                          .reshape(shapes[opts.name])).to(opts.device)
+    return model, x
+
+
+def run_quantized_model(opts, expect):
+    model, x = load_model(opts)
+    torch.backends.quantized.engine = "onednn"
+    quantized = torch.ao.quantization.quantize_dynamic(
+        model, {nn.Linear}, dtype=torch.qint8)
+    with torch.inference_mode():
+        check("torch-int8", quantized(x), expect, QUANTIZED_TOLERANCE)
+        time_calls("torch-int8", lambda: quantized(x), opts)
+
+
+def run_model(opts, expect):
+    model, x = load_model(opts)
     with torch.inference_mode():
         check("torch-eager", model(x), expect)
     with torch.no_grad():
@@ -259,7 +281,7 @@ def run_chain(opts, expect):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=["model", "chain"])
+    p.add_argument("what", choices=["model", "qmodel", "chain"])
     p.add_argument("name", nargs="?", choices=sorted(MODELS))
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--weights")
@@ -274,8 +296,8 @@ def main():
     p.add_argument("--budget", type=float, default=1.0)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     opts = p.parse_args()
-    if opts.what == "model" and (not opts.name or not opts.weights):
-        p.error("model needs a NAME and --weights")
+    if opts.what != "chain" and (not opts.name or not opts.weights):
+        p.error(f"{opts.what} needs a NAME and --weights")
     if opts.what == "chain" and (opts.a is None or opts.b is None):
         p.error("chain needs --a and --b")
 
@@ -284,6 +306,8 @@ def main():
     expect = np.fromfile(opts.expect, dtype="<f4").astype(np.float64)
     if opts.what == "model":
         run_model(opts, expect)
+    elif opts.what == "qmodel":
+        run_quantized_model(opts, expect)
     else:
         run_chain(opts, expect)
 
