@@ -1,4 +1,5 @@
-// Convolution and pooling over NCHW: conv2d, max_pool2d, avg_pool2d.
+// Convolution and pooling over NCHW: conv2d, max_pool2d, avg_pool2d, and
+// im2col, the view of an input that turns a convolution into a matmul.
 // f32 convolutions with a real inner dimension are implicit GEMMs (gemm.h);
 // the direct nest below handles depthwise ones and other dtypes.
 //
@@ -284,10 +285,74 @@ absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
   return k;
 }
 
+// im2col: one parallel nest over the result as [N, C, kh, kw, OH, OW],
+// the input coordinates clamped into x so the load needs no branch (a
+// loop over OW that vectorizes), and the pad value where they were not
+// inside.
+absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
+  const ir::TensorType &x = op.operand(0)->type;
+  auto kernel = pairAttr(op, "kernel", {1, 1}, 2);
+  if (!kernel.ok())
+    return kernel.status();
+  auto strides = pairAttr(op, "strides", {1, 1}, 2);
+  if (!strides.ok())
+    return strides.status();
+  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
+  if (!padding.ok())
+    return padding.status();
+  auto dilations = pairAttr(op, "dilations", {1, 1}, 2);
+  if (!dilations.ok())
+    return dilations.status();
+  auto value = op.getFloat("value", 0.0);
+  if (!value.ok())
+    return value.status();
+  const ir::Shape &y = op.result()->type.shape;
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2],
+                W = x.shape[3];
+  const int64_t kH = (*kernel)[0], kW = (*kernel)[1];
+  if (x.rank() != 4 || y.size() != 3 || y[1] != C * kH * kW)
+    return absl::InvalidArgumentError(
+        strCat("'im2col' of ", x.str(), " gives ", op.result()->type.str(),
+               "; expected [N, C * kh * kw, OH * OW] of an NCHW input"));
+  // OW from the padded width, as the shape rule computes it.
+  const int64_t OW =
+      (W + (*padding)[1] + (*padding)[3] - (*dilations)[1] * (kW - 1) - 1) /
+          (*strides)[1] +
+      1;
+  const int64_t OH = OW > 0 ? y[2] / OW : 0;
+
+  Kernel k = kernelSkeleton(op, std::move(name));
+  Builder b;
+  LoopNest nest(b, {N, C, kH, kW, OH, OW}, "i");
+  const auto &i = nest.indices();
+  ExprRef ih = inputCoord(i[4], (*strides)[0], (*padding)[0], i[2],
+                          (*dilations)[0]);
+  ExprRef iw = inputCoord(i[5], (*strides)[1], (*padding)[1], i[3],
+                          (*dilations)[1]);
+  Tap t = tap(x.shape, i[0], i[1], ih, iw);
+  auto clamp = [](ExprRef v, int64_t size) {
+    return B::select(B::compare(CmpFn::Lt, v, B::i64(0)), B::i64(0),
+                     B::select(B::compare(CmpFn::Ge, v, B::i64(size)),
+                               B::i64(size - 1), v));
+  };
+  std::vector<ExprRef> at = {i[0], i[1], clamp(ih, H), clamp(iw, W)};
+  ExprRef fill = storedConstant(x.dtype, *value);
+  // An empty input has only padding to read.
+  ExprRef v = x.numElements() == 0
+                  ? fill
+                  : B::select(t.inside,
+                              B::loadStored(0, x.dtype, ravel(at, x.shape)),
+                              fill);
+  ExprRef dst = ravel(i, {N, C, kH, kW, OH, OW});
+  k.body = nest.wrap({B::store(1, dst, v)}, true);
+  return k;
+}
+
 } // namespace
 
 void registerConvLowerings(LoweringRegistry &r) {
   r.add("conv2d", lowerConv2d);
+  r.add("im2col", lowerIm2col);
   r.add("max_pool2d", [](const ir::Op &op, std::string name) {
     return lowerPool(op, std::move(name), true);
   });

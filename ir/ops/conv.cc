@@ -220,6 +220,67 @@ absl::Status interpretConv2d(const Op &op, std::span<const Tensor *const> in,
   return absl::OkStatus();
 }
 
+// ---- im2col ----
+
+// The window of im2col: `kernel` is required, the rest as for conv2d.
+absl::StatusOr<Window> im2colWindow(const Op &op, const TensorType &x) {
+  Window win;
+  NYX_ASSIGN_OR_RETURN(std::vector<int64_t> kernel,
+                       getSizedInts(op, "kernel", 2, 1));
+  win.kH = kernel[0];
+  win.kW = kernel[1];
+  NYX_ASSIGN_OR_RETURN(win.strides,
+                       getSizedInts(op, "strides", 2, 1, win.strides));
+  NYX_ASSIGN_OR_RETURN(win.padding,
+                       getSizedInts(op, "padding", 4, 0, win.padding));
+  NYX_ASSIGN_OR_RETURN(win.dilations,
+                       getSizedInts(op, "dilations", 2, 1, win.dilations));
+  NYX_RETURN_IF_ERROR(computeOutputSize(op, win, x.shape[2], x.shape[3]));
+  return win;
+}
+
+TypesOr inferIm2col(const Op &op, const Module &) {
+  NYX_RETURN_IF_ERROR(ops::checkOpBasics(
+      op, {"kernel", "strides", "padding", "dilations", "value"}));
+  NYX_RETURN_IF_ERROR(
+      ops::checkOperandDType(op, 0, ops::DTypeClass::Numeric));
+  const TensorType &x = op.operand(0)->type;
+  if (x.rank() != 4)
+    return ops::opError(op,
+                        strCat("x is ", x.str(), "; expected rank 4 (NCHW)"));
+  NYX_RETURN_IF_ERROR(op.getFloat("value", 0.0).status());
+  NYX_ASSIGN_OR_RETURN(Window win, im2colWindow(op, x));
+  return ops::oneResult(x.dtype, {x.shape[0], x.shape[1] * win.kH * win.kW,
+                                  win.outH * win.outW});
+}
+
+absl::Status interpretIm2col(const Op &op, std::span<const Tensor *const> in,
+                             std::span<Tensor> out, const InterpContext &) {
+  const Tensor &x = *in[0];
+  NYX_ASSIGN_OR_RETURN(Window win, im2colWindow(op, x.type()));
+  NYX_ASSIGN_OR_RETURN(double value, op.getFloat("value", 0.0));
+  const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2],
+                w = x.shape()[3];
+  int64_t o = 0;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ic = 0; ic < c; ++ic)
+      for (int64_t kh = 0; kh < win.kH; ++kh)
+        for (int64_t kw = 0; kw < win.kW; ++kw)
+          for (int64_t oh = 0; oh < win.outH; ++oh)
+            for (int64_t ow = 0; ow < win.outW; ++ow, ++o) {
+              const int64_t ih =
+                  oh * win.strides[0] - win.padding[0] + kh * win.dilations[0];
+              const int64_t iw =
+                  ow * win.strides[1] - win.padding[1] + kw * win.dilations[1];
+              if (ih < 0 || ih >= h || iw < 0 || iw >= w)
+                ops::storeRounded(out[0], o, value);
+              else
+                ops::copyElement(x, ((b * c + ic) * h + ih) * w + iw, out[0],
+                                 o);
+            }
+  return absl::OkStatus();
+}
+
 // ---- pooling ----
 
 absl::StatusOr<Window> poolWindow(const Op &op, const TensorType &x) {
@@ -327,6 +388,11 @@ void registerConvOps(OpRegistry &r) {
               .maxOperands = 3,
               .inferTypes = inferConv2d,
               .interpret = interpretConv2d});
+  r.add(OpDef{.name = "im2col",
+              .minOperands = 1,
+              .maxOperands = 1,
+              .inferTypes = inferIm2col,
+              .interpret = interpretIm2col});
   r.add(OpDef{.name = "max_pool2d",
               .minOperands = 1,
               .maxOperands = 1,

@@ -271,6 +271,58 @@ struct Pool {
   std::string attrs;
 };
 
+// im2col copies elements, so the compiled result equals the interpreter's
+// bit for bit, for every window form, i8 and f32, with a pad value.
+TEST(Im2col, WindowFormsAndPadValues) {
+  const char *attrs[] = {
+      "kernel = [3, 3], padding = [1, 1, 1, 1]",
+      "kernel = [3, 3], strides = [2, 2], padding = [1, 1, 1, 1], "
+      "value = -7.0",
+      "kernel = [7, 7], strides = [2, 2], padding = [3, 3, 3, 3]",
+      "kernel = [1, 1]",
+      "kernel = [3, 2], strides = [3, 2], padding = [1, 2, 0, 1], "
+      "dilations = [2, 1], value = 5.0",
+      "kernel = [2, 2], dilations = [1, 3], padding = [0, 3, 0, 3]",
+  };
+  e2e::HarnessOptions o;
+  o.bitExact = true;
+  o.intMin = -128;
+  o.intMax = 127;
+  for (const char *a : attrs)
+    for (DType t : {DType::I8, DType::F32, DType::F16}) {
+      const ir::Shape x = {2, 3, 9, 17};
+      expectOpMatchesInterpreter(strCat("%x: ", typeText(t, x)),
+                                 strCat("im2col(%x) {", a, "}"), o);
+    }
+}
+
+// A convolution is the product of its filter, as [M, C * kh * kw], and
+// im2col of its input: the interpreter's im2col agrees with its conv2d.
+TEST(Im2col, MatmulOfItIsTheConvolution) {
+  const std::string text = R"(func @main(%x: f32[2,3,9,8], %w: f32[4,3,3,2]) -> (f32[2,4,5,4], f32[2,4,5,4]) {
+  %c = conv2d(%x, %w) {strides = [2, 2], padding = [1, 1, 1, 0], dilations = [1, 2]} : f32[2,4,5,4]
+  %cols = im2col(%x) {kernel = [3, 2], strides = [2, 2], padding = [1, 1, 1, 0], dilations = [1, 2]} : f32[2,18,20]
+  %w2 = reshape(%w) {shape = [4, 18]} : f32[4,18]
+  %p = matmul(%w2, %cols) : f32[2,4,20]
+  %m = reshape(%p) {shape = [2, 4, 5, 4]} : f32[2,4,5,4]
+  return %c, %m
+}
+)";
+  auto m = ir::parseModule(text, "t.nyx");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  std::mt19937_64 rng(3);
+  e2e::HarnessOptions o;
+  const ir::Function &fn = **(*m)->entry();
+  std::vector<ir::Tensor> args;
+  for (const ir::Value *p : fn.params)
+    args.push_back(e2e::randomTensor(p->type, rng, o));
+  ir::Interpreter interp(**m, nullptr);
+  auto out = interp.run(fn, args);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  for (int64_t i = 0; i < (*out)[0].numElements(); ++i)
+    EXPECT_NEAR((*out)[0].getDouble(i), (*out)[1].getDouble(i), 1e-4) << i;
+}
+
 TEST(Pool, EveryFloatDType) {
   for (DType t : kFloats)
     for (const char *op : {"max_pool2d", "avg_pool2d"})
