@@ -19,7 +19,7 @@
 #include "ir/status_macros.h"
 #include "ir/strings.h"
 #include "passes/pass.h"
-#include "passes/quantized_matmul.h"
+#include "passes/quantized_ops.h"
 
 namespace nyx::passes {
 namespace {

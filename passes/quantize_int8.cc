@@ -1,9 +1,9 @@
-// Static int8 quantization of every f32 matmul of the entry function whose
-// weights are known at compile time, with activation ranges measured by
-// calibration or read from a profile:
+// Static int8 quantization of every f32 matmul and conv2d (one group, oihw
+// filter) of the entry function whose weights are known at compile time,
+// with activation ranges measured by calibration or read from a profile:
 //
 //   %xq = quantize(%x, sx, zx)      : i8, sx and zx constants from %x's range
-//   ...                               the rest as quantized_matmul.h builds it
+//   ...                               the rest as quantized_ops.h builds it
 //
 // Activations get one scale per tensor: asymmetric (the default), the range
 // [lo, hi] (widened to hold 0) in 255 steps from -128, or symmetric
@@ -21,7 +21,7 @@
 #include "ir/strings.h"
 #include "passes/pass.h"
 #include "passes/quantize_int8.h"
-#include "passes/quantized_matmul.h"
+#include "passes/quantized_ops.h"
 
 namespace nyx::passes {
 namespace {
@@ -49,7 +49,11 @@ Quantization activationQuantization(const ActivationRange &r,
   return q;
 }
 
-// A matmul the pass rewrites, and its weights' value.
+bool isQuantizable(const ir::Op &op) {
+  return isQuantizableMatmul(op) || isQuantizableConv(op);
+}
+
+// A matmul or conv2d the pass rewrites, and its weights' value.
 struct Target {
   ir::Op *op;
   const ir::Tensor *weights;
@@ -61,7 +65,7 @@ findTargets(const ir::Module &m, const ir::Function &fn, const Options &o) {
   std::set<std::string, std::less<>> unmatched = exclude;
   std::vector<Target> targets;
   for (const auto &op : fn.ops) {
-    if (!isQuantizableMatmul(*op))
+    if (!isQuantizable(*op))
       continue;
     const std::string &name = op->result()->name;
     unmatched.erase(name);
@@ -74,22 +78,23 @@ findTargets(const ir::Module &m, const ir::Function &fn, const Options &o) {
     } else if (def && def->name() == "param") {
       return ir::errorAt(
           m.filename, op->loc,
-          strCat("'matmul' %", name, " reads weights %", def->result()->name,
+          strCat("'", op->name(), "' %", name, " reads weights %",
+                 def->result()->name,
                  " that are bound at run time; int8 quantization needs them "
-                 "known at compile time (embedded weights), or leave the "
-                 "matmul in f32 with --quantize-exclude=",
+                 "known at compile time (embedded weights), or leave it in "
+                 "f32 with --quantize-exclude=",
                  name));
     }
   }
   if (!unmatched.empty())
     return absl::InvalidArgumentError(
         strCat("--quantize-exclude names %", *unmatched.begin(),
-               ", which is not an f32 matmul of @", fn.name,
+               ", which is not an f32 matmul or conv2d of @", fn.name,
                "; expected the result name of one"));
   if (targets.empty())
     return absl::InvalidArgumentError(
-        strCat("int8 quantization found no f32 matmul with compile-time "
-               "weights in @",
+        strCat("int8 quantization found no f32 matmul or conv2d with "
+               "compile-time weights in @",
                fn.name, " to quantize; expected at least one (the model "
                         "would stay f32)"));
   return targets;
@@ -119,7 +124,7 @@ checkedProfile(const ir::Function &fn,
     if (it == s.profile->ranges.end())
       return absl::InvalidArgumentError(
           strCat(file, ": error: no range for %", v->name,
-                 ", the input of a quantized matmul; expected an entry \"",
+                 ", the input of a quantized op; expected an entry \"",
                  v->name, "\" in \"activations\""));
     if (it->second.shape != v->type.shape)
       return absl::InvalidArgumentError(strCat(
@@ -173,7 +178,7 @@ absl::Status runQuantizeInt8(ir::Module &m, const Options &o) {
         m, *fn, t,
         activationQuantization(s->used.ranges.at(t.op->operand(0)->name),
                                symmetric != 0)));
-  o.count("quantize-int8.matmuls", static_cast<int64_t>(targets.size()));
+  o.count("quantize-int8.ops", static_cast<int64_t>(targets.size()));
   return absl::OkStatus();
 }
 

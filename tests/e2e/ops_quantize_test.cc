@@ -256,5 +256,63 @@ func @main(%x: f32[8,128]) -> (f32[8,10]) {
   }
 }
 
+// Convolutions become im2col and an int8 matmul; the input's padding is
+// its zero point. Asymmetric activations (with their zero-point
+// compensation) and symmetric ones, strides, dilations and a bias.
+TEST(QuantizeInt8, ConvNetCalibrated) {
+  const std::string text = R"(param @w1 : f32[8,3,3,3]
+param @b1 : f32[8]
+param @w2 : f32[6,8,3,2]
+func @main(%x: f32[2,3,11,10]) -> (f32[2,6,3,6]) {
+  %w1 = param() {name = @w1} : f32[8,3,3,3]
+  %b1 = param() {name = @b1} : f32[8]
+  %w2 = param() {name = @w2} : f32[6,8,3,2]
+  %c1 = conv2d(%x, %w1, %b1) {strides = [2, 2], padding = [1, 1, 1, 1]} : f32[2,8,6,5]
+  %r = relu(%c1) : f32[2,8,6,5]
+  %c2 = conv2d(%r, %w2) {padding = [1, 1, 0, 1], dilations = [2, 1]} : f32[2,6,3,6]
+  return %c2
+}
+)";
+  e2e::HarnessOptions o;
+  o.minValue = -1;
+  o.maxValue = 1;
+  o.rtol = 0;
+  o.atol = 0.3; // outputs reach about 8
+  std::mt19937_64 rng(5);
+  o.weights.emplace("w1", e2e::randomTensor({DType::F32, {8, 3, 3, 3}}, rng, o));
+  o.weights.emplace("b1", e2e::randomTensor({DType::F32, {8}}, rng, o));
+  o.weights.emplace("w2", e2e::randomTensor({DType::F32, {6, 8, 3, 2}}, rng, o));
+  passes::CalibrationSettings calibration;
+  for (int b = 0; b < 4; ++b)
+    calibration.batches.push_back(
+        {e2e::randomTensor({DType::F32, {2, 3, 11, 10}}, rng, o)});
+  for (int symmetric : {0, 1}) {
+    SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");
+    passes::Int8QuantizeSettings quantize;
+    quantize.calibration = &calibration;
+    o.quantize = &quantize;
+    const std::string pass =
+        strCat("verify,shape-infer,inline,quantize-int8{symmetric=",
+               symmetric, "},const-fold,dce");
+    o.pipeline = pass + ",fuse,dce";
+    e2e::expectCompiledMatchesInterpreter(text, o);
+    auto quantized =
+        e2e::parseWithPipeline(text, pass, &o.weights, &quantize);
+    ASSERT_TRUE(quantized.ok()) << quantized.status().message();
+    int im2cols = 0, convs = 0;
+    for (const auto &op : (*quantized)->functions[0]->ops) {
+      im2cols += op->name() == "im2col";
+      convs += op->name() == "conv2d";
+    }
+    EXPECT_EQ(im2cols, 2);
+    EXPECT_EQ(convs, 0);
+    e2e::HarnessOptions exact = bitExact();
+    exact.minValue = -1.5;
+    exact.maxValue = 1.5;
+    exact.pipeline = "verify,shape-infer,fuse,dce";
+    e2e::expectCompiledMatchesInterpreter(ir::printModule(**quantized), exact);
+  }
+}
+
 } // namespace
 } // namespace nyx
