@@ -66,8 +66,9 @@ fromDirectory(const std::string &dir, const ir::Function &fn) {
       if (input == fn.params.size())
         return absl::InvalidArgumentError(
             strCat(file.string(), ": error: '", stem, "' is not an input of @",
-                   fn.name, "; with several inputs a file is named after its "
-                            "input (<input>.npy or <input>.<tag>.npy)"));
+                   fn.name,
+                   "; with several inputs a file is named after its "
+                   "input (<input>.npy or <input>.<tag>.npy)"));
     }
     auto t = readNpy(file.string());
     if (!t.ok())
@@ -106,8 +107,9 @@ absl::StatusOr<std::vector<std::vector<ir::Tensor>>>
 loadCalibrationData(const std::string &path, const ir::Function &fn) {
   if (fn.params.empty())
     return absl::InvalidArgumentError(
-        strCat("@", fn.name, " takes no inputs; there is nothing to "
-                             "calibrate it on"));
+        strCat("@", fn.name,
+               " takes no inputs; there is nothing to "
+               "calibrate it on"));
   auto perInput = fs::is_directory(path) ? fromDirectory(path, fn)
                                          : fromSafetensors(path, fn);
   if (!perInput.ok())
@@ -115,10 +117,10 @@ loadCalibrationData(const std::string &path, const ir::Function &fn) {
   const size_t n = (*perInput)[0].size();
   for (size_t i = 1; i < perInput->size(); ++i)
     if ((*perInput)[i].size() != n)
-      return absl::InvalidArgumentError(strCat(
-          path, ": error: %", fn.params[0]->name, " has ", n,
-          " calibration batches and %", fn.params[i]->name, " has ",
-          (*perInput)[i].size(), "; expected as many for every input"));
+      return absl::InvalidArgumentError(
+          strCat(path, ": error: %", fn.params[0]->name, " has ", n,
+                 " calibration batches and %", fn.params[i]->name, " has ",
+                 (*perInput)[i].size(), "; expected as many for every input"));
   if (n == 0)
     return absl::InvalidArgumentError(
         strCat(path, ": error: no calibration batches (a stack of 0)"));

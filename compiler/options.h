@@ -21,8 +21,8 @@ enum class Emit {
   Kernels,
   LLVM,
   Asm,
-  Ptx,     // CUDA targets: the kernels' PTX
-  CudaAsm, // CUDA targets: the SASS of the kernels' cubin
+  Ptx,          // CUDA targets: the kernels' PTX
+  CudaAsm,      // CUDA targets: the SASS of the kernels' cubin
   QuantProfile, // --quantize=int8: the activation ranges, as JSON
   Obj
 };
@@ -38,7 +38,7 @@ struct QuantizeOptions {
   double percentile = 99.99;
   // ...or read from a profile.
   std::string profilePath;
-  bool symmetric = false;           // activations with zero point 0
+  bool symmetric = false; // activations with zero point 0
   // Matmuls kept in f32, by result name.
   std::set<std::string, std::less<>> exclude;
 };

@@ -82,9 +82,9 @@ void addQuantizeFlags(CommandLine &cl, CompileOptions &o) {
 absl::Status applyQuantizeFlags(CompileOptions &o) {
   const QuantizeOptions &q = o.quantize;
   const bool int8 = q.mode == "int8";
-  const bool int8Flags = !q.calibrationData.empty() ||
-                         !q.profilePath.empty() || !q.exclude.empty() ||
-                         q.symmetric || o.emit == Emit::QuantProfile;
+  const bool int8Flags = !q.calibrationData.empty() || !q.profilePath.empty() ||
+                         !q.exclude.empty() || q.symmetric ||
+                         o.emit == Emit::QuantProfile;
   if (int8Flags && !int8)
     return absl::InvalidArgumentError(
         "--calibrate, --quant-profile, --quant-activations, "
@@ -100,16 +100,15 @@ absl::Status applyQuantizeFlags(CompileOptions &o) {
   if (q.mode.empty())
     return absl::OkStatus();
   if (!o.pipeline.empty() || o.train.enabled)
-    return absl::InvalidArgumentError(strCat(
-        "--quantize changes the standard pipeline; ",
-        o.train.enabled ? "it does not apply to --train"
-                        : "with --passes, add the quantize pass and "
-                          "const-fold to the pipeline"));
+    return absl::InvalidArgumentError(
+        strCat("--quantize changes the standard pipeline; ",
+               o.train.enabled ? "it does not apply to --train"
+                               : "with --passes, add the quantize pass and "
+                                 "const-fold to the pipeline"));
   const std::string pass =
       int8 ? strCat("quantize-int8{symmetric=", q.symmetric ? 1 : 0, "}")
            : "quantize-dynamic{strict=1}";
-  o.pipeline =
-      quantizedPipeline(standardPipeline(o.optLevel, o.target), pass);
+  o.pipeline = quantizedPipeline(standardPipeline(o.optLevel, o.target), pass);
   return absl::OkStatus();
 }
 

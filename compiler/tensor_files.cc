@@ -55,8 +55,8 @@ readSafetensors(const std::string &path) {
   for (size_t i = 0; i < nyx_safetensors_count(file); ++i) {
     nyx_tensor_view v;
     nyx_safetensors_get(file, i, &v);
-    tensors.emplace(v.name, tensorOf(v.dtype, v.rank, v.shape, v.data,
-                                     v.nbytes));
+    tensors.emplace(v.name,
+                    tensorOf(v.dtype, v.rank, v.shape, v.data, v.nbytes));
   }
   nyx_safetensors_close(file);
   return tensors;

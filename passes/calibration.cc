@@ -205,15 +205,14 @@ calibrate(const ir::Module &m, const ir::Function &fn,
 
   ir::Interpreter interpreter(m, weights);
   auto runAll = [&](void (*add)(Observed &, const ir::Tensor &)) {
-    interpreter.setObserver([&](const ir::Op &op,
-                                std::span<const ir::Tensor> results,
-                                int depth) {
-      if (depth != 0)
-        return;
-      for (size_t i = 0; i < results.size(); ++i)
-        if (auto it = observed.find(op.results[i]); it != observed.end())
-          add(it->second, results[i]);
-    });
+    interpreter.setObserver(
+        [&](const ir::Op &op, std::span<const ir::Tensor> results, int depth) {
+          if (depth != 0)
+            return;
+          for (size_t i = 0; i < results.size(); ++i)
+            if (auto it = observed.find(op.results[i]); it != observed.end())
+              add(it->second, results[i]);
+        });
     for (const auto &batch : settings.batches) {
       for (size_t i = 0; i < batch.size(); ++i)
         if (auto it = observed.find(fn.params[i]); it != observed.end())
@@ -242,7 +241,8 @@ calibrate(const ir::Module &m, const ir::Function &fn,
   QuantProfile profile;
   profile.observer = rangeObserverName(settings.observer);
   for (const ir::Value *v : values)
-    profile.ranges[v->name] = chosenRange(observed[v], *v, settings, asymmetric);
+    profile.ranges[v->name] =
+        chosenRange(observed[v], *v, settings, asymmetric);
   return profile;
 }
 

@@ -63,17 +63,17 @@ absl::StatusOr<QuantProfile> profileFromJson(const nlohmann::json &json,
         return bad(filename, strCat(where, " shape"), "sizes >= 0");
       range.shape.push_back(d.get<int64_t>());
     }
-    for (auto [field, out] : {std::pair{"min", &range.min},
-                              std::pair{"max", &range.max}}) {
+    for (auto [field, out] :
+         {std::pair{"min", &range.min}, std::pair{"max", &range.max}}) {
       const nlohmann::json &v = entry[field];
       if (!v.is_number() || !std::isfinite(v.get<double>()))
         return bad(filename, strCat(where, " ", field), "a finite number");
       *out = v.get<double>();
     }
     if (range.min > range.max)
-      return bad(filename, where,
-                 strCat("min <= max; it has min ", range.min, " and max ",
-                        range.max));
+      return bad(
+          filename, where,
+          strCat("min <= max; it has min ", range.min, " and max ", range.max));
     profile.ranges.emplace(name, std::move(range));
   }
   return profile;

@@ -50,7 +50,8 @@ absl::Status checkStrict(const ir::Module &m, const Options &o,
     if (fn->isKernel)
       continue;
     for (const auto &op : fn->ops) {
-      const ir::Op *def = isQuantizableMatmul(*op) ? op->operand(1)->definingOp : nullptr;
+      const ir::Op *def =
+          isQuantizableMatmul(*op) ? op->operand(1)->definingOp : nullptr;
       if (def && def->name() == "param" && !o.knownValue(*def))
         return ir::errorAt(
             m.filename, op->loc,

@@ -33,8 +33,7 @@ struct Quantization {
   int zeroPoint = 0;
 };
 
-Quantization activationQuantization(const ActivationRange &r,
-                                    bool symmetric) {
+Quantization activationQuantization(const ActivationRange &r, bool symmetric) {
   const double lo = std::min(r.min, 0.0), hi = std::max(r.max, 0.0);
   Quantization q;
   if (symmetric) {
@@ -95,8 +94,9 @@ findTargets(const ir::Module &m, const ir::Function &fn, const Options &o) {
     return absl::InvalidArgumentError(
         strCat("int8 quantization found no f32 matmul or conv2d with "
                "compile-time weights in @",
-               fn.name, " to quantize; expected at least one (the model "
-                        "would stay f32)"));
+               fn.name,
+               " to quantize; expected at least one (the model "
+               "would stay f32)"));
   return targets;
 }
 
@@ -124,13 +124,13 @@ checkedProfile(const ir::Function &fn,
     if (it == s.profile->ranges.end())
       return absl::InvalidArgumentError(
           strCat(file, ": error: no range for %", v->name,
-                 ", the input of a quantized op; expected an entry \"",
-                 v->name, "\" in \"activations\""));
+                 ", the input of a quantized op; expected an entry \"", v->name,
+                 "\" in \"activations\""));
     if (it->second.shape != v->type.shape)
-      return absl::InvalidArgumentError(strCat(
-          file, ": error: activation \"", v->name, "\" has shape [",
-          ir::shapeString(it->second.shape), "]; the model's %", v->name, " is ",
-          v->type.str()));
+      return absl::InvalidArgumentError(
+          strCat(file, ": error: activation \"", v->name, "\" has shape [",
+                 ir::shapeString(it->second.shape), "]; the model's %", v->name,
+                 " is ", v->type.str()));
     used.ranges.emplace(v->name, it->second);
   }
   return used;
@@ -163,8 +163,8 @@ absl::Status runQuantizeInt8(ir::Module &m, const Options &o) {
   NYX_ASSIGN_OR_RETURN(std::vector<Target> targets, findTargets(m, *fn, o));
   std::vector<const ir::Value *> activations;
   for (const Target &t : targets)
-    if (std::find(activations.begin(), activations.end(),
-                  t.op->operand(0)) == activations.end())
+    if (std::find(activations.begin(), activations.end(), t.op->operand(0)) ==
+        activations.end())
       activations.push_back(t.op->operand(0));
 
   if (s->calibration) {

@@ -47,18 +47,18 @@ absl::StatusOr<ir::Value *> constantOf(ir::OpInserter &at,
 
 // The product's zero point: zx times the sums of the quantized weights
 // along `axis` (kept as a size-1 axis when `keepdims`), or 0.
-absl::StatusOr<ir::Value *> productZeroPoint(ir::OpInserter &at,
-                                             ir::Value *wq, int64_t axis,
-                                             bool keepdims, int zx) {
+absl::StatusOr<ir::Value *> productZeroPoint(ir::OpInserter &at, ir::Value *wq,
+                                             int64_t axis, bool keepdims,
+                                             int zx) {
   // sum_k (xq - zx) wq = sum_k xq wq - zx sum_k wq.
   if (zx == 0)
     return at.scalar(DType::I32, 0);
   NYX_ASSIGN_OR_RETURN(ir::Value * wide,
                        at.emit("cast", {wq}, {{"to", DType::I32}}));
-  NYX_ASSIGN_OR_RETURN(ir::Value * sums,
-                       at.emit("reduce_sum", {wide},
-                               {{"axes", std::vector<int64_t>{axis}},
-                                {"keepdims", keepdims}}));
+  NYX_ASSIGN_OR_RETURN(
+      ir::Value * sums,
+      at.emit("reduce_sum", {wide},
+              {{"axes", std::vector<int64_t>{axis}}, {"keepdims", keepdims}}));
   NYX_ASSIGN_OR_RETURN(ir::Value * zx32, at.scalar(DType::I32, zx));
   return at.emit("mul", {sums, zx32});
 }
@@ -67,9 +67,9 @@ absl::StatusOr<ir::Value *> productZeroPoint(ir::OpInserter &at,
 absl::StatusOr<size_t> takePlace(ir::OpInserter &at, ir::Function &fn,
                                  ir::Op &op, ir::Value *y) {
   if (y->type != op.result()->type)
-    return absl::InternalError(strCat("int8 quantization built ",
-                                      y->type.str(), " for '", op.name(),
-                                      "' of ", op.result()->type.str()));
+    return absl::InternalError(strCat("int8 quantization built ", y->type.str(),
+                                      " for '", op.name(), "' of ",
+                                      op.result()->type.str()));
   const std::string name = op.result()->name;
   ir::replaceAllUses(fn, op.result(), y);
   ir::eraseOp(fn, at.pos());
@@ -118,26 +118,23 @@ absl::StatusOr<size_t> quantizedConv(ir::OpInserter &at, ir::Function &fn,
     if (auto it = conv.attrs.find(attr); it != conv.attrs.end())
       window.insert(*it);
   NYX_ASSIGN_OR_RETURN(ir::Value * columns, at.emit("im2col", {xq}, window));
-  NYX_ASSIGN_OR_RETURN(
-      ir::Value * filter,
-      at.emit("reshape", {conv.operand(1)},
-              {{"shape", std::vector<int64_t>{m, k}}}));
+  NYX_ASSIGN_OR_RETURN(ir::Value * filter,
+                       at.emit("reshape", {conv.operand(1)},
+                               {{"shape", std::vector<int64_t>{m, k}}}));
   NYX_ASSIGN_OR_RETURN(ir::Value * zero, at.scalar(DType::I8, 0));
   NYX_ASSIGN_OR_RETURN(ir::Value * swRows, constantOf(at, sw, {m, 1}));
   NYX_ASSIGN_OR_RETURN(ir::Value * wq,
                        at.emit("quantize", {filter, swRows, zero}));
-  NYX_ASSIGN_OR_RETURN(ir::Value * products,
-                       at.emit("matmul", {wq, columns}));
+  NYX_ASSIGN_OR_RETURN(ir::Value * products, at.emit("matmul", {wq, columns}));
   NYX_ASSIGN_OR_RETURN(ir::Value * scale, at.emit("mul", {sx, swRows}));
   NYX_ASSIGN_OR_RETURN(ir::Value * zeroPoint,
                        productZeroPoint(at, wq, 1, true, zx));
   NYX_ASSIGN_OR_RETURN(ir::Value * out,
                        at.emit("dequantize", {products, scale, zeroPoint}));
   if (conv.numOperands() == 3) {
-    NYX_ASSIGN_OR_RETURN(
-        ir::Value * bias,
-        at.emit("reshape", {conv.operand(2)},
-                {{"shape", std::vector<int64_t>{m, 1}}}));
+    NYX_ASSIGN_OR_RETURN(ir::Value * bias,
+                         at.emit("reshape", {conv.operand(2)},
+                                 {{"shape", std::vector<int64_t>{m, 1}}}));
     NYX_ASSIGN_OR_RETURN(out, at.emit("add", {out, bias}));
   }
   NYX_ASSIGN_OR_RETURN(
@@ -161,9 +158,9 @@ bool isQuantizableConv(const ir::Op &op) {
   auto layout = ir::filterLayout(op);
   auto groups = op.getInt("groups", 1);
   const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
-  return layout.ok() && layout->kind == ir::FilterLayout::OIHW &&
-         groups.ok() && *groups == 1 && x.dtype == DType::F32 &&
-         w.dtype == DType::F32 && x.rank() == 4 && w.rank() == 4;
+  return layout.ok() && layout->kind == ir::FilterLayout::OIHW && groups.ok() &&
+         *groups == 1 && x.dtype == DType::F32 && w.dtype == DType::F32 &&
+         x.rank() == 4 && w.rank() == 4;
 }
 
 absl::StatusOr<size_t> replaceWithQuantized(ir::OpInserter &at,

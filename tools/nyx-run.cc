@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
     return fail(results.status());
   for (size_t i = 0; i < results->size(); ++i) {
     if (i < outputs.size()) {
-      if (absl::Status s = compiler::writeNpy(outputs[i], (*results)[i]); !s.ok())
+      if (absl::Status s = compiler::writeNpy(outputs[i], (*results)[i]);
+          !s.ok())
         return fail(s);
       continue;
     }

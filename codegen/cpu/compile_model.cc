@@ -83,12 +83,12 @@ HeaderExtras initParamsHeader(const ObjectSpec &spec) {
   }
   // Names and shapes let a program save trained parameters in a file that
   // `nyxc --weights` reads.
-  extras.macros = strCat(
-      "#define ", N, "_NUM_PARAMS ", spec.params.size(), "\n#define ", N,
-      "_PARAM_BYTES {", strJoin(bytes, ", "), "}\n#define ", N,
-      "_PARAM_NAMES {", strJoin(names, ", "), "}\n#define ", N,
-      "_PARAM_RANKS {", strJoin(ranks, ", "), "}\n#define ", N,
-      "_PARAM_SHAPES {", strJoin(shapes, ", "), "}\n\n");
+  extras.macros =
+      strCat("#define ", N, "_NUM_PARAMS ", spec.params.size(), "\n#define ", N,
+             "_PARAM_BYTES {", strJoin(bytes, ", "), "}\n#define ", N,
+             "_PARAM_NAMES {", strJoin(names, ", "), "}\n#define ", N,
+             "_PARAM_RANKS {", strJoin(ranks, ", "), "}\n#define ", N,
+             "_PARAM_SHAPES {", strJoin(shapes, ", "), "}\n\n");
   extras.declarations =
       strCat("/* Fills the parameters with their initial values; the same seed "
              "gives the same\n * values on every machine. */\n",

@@ -307,8 +307,7 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
   if (!value.ok())
     return value.status();
   const ir::Shape &y = op.result()->type.shape;
-  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2],
-                W = x.shape[3];
+  const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   const int64_t kH = (*kernel)[0], kW = (*kernel)[1];
   if (x.rank() != 4 || y.size() != 3 || y[1] != C * kH * kW)
     return absl::InvalidArgumentError(
@@ -325,24 +324,24 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
   Builder b;
   LoopNest nest(b, {N, C, kH, kW, OH, OW}, "i");
   const auto &i = nest.indices();
-  ExprRef ih = inputCoord(i[4], (*strides)[0], (*padding)[0], i[2],
-                          (*dilations)[0]);
-  ExprRef iw = inputCoord(i[5], (*strides)[1], (*padding)[1], i[3],
-                          (*dilations)[1]);
+  ExprRef ih =
+      inputCoord(i[4], (*strides)[0], (*padding)[0], i[2], (*dilations)[0]);
+  ExprRef iw =
+      inputCoord(i[5], (*strides)[1], (*padding)[1], i[3], (*dilations)[1]);
   Tap t = tap(x.shape, i[0], i[1], ih, iw);
   auto clamp = [](ExprRef v, int64_t size) {
-    return B::select(B::compare(CmpFn::Lt, v, B::i64(0)), B::i64(0),
-                     B::select(B::compare(CmpFn::Ge, v, B::i64(size)),
-                               B::i64(size - 1), v));
+    return B::select(
+        B::compare(CmpFn::Lt, v, B::i64(0)), B::i64(0),
+        B::select(B::compare(CmpFn::Ge, v, B::i64(size)), B::i64(size - 1), v));
   };
   std::vector<ExprRef> at = {i[0], i[1], clamp(ih, H), clamp(iw, W)};
   ExprRef fill = storedConstant(x.dtype, *value);
   // An empty input has only padding to read.
-  ExprRef v = x.numElements() == 0
-                  ? fill
-                  : B::select(t.inside,
-                              B::loadStored(0, x.dtype, ravel(at, x.shape)),
-                              fill);
+  ExprRef v =
+      x.numElements() == 0
+          ? fill
+          : B::select(t.inside, B::loadStored(0, x.dtype, ravel(at, x.shape)),
+                      fill);
   ExprRef dst = ravel(i, {N, C, kH, kW, OH, OW});
   k.body = nest.wrap({B::store(1, dst, v)}, true);
   return k;

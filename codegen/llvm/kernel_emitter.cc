@@ -117,9 +117,9 @@ public:
       // vectors; this becomes vmaxps, vminps, vcvttps2dq and vpmovdb.
       llvm::Type *ft = v->getType();
       const double lo = -std::ldexp(1.0, static_cast<int>(bits) - 1);
-      llvm::Value *clamped = b_.CreateMinNum(
-          b_.CreateMaxNum(v, llvm::ConstantFP::get(ft, lo)),
-          llvm::ConstantFP::get(ft, -lo - 1));
+      llvm::Value *clamped =
+          b_.CreateMinNum(b_.CreateMaxNum(v, llvm::ConstantFP::get(ft, lo)),
+                          llvm::ConstantFP::get(ft, -lo - 1));
       llvm::Value *isNan = b_.CreateFCmpUNO(v, v);
       clamped = b_.CreateSelect(isNan, llvm::ConstantFP::get(ft, 0.0), clamped);
       return b_.CreateTrunc(

@@ -120,15 +120,15 @@ int main(int argc, char **argv) {
         digits_gather_batch(&test, NULL, b * batch, batch, x, labels);
     if (!run(&ref, x) || !run(&quant, x))
       return 1;
-    refCorrect += digits_count_correct(ref.logits, labels, rows,
-                                       DIGITS_CLASSES);
-    quantCorrect += digits_count_correct(quant.logits, labels, rows,
-                                         DIGITS_CLASSES);
+    refCorrect +=
+        digits_count_correct(ref.logits, labels, rows, DIGITS_CLASSES);
+    quantCorrect +=
+        digits_count_correct(quant.logits, labels, rows, DIGITS_CLASSES);
     for (int64_t r = 0; r < rows; ++r) {
       const float *a = ref.logits + r * DIGITS_CLASSES;
       const float *q = quant.logits + r * DIGITS_CLASSES;
-      agree += digits_argmax(a, DIGITS_CLASSES) ==
-               digits_argmax(q, DIGITS_CLASSES);
+      agree +=
+          digits_argmax(a, DIGITS_CLASSES) == digits_argmax(q, DIGITS_CLASSES);
       for (int c = 0; c < DIGITS_CLASSES; ++c) {
         maxDiff = fmax(maxDiff, fabs((double)a[c] - q[c]));
         maxLogit = fmax(maxLogit, fabs((double)a[c]));

@@ -280,8 +280,7 @@ static void freeState(state *s, int buffers) {
 }
 
 /* Writes the parameters as `nyxc --weights` reads them. */
-static int saveWeights(const digits_model *m, void **params,
-                       const char *path) {
+static int saveWeights(const digits_model *m, void **params, const char *path) {
   nyx_tensor_view views[64];
   if (m->num_params > 64) {
     fprintf(stderr, "error: %d parameters; at most 64 can be saved\n",
@@ -322,8 +321,8 @@ static int saveCalibration(const digits_model *m, const layout *l,
                           .rank = m->x_rank + 1,
                           .shape = shape,
                           .data = x,
-                          .nbytes = (size_t)batches * batchFloats *
-                                    sizeof(float)};
+                          .nbytes =
+                              (size_t)batches * batchFloats * sizeof(float)};
   if (!ok)
     fprintf(stderr, "error: out of memory\n");
   else if (nyx_safetensors_write(path, &view, 1) != NYX_OK) {

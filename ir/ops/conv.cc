@@ -242,16 +242,15 @@ absl::StatusOr<Window> im2colWindow(const Op &op, const TensorType &x) {
 TypesOr inferIm2col(const Op &op, const Module &) {
   NYX_RETURN_IF_ERROR(ops::checkOpBasics(
       op, {"kernel", "strides", "padding", "dilations", "value"}));
-  NYX_RETURN_IF_ERROR(
-      ops::checkOperandDType(op, 0, ops::DTypeClass::Numeric));
+  NYX_RETURN_IF_ERROR(ops::checkOperandDType(op, 0, ops::DTypeClass::Numeric));
   const TensorType &x = op.operand(0)->type;
   if (x.rank() != 4)
     return ops::opError(op,
                         strCat("x is ", x.str(), "; expected rank 4 (NCHW)"));
   NYX_RETURN_IF_ERROR(op.getFloat("value", 0.0).status());
   NYX_ASSIGN_OR_RETURN(Window win, im2colWindow(op, x));
-  return ops::oneResult(x.dtype, {x.shape[0], x.shape[1] * win.kH * win.kW,
-                                  win.outH * win.outW});
+  return ops::oneResult(
+      x.dtype, {x.shape[0], x.shape[1] * win.kH * win.kW, win.outH * win.outW});
 }
 
 absl::Status interpretIm2col(const Op &op, std::span<const Tensor *const> in,

@@ -269,7 +269,8 @@ inline void expectCompiledMatchesInterpreter(const std::string &moduleText,
   const ir::Module *compiledModule = &module;
   const ir::Function *compiledEntry = &fn;
   if (!opts.pipeline.empty()) {
-    auto t = parseWithPipeline(moduleText, opts.pipeline, &weights, opts.quantize);
+    auto t =
+        parseWithPipeline(moduleText, opts.pipeline, &weights, opts.quantize);
     ASSERT_TRUE(t.ok()) << t.status().message();
     transformed = std::move(*t);
     auto e = transformed->entry();

@@ -299,7 +299,8 @@ TEST(Im2col, WindowFormsAndPadValues) {
 // A convolution is the product of its filter, as [M, C * kh * kw], and
 // im2col of its input: the interpreter's im2col agrees with its conv2d.
 TEST(Im2col, MatmulOfItIsTheConvolution) {
-  const std::string text = R"(func @main(%x: f32[2,3,9,8], %w: f32[4,3,3,2]) -> (f32[2,4,5,4], f32[2,4,5,4]) {
+  const std::string text =
+      R"(func @main(%x: f32[2,3,9,8], %w: f32[4,3,3,2]) -> (f32[2,4,5,4], f32[2,4,5,4]) {
   %c = conv2d(%x, %w) {strides = [2, 2], padding = [1, 1, 1, 0], dilations = [1, 2]} : f32[2,4,5,4]
   %cols = im2col(%x) {kernel = [3, 2], strides = [2, 2], padding = [1, 1, 1, 0], dilations = [1, 2]} : f32[2,18,20]
   %w2 = reshape(%w) {shape = [4, 18]} : f32[4,18]

@@ -236,8 +236,9 @@ func @main(%x: f32[8,128]) -> (f32[8,10]) {
     passes::Int8QuantizeSettings quantize;
     quantize.calibration = &calibration;
     o.quantize = &quantize;
-    o.pipeline = strCat("verify,shape-infer,inline,quantize-int8{symmetric=",
-                        symmetric, "},const-fold,dce,fuse,dce");
+    o.pipeline =
+        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
+               "},const-fold,dce,fuse,dce");
     e2e::expectCompiledMatchesInterpreter(text, o);
     ASSERT_EQ(quantize.used.ranges.size(), 2u);
     EXPECT_GE(quantize.used.ranges.at("r").min, 0); // after the relu
@@ -279,9 +280,11 @@ func @main(%x: f32[2,3,11,10]) -> (f32[2,6,3,6]) {
   o.rtol = 0;
   o.atol = 0.3; // outputs reach about 8
   std::mt19937_64 rng(5);
-  o.weights.emplace("w1", e2e::randomTensor({DType::F32, {8, 3, 3, 3}}, rng, o));
+  o.weights.emplace("w1",
+                    e2e::randomTensor({DType::F32, {8, 3, 3, 3}}, rng, o));
   o.weights.emplace("b1", e2e::randomTensor({DType::F32, {8}}, rng, o));
-  o.weights.emplace("w2", e2e::randomTensor({DType::F32, {6, 8, 3, 2}}, rng, o));
+  o.weights.emplace("w2",
+                    e2e::randomTensor({DType::F32, {6, 8, 3, 2}}, rng, o));
   passes::CalibrationSettings calibration;
   for (int b = 0; b < 4; ++b)
     calibration.batches.push_back(
@@ -292,12 +295,11 @@ func @main(%x: f32[2,3,11,10]) -> (f32[2,6,3,6]) {
     quantize.calibration = &calibration;
     o.quantize = &quantize;
     const std::string pass =
-        strCat("verify,shape-infer,inline,quantize-int8{symmetric=",
-               symmetric, "},const-fold,dce");
+        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
+               "},const-fold,dce");
     o.pipeline = pass + ",fuse,dce";
     e2e::expectCompiledMatchesInterpreter(text, o);
-    auto quantized =
-        e2e::parseWithPipeline(text, pass, &o.weights, &quantize);
+    auto quantized = e2e::parseWithPipeline(text, pass, &o.weights, &quantize);
     ASSERT_TRUE(quantized.ok()) << quantized.status().message();
     int im2cols = 0, convs = 0;
     for (const auto &op : (*quantized)->functions[0]->ops) {

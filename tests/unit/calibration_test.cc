@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "ir/parser.h"
 #include "passes/calibration.h"
 #include "passes/quant_profile.h"
+#include "gtest/gtest.h"
 
 namespace nyx::passes {
 namespace {
@@ -75,8 +75,8 @@ protected:
     fn = *module->entry();
     x = fn->params[0];
     y = fn->ops[0]->result();
-    for (std::vector<double> v :
-         {std::vector<double>{-1, 2, 3, -4}, std::vector<double>{0.5, 5, -2, 1}}) {
+    for (std::vector<double> v : {std::vector<double>{-1, 2, 3, -4},
+                                  std::vector<double>{0.5, 5, -2, 1}}) {
       ir::Tensor t(x->type);
       for (int i = 0; i < 4; ++i)
         t.setDouble(i, v[i]);
