@@ -27,14 +27,6 @@ namespace {
 
 using B = Builder;
 
-// The spatial attributes shared by conv2d and the pools.
-struct Window {
-  int64_t kh = 1, kw = 1;
-  int64_t strideH = 1, strideW = 1;
-  int64_t top = 0, left = 0, bottom = 0, right = 0;
-  int64_t dilationH = 1, dilationW = 1;
-};
-
 absl::StatusOr<std::vector<int64_t>> pairAttr(const ir::Op &op,
                                               std::string_view attr,
                                               std::vector<int64_t> dflt,
@@ -47,6 +39,27 @@ absl::StatusOr<std::vector<int64_t>> pairAttr(const ir::Op &op,
                                              attr, "' has ", v->size(),
                                              " entries; expected ", size));
   return v;
+}
+
+// The window attributes shared by conv2d, im2col and the pools: padding
+// is [top, left, bottom, right].
+struct Window {
+  std::vector<int64_t> strides, padding, dilations;
+};
+
+absl::StatusOr<Window> windowOf(const ir::Op &op,
+                                std::vector<int64_t> defaultStrides) {
+  Window w;
+  auto strides = pairAttr(op, "strides", std::move(defaultStrides), 2);
+  if (!strides.ok())
+    return strides.status();
+  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
+  if (!padding.ok())
+    return padding.status();
+  auto dilations = pairAttr(op, "dilations", {1, 1}, 2);
+  if (!dilations.ok())
+    return dilations.status();
+  return Window{*strides, *padding, *dilations};
 }
 
 absl::Status requireFloatRank4(const ir::Op &op, int operand) {
@@ -89,15 +102,12 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   const ir::TensorType &x = op.operand(0)->type, &w = op.operand(1)->type;
   const ir::TensorType &y = op.result(0)->type;
   const bool hasBias = op.numOperands() == 3;
-  auto strides = pairAttr(op, "strides", {1, 1}, 2);
-  if (!strides.ok())
-    return strides.status();
-  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
-  if (!padding.ok())
-    return padding.status();
-  auto dilations = pairAttr(op, "dilations", {1, 1}, 2);
-  if (!dilations.ok())
-    return dilations.status();
+  auto spatial = windowOf(op, {1, 1});
+  if (!spatial.ok())
+    return spatial.status();
+  const std::vector<int64_t> &strides = spatial->strides,
+                             &padding = spatial->padding,
+                             &dilations = spatial->dilations;
   auto groups = op.getInt("groups", 1);
   if (!groups.ok())
     return groups.status();
@@ -139,10 +149,8 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
   LoopNest window(b, {Cg, kH, kW}, "r");
   const auto &r = window.indices();
   ExprRef c = addIndex(mulIndex(o[1], Cg), r[0]);
-  ExprRef ih =
-      inputCoord(o[3], (*strides)[0], (*padding)[0], r[1], (*dilations)[0]);
-  ExprRef iw =
-      inputCoord(o[4], (*strides)[1], (*padding)[1], r[2], (*dilations)[1]);
+  ExprRef ih = inputCoord(o[3], strides[0], padding[0], r[1], dilations[0]);
+  ExprRef iw = inputCoord(o[4], strides[1], padding[1], r[2], dilations[1]);
   Tap t = tap(x.shape, o[0], c, ih, iw);
   std::vector<ExprRef> wIdx = {m, r[0], r[1], r[2]};
   if (layout->kind == ir::FilterLayout::HWIO)
@@ -157,8 +165,7 @@ absl::StatusOr<Kernel> lowerConv2d(const ir::Op &op, std::string name) {
                               B::load(1, dt, ravel(wIdx, w.shape)));
   StmtRef accumulate =
       B::assign(acc, B::binary(BinaryFn::Add, B::ref(acc), product));
-  const bool padded =
-      (*padding)[0] || (*padding)[1] || (*padding)[2] || (*padding)[3];
+  const bool padded = padding[0] || padding[1] || padding[2] || padding[3];
   if (padded)
     accumulate = B::ifThen(t.inside, {accumulate});
   std::vector<ExprRef> yIdx = {o[0], m, o[3], o[4]};
@@ -192,12 +199,11 @@ absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
     return absl::InvalidArgumentError(
         strCat("'", op.name(), "' attribute 'kernel' has ", kernel->size(),
                " entries; expected 2"));
-  auto strides = pairAttr(op, "strides", *kernel, 2);
-  if (!strides.ok())
-    return strides.status();
-  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
-  if (!padding.ok())
-    return padding.status();
+  auto spatial = windowOf(op, *kernel);
+  if (!spatial.ok())
+    return spatial.status();
+  const std::vector<int64_t> &strides = spatial->strides,
+                             &padding = spatial->padding;
   auto countPad = op.getBool("count_include_pad", false);
   if (!countPad.ok())
     return countPad.status();
@@ -211,8 +217,8 @@ absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
   auto pixel = [&](const std::vector<ExprRef> &o, bool inside) {
     LoopNest window(b, {kH, kW}, "r");
     const auto &r = window.indices();
-    ExprRef ih = inputCoord(o[2], (*strides)[0], (*padding)[0], r[0], 1);
-    ExprRef iw = inputCoord(o[3], (*strides)[1], (*padding)[1], r[1], 1);
+    ExprRef ih = inputCoord(o[2], strides[0], padding[0], r[0], 1);
+    ExprRef iw = inputCoord(o[3], strides[1], padding[1], r[1], 1);
     Tap t = tap(x.shape, o[0], o[1], ih, iw);
     ExprRef v = B::load(0, dt, t.offset);
     Var acc = b.newVar(ct, "acc");
@@ -256,9 +262,9 @@ absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
   // axes (most of them) go without bounds checks, so the loop over a
   // row's outputs vectorizes.
   const auto [rowsFrom, rowsTo] =
-      interior(y.shape[2], x.shape[2], kH, (*strides)[0], (*padding)[0]);
+      interior(y.shape[2], x.shape[2], kH, strides[0], padding[0]);
   const auto [colsFrom, colsTo] =
-      interior(y.shape[3], x.shape[3], kW, (*strides)[1], (*padding)[1]);
+      interior(y.shape[3], x.shape[3], kW, strides[1], padding[1]);
   LoopNest rows(b, {y.shape[0], y.shape[1], y.shape[2]}, "o");
   const auto &o = rows.indices();
   // The outputs [from, to) of a row, appended to `row`.
@@ -294,15 +300,12 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
   auto kernel = pairAttr(op, "kernel", {1, 1}, 2);
   if (!kernel.ok())
     return kernel.status();
-  auto strides = pairAttr(op, "strides", {1, 1}, 2);
-  if (!strides.ok())
-    return strides.status();
-  auto padding = pairAttr(op, "padding", {0, 0, 0, 0}, 4);
-  if (!padding.ok())
-    return padding.status();
-  auto dilations = pairAttr(op, "dilations", {1, 1}, 2);
-  if (!dilations.ok())
-    return dilations.status();
+  auto spatial = windowOf(op, {1, 1});
+  if (!spatial.ok())
+    return spatial.status();
+  const std::vector<int64_t> &strides = spatial->strides,
+                             &padding = spatial->padding,
+                             &dilations = spatial->dilations;
   auto value = op.getFloat("value", 0.0);
   if (!value.ok())
     return value.status();
@@ -315,8 +318,7 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
                "; expected [N, C * kh * kw, OH * OW] of an NCHW input"));
   // OW from the padded width, as the shape rule computes it.
   const int64_t OW =
-      (W + (*padding)[1] + (*padding)[3] - (*dilations)[1] * (kW - 1) - 1) /
-          (*strides)[1] +
+      (W + padding[1] + padding[3] - dilations[1] * (kW - 1) - 1) / strides[1] +
       1;
   const int64_t OH = OW > 0 ? y[2] / OW : 0;
 
@@ -324,10 +326,8 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
   Builder b;
   LoopNest nest(b, {N, C, kH, kW, OH, OW}, "i");
   const auto &i = nest.indices();
-  ExprRef ih =
-      inputCoord(i[4], (*strides)[0], (*padding)[0], i[2], (*dilations)[0]);
-  ExprRef iw =
-      inputCoord(i[5], (*strides)[1], (*padding)[1], i[3], (*dilations)[1]);
+  ExprRef ih = inputCoord(i[4], strides[0], padding[0], i[2], dilations[0]);
+  ExprRef iw = inputCoord(i[5], strides[1], padding[1], i[3], dilations[1]);
   Tap t = tap(x.shape, i[0], i[1], ih, iw);
   auto clamp = [](ExprRef v, int64_t size) {
     return B::select(

@@ -4,6 +4,7 @@
 // of docs/ops.md (ties, saturation, NaN, infinities), and a
 // dequantize-compute-quantize chain fused into one kernel.
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -196,10 +197,65 @@ func @main(%x: f32[8,128]) -> (f32[8,10]) {
   EXPECT_EQ(i8Products, 2);
 }
 
-// Static int8 with ranges calibrated on inputs drawn like the test's:
-// within the quantization error of f32 with asymmetric and symmetric
-// activations, and the compiled quantized model equal to the interpreter
-// of it bit for bit.
+// Static int8 of `text`, its input calibrated on `batches` random inputs
+// drawn like the test's (o.weights holds its weights), with asymmetric and
+// symmetric activations: the compiled model within o's tolerance of the
+// f32 interpreter, and equal bit for bit to the interpreter of the
+// quantized module. `check` looks at each quantized module and the ranges
+// it used.
+void checkCalibrated(
+    const std::string &text, e2e::HarnessOptions o, int batches,
+    const std::function<void(const ir::Module &, const passes::QuantProfile &)>
+        &check) {
+  auto parsed = ir::parseModule(text, "test.nyx");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const ir::TensorType input = (*(*parsed)->entry())->params[0]->type;
+  std::mt19937_64 rng(17);
+  passes::CalibrationSettings calibration;
+  for (int b = 0; b < batches; ++b)
+    calibration.batches.push_back({e2e::randomTensor(input, rng, o)});
+  for (int symmetric : {0, 1}) {
+    SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");
+    passes::Int8QuantizeSettings quantize;
+    quantize.calibration = &calibration;
+    o.quantize = &quantize;
+    const std::string pass =
+        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
+               "},const-fold,dce");
+    o.pipeline = pass + ",fuse,dce";
+    e2e::expectCompiledMatchesInterpreter(text, o);
+    auto quantized = e2e::parseWithPipeline(text, pass, &o.weights, &quantize);
+    ASSERT_TRUE(quantized.ok()) << quantized.status().message();
+    check(**quantized, quantize.used);
+    e2e::HarnessOptions exact = bitExact();
+    exact.minValue = -1.5; // some inputs saturate
+    exact.maxValue = 1.5;
+    exact.pipeline = "verify,shape-infer,fuse,dce";
+    e2e::expectCompiledMatchesInterpreter(ir::printModule(**quantized), exact);
+  }
+}
+
+int countOps(const ir::Module &m, std::string_view name) {
+  int n = 0;
+  for (const auto &op : m.functions[0]->ops)
+    n += op->name() == name;
+  return n;
+}
+
+e2e::HarnessOptions calibratedOptions(
+    double atol,
+    const std::vector<std::pair<std::string, ir::Shape>> &weights) {
+  e2e::HarnessOptions o;
+  o.minValue = -1;
+  o.maxValue = 1;
+  o.rtol = 0;
+  o.atol = atol;
+  std::mt19937_64 rng(11);
+  for (const auto &[name, shape] : weights)
+    o.weights.emplace(name, e2e::randomTensor({DType::F32, shape}, rng, o));
+  return o;
+}
+
 TEST(QuantizeInt8, MlpCalibrated) {
   const std::string text = R"(param @w1 : f32[128,64]
 param @b1 : f32[64]
@@ -215,51 +271,19 @@ func @main(%x: f32[8,128]) -> (f32[8,10]) {
   return %y
 }
 )";
-  e2e::HarnessOptions o;
-  o.minValue = -1;
-  o.maxValue = 1;
-  o.rtol = 0;
-  o.atol = 0.5;
-  std::mt19937_64 rng(11);
-  for (const char *name : {"w1", "b1", "w2"}) {
-    const ir::Shape shape = name[0] == 'b'   ? ir::Shape{64}
-                            : name[1] == '1' ? ir::Shape{128, 64}
-                                             : ir::Shape{64, 10};
-    o.weights.emplace(name, e2e::randomTensor({DType::F32, shape}, rng, o));
-  }
-  passes::CalibrationSettings calibration;
-  for (int b = 0; b < 8; ++b)
-    calibration.batches.push_back(
-        {e2e::randomTensor({DType::F32, {8, 128}}, rng, o)});
-  for (int symmetric : {0, 1}) {
-    SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");
-    passes::Int8QuantizeSettings quantize;
-    quantize.calibration = &calibration;
-    o.quantize = &quantize;
-    o.pipeline =
-        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
-               "},const-fold,dce,fuse,dce");
-    e2e::expectCompiledMatchesInterpreter(text, o);
-    ASSERT_EQ(quantize.used.ranges.size(), 2u);
-    EXPECT_GE(quantize.used.ranges.at("r").min, 0); // after the relu
-
-    auto quantized = e2e::parseWithPipeline(
-        text,
-        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
-               "},const-fold,dce"),
-        &o.weights, &quantize);
-    ASSERT_TRUE(quantized.ok()) << quantized.status().message();
-    e2e::HarnessOptions exact = bitExact();
-    exact.minValue = -1.5; // some inputs saturate
-    exact.maxValue = 1.5;
-    exact.pipeline = "verify,shape-infer,fuse,dce";
-    e2e::expectCompiledMatchesInterpreter(ir::printModule(**quantized), exact);
-  }
+  checkCalibrated(text,
+                  calibratedOptions(
+                      0.5, {{"w1", {128, 64}}, {"b1", {64}}, {"w2", {64, 10}}}),
+                  8,
+                  [](const ir::Module &m, const passes::QuantProfile &ranges) {
+                    EXPECT_EQ(countOps(m, "matmul"), 2);
+                    ASSERT_EQ(ranges.ranges.size(), 2u);
+                    EXPECT_GE(ranges.ranges.at("r").min, 0); // after the relu
+                  });
 }
 
 // Convolutions become im2col and an int8 matmul; the input's padding is
-// its zero point. Asymmetric activations (with their zero-point
-// compensation) and symmetric ones, strides, dilations and a bias.
+// its zero point. Strides, dilations and a bias.
 TEST(QuantizeInt8, ConvNetCalibrated) {
   const std::string text = R"(param @w1 : f32[8,3,3,3]
 param @b1 : f32[8]
@@ -274,46 +298,15 @@ func @main(%x: f32[2,3,11,10]) -> (f32[2,6,3,6]) {
   return %c2
 }
 )";
-  e2e::HarnessOptions o;
-  o.minValue = -1;
-  o.maxValue = 1;
-  o.rtol = 0;
-  o.atol = 0.3; // outputs reach about 8
-  std::mt19937_64 rng(5);
-  o.weights.emplace("w1",
-                    e2e::randomTensor({DType::F32, {8, 3, 3, 3}}, rng, o));
-  o.weights.emplace("b1", e2e::randomTensor({DType::F32, {8}}, rng, o));
-  o.weights.emplace("w2",
-                    e2e::randomTensor({DType::F32, {6, 8, 3, 2}}, rng, o));
-  passes::CalibrationSettings calibration;
-  for (int b = 0; b < 4; ++b)
-    calibration.batches.push_back(
-        {e2e::randomTensor({DType::F32, {2, 3, 11, 10}}, rng, o)});
-  for (int symmetric : {0, 1}) {
-    SCOPED_TRACE(symmetric ? "symmetric" : "asymmetric");
-    passes::Int8QuantizeSettings quantize;
-    quantize.calibration = &calibration;
-    o.quantize = &quantize;
-    const std::string pass =
-        strCat("verify,shape-infer,inline,quantize-int8{symmetric=", symmetric,
-               "},const-fold,dce");
-    o.pipeline = pass + ",fuse,dce";
-    e2e::expectCompiledMatchesInterpreter(text, o);
-    auto quantized = e2e::parseWithPipeline(text, pass, &o.weights, &quantize);
-    ASSERT_TRUE(quantized.ok()) << quantized.status().message();
-    int im2cols = 0, convs = 0;
-    for (const auto &op : (*quantized)->functions[0]->ops) {
-      im2cols += op->name() == "im2col";
-      convs += op->name() == "conv2d";
-    }
-    EXPECT_EQ(im2cols, 2);
-    EXPECT_EQ(convs, 0);
-    e2e::HarnessOptions exact = bitExact();
-    exact.minValue = -1.5;
-    exact.maxValue = 1.5;
-    exact.pipeline = "verify,shape-infer,fuse,dce";
-    e2e::expectCompiledMatchesInterpreter(ir::printModule(**quantized), exact);
-  }
+  // Outputs reach about 8.
+  checkCalibrated(
+      text,
+      calibratedOptions(
+          0.3, {{"w1", {8, 3, 3, 3}}, {"b1", {8}}, {"w2", {6, 8, 3, 2}}}),
+      4, [](const ir::Module &m, const passes::QuantProfile &) {
+        EXPECT_EQ(countOps(m, "im2col"), 2);
+        EXPECT_EQ(countOps(m, "conv2d"), 0);
+      });
 }
 
 } // namespace
