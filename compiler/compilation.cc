@@ -80,15 +80,13 @@ void printStatistics(const passes::Statistics &stats, std::ostream &out) {
     out << std::setw(14) << value << "  " << name << "\n";
 }
 
-absl::StatusOr<std::unique_ptr<ir::Module>>
-loadModule(const std::string &path) {
-  if (fs::path(path).extension() != ".json")
-    return ir::parseModuleFile(path);
+// The JSON in the file at `path`. The parser keeps its own stack, but
+// printing a value (which diagnostics do) recurses, so deep nesting is
+// refused; modules and profiles need a few levels.
+static absl::StatusOr<nlohmann::json> readJsonFile(const std::string &path) {
   std::ifstream in(path);
   if (!in)
     return absl::NotFoundError(strCat(path, ": error: cannot read the file"));
-  // The parser keeps its own stack, but printing a value (which diagnostics
-  // do) recurses, so deep nesting is refused; a module needs a few levels.
   constexpr int kMaxJsonDepth = 64;
   bool tooDeep = false;
   auto limitDepth = [&](int depth, nlohmann::json::parse_event_t,
@@ -103,7 +101,17 @@ loadModule(const std::string &path) {
                " levels deep; expected at most ", kMaxJsonDepth));
   if (j.is_discarded())
     return absl::InvalidArgumentError(strCat(path, ": error: not valid JSON"));
-  return ir::moduleFromJson(j, path);
+  return j;
+}
+
+absl::StatusOr<std::unique_ptr<ir::Module>>
+loadModule(const std::string &path) {
+  if (fs::path(path).extension() != ".json")
+    return ir::parseModuleFile(path);
+  auto j = readJsonFile(path);
+  if (!j.ok())
+    return j.status();
+  return ir::moduleFromJson(*j, path);
 }
 
 // A C identifier from a module or file name: "my-model.v2" -> "my_model_v2".
@@ -311,15 +319,10 @@ int8Settings(const CompileOptions &o, const ir::Module &m) {
     in->settings.calibration = &in->calibration;
     return in;
   }
-  std::ifstream file(q.profilePath);
-  if (!file)
-    return absl::NotFoundError(
-        strCat(q.profilePath, ": error: cannot read the file"));
-  nlohmann::json j = nlohmann::json::parse(file, nullptr, false);
-  if (j.is_discarded())
-    return absl::InvalidArgumentError(
-        strCat(q.profilePath, ": error: not valid JSON"));
-  auto profile = passes::profileFromJson(j, q.profilePath);
+  auto j = readJsonFile(q.profilePath);
+  if (!j.ok())
+    return j.status();
+  auto profile = passes::profileFromJson(*j, q.profilePath);
   if (!profile.ok())
     return profile.status();
   in->profile = std::move(*profile);

@@ -13,8 +13,9 @@
 //
 // Activations get one symmetric scale per tensor, from the largest
 // magnitude of each run; weights one symmetric scale per output column,
-// sw[n] = max_k |w[k, n]| / 127 in f32 (1 for a column of zeros), computed
-// here. Symmetric scales need no zero-point compensation.
+// sw[n] = max_k |w[k, n]| / 127 in f32 (1 for a column of zeros; the
+// rewrite after %xq is quantized_ops.h's). Symmetric scales need no
+// zero-point compensation.
 #include "ir/diagnostic.h"
 #include "ir/status_macros.h"
 #include "ir/strings.h"

@@ -8,7 +8,7 @@
 // Activations get one scale per tensor: asymmetric (the default), the range
 // [lo, hi] (widened to hold 0) in 255 steps from -128, or symmetric
 // (symmetric=1), max(|lo|, |hi|) in 127 steps either side of zero point 0.
-// Weights get one symmetric scale per output column.
+// Weights get one symmetric scale per output channel.
 #include <algorithm>
 #include <cmath>
 #include <map>
