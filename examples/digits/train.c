@@ -56,9 +56,10 @@ static void usage(FILE *to, const char *argv0) {
       "  --save-weights FILE  write the trained parameters to a safetensors "
       "file\n"
       "                       (for nyxc --weights)\n"
-      "  --save-calibration FILE  write the training rows, a stack of input "
-      "batches,\n"
-      "                       to a safetensors file (for nyxc --calibrate)\n",
+      "  --save-calibration FILE\n"
+      "                       write the training rows, a stack of input "
+      "batches, to a\n"
+      "                       safetensors file (for nyxc --calibrate)\n",
       argv0, DIGITS_DEFAULT_PATH);
 }
 
@@ -281,10 +282,9 @@ static void freeState(state *s, int buffers) {
 
 /* Writes the parameters as `nyxc --weights` reads them. */
 static int saveWeights(const digits_model *m, void **params, const char *path) {
-  nyx_tensor_view views[64];
-  if (m->num_params > 64) {
-    fprintf(stderr, "error: %d parameters; at most 64 can be saved\n",
-            m->num_params);
+  nyx_tensor_view *views = calloc((size_t)m->num_params, sizeof *views);
+  if (!views) {
+    fprintf(stderr, "error: out of memory\n");
     return 0;
   }
   for (int i = 0; i < m->num_params; ++i)
@@ -294,11 +294,11 @@ static int saveWeights(const digits_model *m, void **params, const char *path) {
                                  .shape = m->param_shapes[i],
                                  .data = params[i],
                                  .nbytes = m->param_bytes[i]};
-  if (nyx_safetensors_write(path, views, (size_t)m->num_params) != NYX_OK) {
+  int ok = nyx_safetensors_write(path, views, (size_t)m->num_params) == NYX_OK;
+  if (!ok)
     fprintf(stderr, "error: %s\n", nyx_last_error());
-    return 0;
-  }
-  return 1;
+  free(views);
+  return ok;
 }
 
 /* Writes the training rows, in their own order, as `x`: a stack of the
