@@ -291,6 +291,66 @@ absl::StatusOr<Kernel> lowerPool(const ir::Op &op, std::string name,
   return k;
 }
 
+// ceil(a / b) for b > 0 and any a.
+int64_t ceilDiv(int64_t a, int64_t b) {
+  return a >= 0 ? (a + b - 1) / b : -(-a / b);
+}
+
+// im2col on CPUs, the result seen as `out` = [N, C, kh, kw, OH, OW]: a
+// parallel nest over (n, c, i) and, for each column tap j, the rows oh.
+// A row whose input row is in the padding is all `fill`; otherwise it is
+// `fill`, a strided copy of the input row, and `fill` again, the bounds of
+// the copy fixed by j (so it vectorizes, with no checks).
+StmtRef im2colRows(Builder &b, const ir::TensorType &x, const ir::Shape &out,
+                   const Window &w, ExprRef fill) {
+  const int64_t H = x.shape[2], W = x.shape[3];
+  const int64_t kW = out[3], OH = out[4], OW = out[5];
+  LoopNest nest(b, {out[0], out[1], out[2]}, "i");
+  const auto &i = nest.indices();
+  std::vector<StmtRef> body;
+  for (int64_t j = 0; j < kW; ++j) {
+    // Input column ow * stride - left + j * dilation lies in [0, W) for
+    // ow in [from, to).
+    const int64_t shift = j * w.dilations[1] - w.padding[1];
+    const int64_t from =
+        std::clamp<int64_t>(ceilDiv(-shift, w.strides[1]), 0, OW);
+    const int64_t to =
+        std::clamp<int64_t>(ceilDiv(W - shift, w.strides[1]), from, OW);
+    Var oh = b.newVar(DType::I64, "oh");
+    ExprRef ih = inputCoord(B::ref(oh), w.strides[0], w.padding[0], i[2],
+                            w.dilations[0]);
+    const std::vector<ExprRef> rowAt = {i[0],      i[1],       i[2],
+                                        B::i64(j), B::ref(oh), B::i64(0)};
+    ExprRef rowStart = ravel(rowAt, out);
+    // Columns [first, last) of the row: `fill`, or the input.
+    auto span = [&](int64_t first, int64_t last,
+                    bool copy) -> std::vector<StmtRef> {
+      if (first >= last)
+        return {};
+      Var ow = b.newVar(DType::I64, "ow");
+      ExprRef col = addIndex(B::ref(ow), B::i64(first));
+      ExprRef v = fill;
+      if (copy) {
+        ExprRef iw = addIndex(mulIndex(col, w.strides[1]), B::i64(shift));
+        const std::vector<ExprRef> at = {i[0], i[1], ih, iw};
+        v = B::loadStored(0, x.dtype, ravel(at, x.shape));
+      }
+      return {B::loop(ow, B::i64(last - first),
+                      {B::store(1, addIndex(rowStart, col), v)})};
+    };
+    std::vector<StmtRef> inside = span(0, from, false);
+    for (auto part : {span(from, to, true), span(to, OW, false)})
+      inside.insert(inside.end(), part.begin(), part.end());
+    ExprRef rowInside =
+        B::binary(BinaryFn::And, B::compare(CmpFn::Ge, ih, B::i64(0)),
+                  B::compare(CmpFn::Lt, ih, B::i64(H)));
+    body.push_back(
+        B::loop(oh, B::i64(OH),
+                {B::ifThen(rowInside, std::move(inside), span(0, OW, false))}));
+  }
+  return nest.wrap(std::move(body), true);
+}
+
 // im2col: one parallel nest over the result as [N, C, kh, kw, OH, OW],
 // the input coordinates clamped into x so the load needs no branch (a
 // loop over OW that vectorizes), and the pad value where they were not
@@ -324,7 +384,13 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
 
   Kernel k = kernelSkeleton(op, std::move(name));
   Builder b;
-  LoopNest nest(b, {N, C, kH, kW, OH, OW}, "i");
+  ExprRef fill = storedConstant(x.dtype, *value);
+  const ir::Shape out = {N, C, kH, kW, OH, OW};
+  if (!GpuForm::active() && x.numElements() > 0) {
+    k.body = im2colRows(b, x, out, *spatial, fill);
+    return k;
+  }
+  LoopNest nest(b, out, "i");
   const auto &i = nest.indices();
   ExprRef ih = inputCoord(i[4], strides[0], padding[0], i[2], dilations[0]);
   ExprRef iw = inputCoord(i[5], strides[1], padding[1], i[3], dilations[1]);
@@ -335,15 +401,13 @@ absl::StatusOr<Kernel> lowerIm2col(const ir::Op &op, std::string name) {
         B::select(B::compare(CmpFn::Ge, v, B::i64(size)), B::i64(size - 1), v));
   };
   std::vector<ExprRef> at = {i[0], i[1], clamp(ih, H), clamp(iw, W)};
-  ExprRef fill = storedConstant(x.dtype, *value);
   // An empty input has only padding to read.
   ExprRef v =
       x.numElements() == 0
           ? fill
           : B::select(t.inside, B::loadStored(0, x.dtype, ravel(at, x.shape)),
                       fill);
-  ExprRef dst = ravel(i, {N, C, kH, kW, OH, OW});
-  k.body = nest.wrap({B::store(1, dst, v)}, true);
+  k.body = nest.wrap({B::store(1, ravel(i, out), v)}, true);
   return k;
 }
 

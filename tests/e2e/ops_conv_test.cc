@@ -294,6 +294,12 @@ TEST(Im2col, WindowFormsAndPadValues) {
       expectOpMatchesInterpreter(strCat("%x: ", typeText(t, x)),
                                  strCat("im2col(%x) {", a, "}"), o);
     }
+  // Inputs narrower than the window: some taps read only padding.
+  for (const char *a : {"kernel = [5, 5], padding = [3, 3, 3, 3]",
+                        "kernel = [3, 4], strides = [2, 3], padding = [2, 4, "
+                        "2, 4], value = 1.0"})
+    expectOpMatchesInterpreter("%x: i8[1,2,2,3]",
+                               strCat("im2col(%x) {", a, "}"), o);
 }
 
 // A convolution is the product of its filter, as [M, C * kh * kw], and
