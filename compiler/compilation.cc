@@ -310,11 +310,12 @@ int8Settings(const CompileOptions &o, const ir::Module &m) {
     auto batches = loadCalibrationData(q.calibrationData, **entry);
     if (!batches.ok())
       return batches.status();
-    auto observer = passes::parseRangeObserver(q.observer);
+    auto observer =
+        passes::parseRangeObserver(q.observer.empty() ? "minmax" : q.observer);
     if (!observer.ok())
       return observer.status();
     in->calibration.observer = *observer;
-    in->calibration.percentile = q.percentile;
+    in->calibration.percentile = q.percentile.value_or(99.99);
     in->calibration.batches = std::move(*batches);
     in->settings.calibration = &in->calibration;
     return in;

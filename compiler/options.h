@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,10 +33,11 @@ struct QuantizeOptions {
   std::string mode; // "" (none), "dynamic" or "int8"
   // int8: the activation ranges, measured on calibration inputs (a
   // directory of .npy files or a safetensors file) with `observer`
-  // ("minmax", "percentile", "entropy")...
+  // ("minmax", "percentile", "entropy"; "" = minmax) and, for percentile,
+  // `percentile` (unset = 99.99)...
   std::string calibrationData;
-  std::string observer = "minmax";
-  double percentile = 99.99;
+  std::string observer;
+  std::optional<double> percentile;
   // ...or read from a profile.
   std::string profilePath;
   bool symmetric = false; // activations with zero point 0

@@ -85,11 +85,21 @@ absl::Status applyQuantizeFlags(CompileOptions &o) {
   const bool int8Flags = !q.calibrationData.empty() || !q.profilePath.empty() ||
                          !q.exclude.empty() || q.symmetric ||
                          o.emit == Emit::QuantProfile;
-  if (int8Flags && !int8)
+  const bool observerFlags = !q.observer.empty() || q.percentile.has_value();
+  if ((int8Flags || observerFlags) && !int8)
     return absl::InvalidArgumentError(
-        "--calibrate, --quant-profile, --quant-activations, "
-        "--quantize-exclude and --emit=quant-profile apply to "
-        "--quantize=int8");
+        "--calibrate, --calibration-observer, --calibration-percentile, "
+        "--quant-profile, --quant-activations, --quantize-exclude and "
+        "--emit=quant-profile apply to --quantize=int8");
+  // An observer setting that would be ignored is a mistake in the command.
+  if (observerFlags && q.calibrationData.empty())
+    return absl::InvalidArgumentError(
+        "--calibration-observer and --calibration-percentile apply to "
+        "--calibrate; a --quant-profile holds measured ranges");
+  if (q.percentile && q.observer != "percentile")
+    return absl::InvalidArgumentError(
+        "--calibration-percentile applies to --calibration-observer="
+        "percentile");
   if (int8 && q.calibrationData.empty() == q.profilePath.empty())
     return absl::InvalidArgumentError(
         q.profilePath.empty()
